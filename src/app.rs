@@ -1,0 +1,332 @@
+//! The command-line interface: `galvani run | compare | devices`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::backend::cpu::CpuBackend;
+use crate::backend::gpu::{self, GpuBackend, GpuContext};
+use crate::backend::{Backend, BackendKind};
+use crate::config;
+use crate::error::{Error, Result};
+use crate::network::Network;
+use crate::output::{CsvSink, Summary};
+use crate::real::Precision;
+use crate::sim::{self, Collect, RunStats, Sink};
+
+/// galvani: spiking neural networks on any GPU, with a CPU reference backend.
+#[derive(Debug, Parser)]
+#[command(name = "galvani", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Simulate a network config and write spikes.csv, voltages.csv and summary.json.
+    Run(RunArgs),
+    /// Run a config on the CPU and the GPU backends (f32) and report how far they agree.
+    Compare(CompareArgs),
+    /// List the GPU adapters wgpu can see, with the limits that matter.
+    Devices,
+}
+
+/// `galvani run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The TOML network config.
+    pub config: PathBuf,
+    /// Where to run: a GPU adapter if there is one (auto), the GPU, or the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendKind,
+    /// Working precision (f64 needs the CPU backend).
+    #[arg(long, value_enum, default_value = "f32")]
+    pub precision: Precision,
+    /// Output folder.
+    #[arg(long, default_value = "out")]
+    pub out: PathBuf,
+    /// Override simulation.duration_ms.
+    #[arg(long)]
+    pub duration_ms: Option<f64>,
+    /// Override simulation.seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `galvani compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The TOML network config.
+    pub config: PathBuf,
+    /// Override simulation.duration_ms.
+    #[arg(long)]
+    pub duration_ms: Option<f64>,
+    /// Required span of identical spike trains (ms) [default: min(duration, 200)].
+    #[arg(long)]
+    pub identical_ms: Option<f64>,
+    /// Largest allowed |ΔV| (mV) on recorded neurons before the first spike divergence.
+    #[arg(long, default_value_t = 1e-3)]
+    pub v_tol_mv: f64,
+    /// Largest allowed relative difference of each population's spike count.
+    #[arg(long, default_value_t = 0.05)]
+    pub rate_tol: f64,
+}
+
+/// Runs the CLI; returns the process exit code.
+pub fn main_with(cli: Cli) -> i32 {
+    let res = match cli.command {
+        Command::Run(a) => run(&a).map(|_| ()),
+        Command::Compare(a) => compare(&a),
+        Command::Devices => devices(),
+    };
+    match res {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("galvani: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// Picks the backend for `kind`; `None` means the CPU (with the notice already printed).
+pub fn open_gpu(
+    kind: BackendKind,
+    precision: Precision,
+    quiet: bool,
+) -> Result<Option<GpuContext>> {
+    match kind {
+        BackendKind::Cpu => Ok(None),
+        BackendKind::Gpu => {
+            if precision == Precision::F64 {
+                return Err(Error::Usage(
+                    "--precision f64 needs --backend cpu (the GPU backend runs f32)".into(),
+                ));
+            }
+            GpuContext::new().map(Some)
+        }
+        BackendKind::Auto => {
+            if precision == Precision::F64 {
+                return Ok(None);
+            }
+            match GpuContext::new() {
+                Ok(c) => Ok(Some(c)),
+                Err(e) => {
+                    if !quiet {
+                        eprintln!("galvani: {e}; running on the CPU backend instead");
+                    }
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+/// Runs any backend through the shared loop.
+pub fn drive<B: Backend>(
+    net: &Network,
+    mut backend: B,
+    sink: &mut dyn Sink<B::Float>,
+) -> Result<RunStats> {
+    sim::run(net, &mut backend, sink)
+}
+
+/// A sink that writes CSVs and also works for both precisions.
+fn run_into(
+    net: &Network,
+    gpu: Option<&GpuContext>,
+    precision: Precision,
+    out: &Path,
+) -> Result<RunStats> {
+    let mut sink = CsvSink::create(out, net)?;
+    let stats = match (gpu, precision) {
+        (Some(ctx), _) => drive(net, GpuBackend::new(ctx, net)?, &mut sink)?,
+        (None, Precision::F32) => drive(net, CpuBackend::<f32>::new(net)?, &mut sink)?,
+        (None, Precision::F64) => drive(net, CpuBackend::<f64>::new(net)?, &mut sink)?,
+    };
+    sink.flush()?;
+    Ok(stats)
+}
+
+/// `galvani run`.
+pub fn run(a: &RunArgs) -> Result<Summary> {
+    let t0 = Instant::now();
+    let cfg = config::load(&a.config)?;
+    let net = Network::build(&cfg, a.duration_ms, a.seed)?;
+    let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let stats = run_into(&net, gpu.as_ref(), a.precision, &a.out)?;
+    let summary = Summary::new(&a.config, &net, &stats, build_s);
+    summary.write(&a.out)?;
+    if !a.quiet {
+        println!(
+            "{}: {} neurons, {} synapses, {} steps of {} ms on {} ({}, {}): {} spikes in {:.3} s (build {:.3} s); output in {}",
+            a.config.display(),
+            net.n,
+            net.synapses.len(),
+            net.steps,
+            net.dt_ms,
+            summary.backend,
+            summary.device,
+            summary.precision,
+            summary.spikes,
+            summary.simulate_s,
+            summary.build_s,
+            a.out.display()
+        );
+        for p in &summary.populations {
+            println!(
+                "  {:<12} {:>8} neurons {:>10} spikes {:>9.3} Hz",
+                p.name, p.size, p.spikes, p.rate_hz
+            );
+        }
+    }
+    Ok(summary)
+}
+
+/// Per-population agreement of two spike trains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopAgreement {
+    /// Population name.
+    pub name: String,
+    /// Spikes on each side.
+    pub counts: (usize, usize),
+    /// Leading spikes that are identical (same step, same neuron, same order).
+    pub identical_prefix: usize,
+    /// Time (ms) of the first differing spike, if any.
+    pub first_divergence_ms: Option<f64>,
+}
+
+/// Compares two collected runs population by population.
+pub fn agreement(net: &Network, a: &Collect, b: &Collect) -> Vec<PopAgreement> {
+    net.populations
+        .iter()
+        .enumerate()
+        .map(|(p, pop)| {
+            let sa: Vec<_> = a.spikes.iter().filter(|s| s.1 as usize == p).collect();
+            let sb: Vec<_> = b.spikes.iter().filter(|s| s.1 as usize == p).collect();
+            let prefix = sa.iter().zip(&sb).take_while(|(x, y)| x == y).count();
+            let div = match (sa.get(prefix), sb.get(prefix)) {
+                (None, None) => None,
+                (Some(x), None) => Some(x.0),
+                (None, Some(y)) => Some(y.0),
+                (Some(x), Some(y)) => Some(x.0.min(y.0)),
+            };
+            PopAgreement {
+                name: pop.name.clone(),
+                counts: (sa.len(), sb.len()),
+                identical_prefix: prefix,
+                first_divergence_ms: div.map(|s| sim::stamp_ms(s, net.dt_ms)),
+            }
+        })
+        .collect()
+}
+
+/// `galvani compare`.
+pub fn compare(a: &CompareArgs) -> Result<()> {
+    let cfg = config::load(&a.config)?;
+    let net = Network::build(&cfg, a.duration_ms, None)?;
+    let ctx = GpuContext::new()?;
+    let mut cpu = Collect::default();
+    let mut gpu = Collect::default();
+    let sc = drive(&net, CpuBackend::<f32>::new(&net)?, &mut cpu)?;
+    let sg = drive(&net, GpuBackend::new(&ctx, &net)?, &mut gpu)?;
+    let duration = net.steps as f64 * net.dt_ms;
+    let need = a.identical_ms.unwrap_or(duration.min(200.0));
+    println!(
+        "{}: {} ms; cpu f32 ({:.3} s) vs gpu f32 on {} ({:.3} s)",
+        a.config.display(),
+        duration,
+        sc.simulate_s,
+        sg.info.device,
+        sg.simulate_s
+    );
+    println!(
+        "{:<12} {:>10} {:>10} {:>16} {:>22}",
+        "population", "cpu", "gpu", "identical prefix", "first divergence (ms)"
+    );
+    let pops = agreement(&net, &cpu, &gpu);
+    let mut problems = Vec::new();
+    for p in &pops {
+        let div = p
+            .first_divergence_ms
+            .map(|t| format!("{t}"))
+            .unwrap_or_else(|| "none".into());
+        println!(
+            "{:<12} {:>10} {:>10} {:>16} {:>22}",
+            p.name, p.counts.0, p.counts.1, p.identical_prefix, div
+        );
+        if let Some(t) = p.first_divergence_ms {
+            if t < need {
+                problems.push(format!(
+                    "population '{}' diverges at {t} ms, before the required {need} ms",
+                    p.name
+                ));
+            }
+        }
+        let (x, y) = (p.counts.0 as f64, p.counts.1 as f64);
+        if (x - y).abs() > a.rate_tol * x.max(y) {
+            problems.push(format!(
+                "population '{}' spike counts {} vs {} differ by more than {}",
+                p.name, p.counts.0, p.counts.1, a.rate_tol
+            ));
+        }
+    }
+    // Voltages: compare samples taken before the first divergence anywhere.
+    let first_div = pops
+        .iter()
+        .filter_map(|p| p.first_divergence_ms)
+        .fold(f64::INFINITY, f64::min);
+    let mut dv_before = 0f64;
+    let mut dv_all = 0f64;
+    for (x, y) in cpu.voltages.iter().zip(&gpu.voltages) {
+        let d = (x.2 - y.2).abs();
+        dv_all = dv_all.max(d);
+        let t = x.0.map(|s| sim::stamp_ms(s, net.dt_ms)).unwrap_or(0.0);
+        if t < first_div {
+            dv_before = dv_before.max(d);
+        }
+    }
+    if !net.probes.is_empty() {
+        println!(
+            "largest |ΔV| on {} recorded neurons: {dv_before:.3e} mV before the first divergence, {dv_all:.3e} mV overall",
+            net.probes.len()
+        );
+        if dv_before > a.v_tol_mv {
+            problems.push(format!(
+                "|ΔV| {dv_before:.3e} mV before the first divergence exceeds {} mV",
+                a.v_tol_mv
+            ));
+        }
+    }
+    if problems.is_empty() {
+        println!(
+            "agree: identical spikes for at least {need} ms, counts within {}, |ΔV| within {} mV",
+            a.rate_tol, a.v_tol_mv
+        );
+        Ok(())
+    } else {
+        Err(Error::Disagree(format!(
+            "backends disagree: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+/// `galvani devices`.
+pub fn devices() -> Result<()> {
+    let list = gpu::list_adapters();
+    if list.is_empty() {
+        println!("no GPU adapters found; galvani runs on the CPU backend");
+    }
+    for l in list {
+        println!("{l}");
+    }
+    Ok(())
+}

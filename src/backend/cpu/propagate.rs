@@ -1,0 +1,27 @@
+//! CPU twin of `shaders/propagate.wgsl`.
+
+use super::{CpuSynapses, InputRing};
+use crate::real::Real;
+
+/// Stage `Propagate`: each neuron that spiked in step `step` adds its outgoing weights
+/// into the ring slot `(step + delay) % slots` of their targets. Work is proportional to
+/// spikes × fan-out. Delays are ≥ 1, so the slot being read this step is never written.
+pub fn propagate<F: Real>(
+    syn: &CpuSynapses<F>,
+    ring: &mut InputRing<F>,
+    spiked: &[u32],
+    step: u64,
+) {
+    let slots = ring.slots as u64;
+    for &pre in spiked {
+        let (a, b) = (
+            syn.row_ptr[pre as usize] as usize,
+            syn.row_ptr[pre as usize + 1] as usize,
+        );
+        for k in a..b {
+            let slot = ((step + syn.delay[k] as u64) % slots) as usize;
+            let idx = slot * ring.width + syn.target[k] as usize;
+            F::acc_add(&mut ring.acc[idx], syn.weight[k]);
+        }
+    }
+}

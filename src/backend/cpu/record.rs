@@ -1,0 +1,27 @@
+//! CPU twins of the recording stage (`shaders/record_voltage.wgsl`; the spike bits are
+//! set inside `shaders/lif_step.wgsl`).
+
+use crate::model::lif::{LifParams, LifState};
+use crate::real::Real;
+
+/// Sets the bit of every neuron that spiked in a step's row of the spike bitfield.
+pub fn record_spikes(spiked: &[u32], row: &mut [u32]) {
+    for &i in spiked {
+        row[i as usize / 32] |= 1 << (i % 32);
+    }
+}
+
+/// Writes the absolute voltage of each probe that samples after `step` into `row`.
+pub fn record_voltage<F: Real>(
+    params: &[LifParams<F>],
+    state: &[LifState<F>],
+    probes: &[(usize, u32)],
+    step: u64,
+    row: &mut [F],
+) {
+    for (k, &(g, every)) in probes.iter().enumerate() {
+        if (step + 1) % every as u64 == 0 {
+            row[k] = state[g].u + params[g].e_l;
+        }
+    }
+}

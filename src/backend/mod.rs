@@ -1,0 +1,126 @@
+//! Backends behind one trait, and the schedule they all run.
+//!
+//! A simulation step is the fixed sequence of [`SCHEDULE`] stages (Brian2's idea of one
+//! named schedule for every target). The loop in [`crate::sim`] calls
+//! [`Backend::run_stage`] for each stage of each step of a batch, then
+//! [`Backend::end_batch`]. The CPU backend executes a stage immediately; the GPU backend
+//! encodes it, and submits the whole batch at `end_batch`, so the device runs many steps
+//! per submit and the host reads recorded spikes back one batch at a time.
+
+pub mod cpu;
+pub mod gpu;
+
+use crate::error::Result;
+use crate::network::Network;
+use crate::real::{Precision, Real};
+
+/// The stages of one step, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Integrate every neuron over dt, test the threshold, reset; emit spikes.
+    NeuronStep,
+    /// Deliver this step's spikes along the outgoing synapses into the delay ring.
+    Propagate,
+    /// Record spikes (bitfield) and voltage samples.
+    Record,
+}
+
+/// The schedule shared by every backend.
+pub const SCHEDULE: [Stage; 3] = [Stage::NeuronStep, Stage::Propagate, Stage::Record];
+
+/// What a batch of steps recorded.
+#[derive(Debug, Clone)]
+pub struct BatchOutput<F> {
+    /// Index of the batch's first step.
+    pub first_step: u64,
+    /// Number of steps.
+    pub steps: u32,
+    /// `steps × words` spike bits (GeNN style): bit `i % 32` of word `i / 32` of row `s`
+    /// is set when neuron `i` spiked in step `first_step + s`.
+    pub spike_bits: Vec<u32>,
+    /// Words per step: ceil(n / 32).
+    pub words: usize,
+    /// `steps × probes` voltages (mV, absolute) after each step; only entries whose
+    /// probe samples after that step are meaningful.
+    pub voltages: Vec<F>,
+}
+
+impl<F> BatchOutput<F> {
+    /// Iterates the spikes of the batch as (step, neuron), sorted by step, then neuron.
+    pub fn spikes(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        (0..self.steps as usize).flat_map(move |s| {
+            let row = &self.spike_bits[s * self.words..(s + 1) * self.words];
+            row.iter().enumerate().flat_map(move |(w, &bits)| {
+                let mut b = bits;
+                std::iter::from_fn(move || {
+                    if b == 0 {
+                        return None;
+                    }
+                    let t = b.trailing_zeros();
+                    b &= b - 1;
+                    Some((self.first_step + s as u64, w * 32 + t as usize))
+                })
+            })
+        })
+    }
+}
+
+/// Describes the device a backend runs on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackendInfo {
+    /// `"cpu"` or `"gpu"`.
+    pub backend: String,
+    /// Device name (CPU model or GPU adapter with its API).
+    pub device: String,
+    /// Working precision.
+    pub precision: Precision,
+}
+
+/// A simulation engine. Generic code drives it through the [`SCHEDULE`].
+pub trait Backend {
+    /// The working precision of its state.
+    type Float: Real;
+
+    /// Backend, device and precision.
+    fn info(&self) -> BackendInfo;
+
+    /// Starts a batch of `steps` steps beginning at `first_step`.
+    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()>;
+
+    /// Runs (or encodes) one stage of step `step`.
+    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()>;
+
+    /// Ends the batch. Returns the batches whose output is complete, oldest first (a
+    /// pipelined backend may return the previous batch while this one still runs).
+    fn end_batch(&mut self) -> Result<Vec<BatchOutput<Self::Float>>>;
+
+    /// Waits for all work and returns the remaining outputs.
+    fn finish(&mut self) -> Result<Vec<BatchOutput<Self::Float>>>;
+
+    /// Absolute membrane potentials (mV) of all neurons, read from the device now.
+    fn voltages(&mut self) -> Result<Vec<f64>>;
+}
+
+/// The `--backend` choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// A GPU adapter if there is one, else the CPU.
+    Auto,
+    /// A GPU adapter through wgpu (Vulkan, Metal, DX12, GL).
+    Gpu,
+    /// The CPU reference backend.
+    Cpu,
+}
+
+/// How many steps a batch holds: bounded so the recording buffers stay small (≤ 16 MiB
+/// of spike bits) and the host sees results regularly.
+pub fn batch_steps(net: &Network) -> u32 {
+    let words = net.n.div_ceil(32).max(1);
+    let by_bits = (4 << 20) / words; // 4 Mi words = 16 MiB
+    let by_probes = if net.probes.is_empty() {
+        usize::MAX
+    } else {
+        (4 << 20) / net.probes.len()
+    };
+    by_bits.min(by_probes).clamp(1, 1000) as u32
+}

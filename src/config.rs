@@ -1,0 +1,482 @@
+//! TOML network configs: parsing, validation and defaults.
+//!
+//! [`load`] reads a file into a [`Config`]; every mistake becomes an [`Error::Config`]
+//! naming the file, the key (or line) and what was expected. Values that may differ
+//! per neuron are [`ValueSpec`]s, resolved by [`crate::network`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// A whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[simulation]`.
+    pub simulation: Simulation,
+    /// `[[population]]` tables, in order.
+    #[serde(rename = "population", default)]
+    pub populations: Vec<Population>,
+    /// `[[projection]]` tables.
+    #[serde(rename = "projection", default)]
+    pub projections: Vec<Projection>,
+    /// `[record]`.
+    #[serde(default)]
+    pub record: Record,
+    /// Where the config was read from; relative paths inside it resolve against its folder.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    /// Time step (ms). Default 0.1 for LIF networks, 1/70 for HV networks.
+    pub dt_ms: Option<f64>,
+    /// Simulated time (ms).
+    pub duration_ms: f64,
+    /// Seed of every random choice (connectivity, initial values). Default 1234.
+    pub seed: Option<u64>,
+}
+
+/// A parameter or initial value: one number for all neurons, or a per-neuron source.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ValueSpec {
+    /// The same value for every neuron.
+    Const(f64),
+    /// `{ uniform = [a, b] }`: independent draws in [a, b).
+    Uniform {
+        /// bounds
+        uniform: [f64; 2],
+    },
+    /// `{ normal = [mean, sd] }`.
+    Normal {
+        /// mean and standard deviation
+        normal: [f64; 2],
+    },
+    /// `{ linspace = [a, b] }`: neuron i of n gets a + i·(b−a)/(n−1).
+    Linspace {
+        /// end points
+        linspace: [f64; 2],
+    },
+    /// `{ file = "x.csv", column = "v_mv" }`: a CSV with a `neuron` column.
+    File {
+        /// path, relative to the config file
+        file: String,
+        /// the column to read
+        column: String,
+    },
+}
+
+/// `[[population]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Unique name.
+    pub name: String,
+    /// Number of neurons (> 0).
+    pub size: i64,
+    /// `"lif"` (or `"hv"`).
+    pub model: String,
+    /// LIF synapse kind: `"delta"` or `"exp_current"` (default).
+    pub synapse: Option<String>,
+    /// Parameters; omitted ones take the spec's defaults.
+    #[serde(default)]
+    pub params: BTreeMap<String, ValueSpec>,
+    /// Initial values.
+    #[serde(default)]
+    pub init: BTreeMap<String, ValueSpec>,
+}
+
+/// `[[projection]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    /// Presynaptic population.
+    pub pre: String,
+    /// Postsynaptic population.
+    pub post: String,
+    /// `"ampa"` or `"gaba_a"`.
+    pub receptor: String,
+    /// Weight (pA for exp_current, mV for delta); may come from the file's weight column.
+    pub weight: Option<f64>,
+    /// Delay (ms), rounded to whole steps, at least one step. Default: one step.
+    pub delay_ms: Option<f64>,
+    /// The connection rule.
+    pub connect: Connect,
+}
+
+/// Connection rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Connect {
+    /// Each (pre, post) pair independently with probability `p`.
+    FixedProbability {
+        /// probability in [0, 1]
+        p: f64,
+        /// allow i → i when pre and post are the same population (default true)
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// Each post neuron draws `k` sources with replacement.
+    FixedIndegree {
+        /// in-degree
+        k: i64,
+        /// allow i → i (default true, as NEST)
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// i → i.
+    OneToOne,
+    /// Every pair.
+    AllToAll {
+        /// allow i → i (default true)
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// A CSV edge list `pre,post[,weight][,delay_ms]` with population-local indices.
+    File {
+        /// path, relative to the config file
+        path: String,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[record]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// `true`, `false`, or a list of population names.
+    #[serde(default = "spikes_all")]
+    pub spikes: SpikeSelection,
+    /// Voltage probes.
+    #[serde(default)]
+    pub voltage: Vec<VoltageProbe>,
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Record {
+            spikes: spikes_all(),
+            voltage: Vec::new(),
+        }
+    }
+}
+
+fn spikes_all() -> SpikeSelection {
+    SpikeSelection::All(true)
+}
+
+/// Which populations' spikes to record.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SpikeSelection {
+    /// all or none
+    All(bool),
+    /// these populations
+    Some(Vec<String>),
+}
+
+/// One voltage probe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoltageProbe {
+    /// Population name.
+    pub population: String,
+    /// Population-local neuron indices (default: all neurons of the population).
+    pub neurons: Option<Vec<i64>>,
+    /// Sample every this many steps (default 1).
+    pub every_steps: Option<i64>,
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse(&text, path)
+}
+
+/// Parses and validates config text; `path` is used in messages and to resolve files.
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let mut cfg: Config = toml::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        Error::config(path, msg.trim_end().to_string())
+    })?;
+    cfg.path = path.to_path_buf();
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+impl Config {
+    fn err(&self, msg: impl Into<String>) -> Error {
+        Error::config(&self.path, msg)
+    }
+
+    /// Resolves a path written in the config relative to the config's folder.
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    /// The model shared by all populations (`"lif"` or `"hv"`).
+    pub fn model(&self) -> &str {
+        self.populations
+            .first()
+            .map(|p| p.model.as_str())
+            .unwrap_or("lif")
+    }
+
+    /// The time step: the config's, or the model's default.
+    pub fn dt_ms(&self) -> f64 {
+        self.simulation.dt_ms.unwrap_or(if self.model() == "hv" {
+            1.0 / 70.0
+        } else {
+            0.1
+        })
+    }
+
+    /// Index of a population by name.
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let s = &self.simulation;
+        if let Some(dt) = s.dt_ms {
+            if !(dt > 0.0 && dt.is_finite()) {
+                return Err(self.err(format!(
+                    "simulation.dt_ms: expected a positive number of ms, got {dt}"
+                )));
+            }
+        }
+        if !(s.duration_ms >= 0.0 && s.duration_ms.is_finite()) {
+            return Err(self.err(format!(
+                "simulation.duration_ms: expected a non-negative number of ms, got {}",
+                s.duration_ms
+            )));
+        }
+        if self.populations.is_empty() {
+            return Err(
+                self.err("no [[population]] table: a network needs at least one population")
+            );
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, p) in self.populations.iter().enumerate() {
+            let at = format!("population[{i}] ('{}')", p.name);
+            if p.name.is_empty() || p.name.contains([',', '"', '\n']) {
+                return Err(self.err(format!(
+                    "{at}.name: expected a non-empty name without commas or quotes"
+                )));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(self.err(format!(
+                    "{at}.name: population name '{}' is used twice",
+                    p.name
+                )));
+            }
+            if p.size <= 0 || p.size > (1 << 30) {
+                return Err(self.err(format!(
+                    "{at}.size: expected a positive neuron count (at most 2^30), got {}",
+                    p.size
+                )));
+            }
+            match p.model.as_str() {
+                "lif" => {
+                    match p.synapse.as_deref().unwrap_or("exp_current") {
+                        "delta" | "exp_current" => {}
+                        "exp_conductance" => {
+                            return Err(self.err(format!(
+                                "{at}.synapse: \"exp_conductance\" is not implemented yet; expected \"delta\" or \"exp_current\""
+                            )))
+                        }
+                        other => {
+                            return Err(self.err(format!(
+                                "{at}.synapse: unknown synapse kind \"{other}\"; expected \"delta\" or \"exp_current\""
+                            )))
+                        }
+                    }
+                    check_keys(
+                        self,
+                        &at,
+                        "params",
+                        p.params.keys(),
+                        crate::model::lif::PARAM_DEFAULTS.iter().map(|x| x.0),
+                    )?;
+                    check_keys(
+                        self,
+                        &at,
+                        "init",
+                        p.init.keys(),
+                        crate::model::lif::INIT_KEYS.iter().copied(),
+                    )?;
+                }
+                other => {
+                    return Err(self.err(format!(
+                        "{at}.model: unknown model \"{other}\"; expected \"lif\""
+                    )));
+                }
+            }
+            if p.model != self.populations[0].model {
+                return Err(self.err(format!(
+                    "{at}.model: all populations of a network must use the same model (population[0] is \"{}\")",
+                    self.populations[0].model
+                )));
+            }
+            for (k, v) in p
+                .params
+                .iter()
+                .map(|(k, v)| (format!("params.{k}"), v))
+                .chain(p.init.iter().map(|(k, v)| (format!("init.{k}"), v)))
+            {
+                self.check_value(&format!("{at}.{k}"), v)?;
+            }
+        }
+        let dt = self.dt_ms();
+        for (i, pr) in self.projections.iter().enumerate() {
+            let at = format!("projection[{i}] ({} -> {})", pr.pre, pr.post);
+            for (key, name) in [("pre", &pr.pre), ("post", &pr.post)] {
+                if self.population_index(name).is_none() {
+                    return Err(self.err(format!(
+                        "{at}.{key}: unknown population '{name}'; the populations are {}",
+                        self.populations
+                            .iter()
+                            .map(|p| format!("'{}'", p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+            if !matches!(pr.receptor.as_str(), "ampa" | "gaba_a") {
+                return Err(self.err(format!(
+                    "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{}\"",
+                    pr.receptor
+                )));
+            }
+            if let Some(w) = pr.weight {
+                if !w.is_finite() {
+                    return Err(self.err(format!("{at}.weight: expected a finite number, got {w}")));
+                }
+            } else if !matches!(pr.connect, Connect::File { .. }) {
+                return Err(self.err(format!(
+                    "{at}.weight: missing (required unless an edge file gives a weight column)"
+                )));
+            }
+            if let Some(d) = pr.delay_ms {
+                if !d.is_finite() || (d / dt).round() < 1.0 {
+                    return Err(self.err(format!(
+                        "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
+                    )));
+                }
+            }
+            match &pr.connect {
+                Connect::FixedProbability { p, .. } => {
+                    if !(0.0..=1.0).contains(p) {
+                        return Err(self.err(format!(
+                            "{at}.connect.p: expected a probability in [0, 1], got {p}"
+                        )));
+                    }
+                }
+                Connect::FixedIndegree { k, .. } => {
+                    if *k < 0 {
+                        return Err(self.err(format!(
+                            "{at}.connect.k: expected a non-negative in-degree, got {k}"
+                        )));
+                    }
+                }
+                Connect::OneToOne => {
+                    let a = &self.populations[self.population_index(&pr.pre).unwrap()];
+                    let b = &self.populations[self.population_index(&pr.post).unwrap()];
+                    if a.size != b.size {
+                        return Err(self.err(format!(
+                            "{at}.connect: one_to_one needs populations of equal size ({} has {}, {} has {})",
+                            a.name, a.size, b.name, b.size
+                        )));
+                    }
+                }
+                Connect::AllToAll { .. } | Connect::File { .. } => {}
+            }
+        }
+        if let SpikeSelection::Some(list) = &self.record.spikes {
+            for name in list {
+                if self.population_index(name).is_none() {
+                    return Err(self.err(format!("record.spikes: unknown population '{name}'")));
+                }
+            }
+        }
+        for (i, v) in self.record.voltage.iter().enumerate() {
+            let Some(pi) = self.population_index(&v.population) else {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].population: unknown population '{}'",
+                    v.population
+                )));
+            };
+            let size = self.populations[pi].size;
+            if let Some(ns) = &v.neurons {
+                if let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size) {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].neurons: index {bad} is out of range for '{}' (0..{size})",
+                        v.population
+                    )));
+                }
+            }
+            if let Some(e) = v.every_steps {
+                if e < 1 {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].every_steps: expected a positive integer, got {e}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, at: &str, v: &ValueSpec) -> Result<()> {
+        let bad = |what: &str| Err(self.err(format!("{at}: {what}")));
+        match v {
+            ValueSpec::Const(x) if !x.is_finite() => bad("expected a finite number"),
+            ValueSpec::Uniform { uniform: [a, b] }
+                if !(a.is_finite() && b.is_finite() && a <= b) =>
+            {
+                bad("uniform = [a, b] needs finite a <= b")
+            }
+            ValueSpec::Normal { normal: [m, sd] }
+                if !(m.is_finite() && sd.is_finite() && *sd >= 0.0) =>
+            {
+                bad("normal = [mean, sd] needs a finite mean and sd >= 0")
+            }
+            ValueSpec::Linspace { linspace: [a, b] } if !(a.is_finite() && b.is_finite()) => {
+                bad("linspace = [a, b] needs finite end points")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn check_keys<'a>(
+    cfg: &Config,
+    at: &str,
+    table: &str,
+    keys: impl Iterator<Item = &'a String>,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Result<()> {
+    for k in keys {
+        if !known.clone().any(|x| x == k) {
+            return Err(cfg.err(format!(
+                "{at}.{table}: unknown key '{k}'; expected one of: {}",
+                known.clone().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Neuron models: specs in `../shared/specs/`, scalar steps here, shaders in `shaders/`.
+
+pub mod lif;

@@ -1,0 +1,477 @@
+//! A validated config turned into arrays: per-neuron derived constants, initial state,
+//! synapses and the recording plan. Both backends are built from one [`Network`], so
+//! they simulate the identical network.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+
+use crate::config::{Config, Connect, SpikeSelection, ValueSpec};
+use crate::connectivity::{self, AMPA, Delays, GABA_A, ProjectionMatrix, Synapses};
+use crate::error::{Error, Result};
+use crate::model::lif::{self, LifParams, LifPrimary};
+use crate::real::FixedPoint;
+
+/// A population placed in the global neuron index space.
+#[derive(Debug, Clone)]
+pub struct PopulationInfo {
+    /// Name from the config.
+    pub name: String,
+    /// First global neuron id.
+    pub offset: usize,
+    /// Number of neurons.
+    pub size: usize,
+    /// Whether its spikes are written.
+    pub record_spikes: bool,
+}
+
+/// One recorded voltage trace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Probe {
+    /// Population index.
+    pub pop: usize,
+    /// Population-local neuron index.
+    pub neuron: usize,
+    /// Global neuron id.
+    pub global: usize,
+    /// Sampling interval in steps (samples after steps n with (n+1) % every == 0, and at t = 0).
+    pub every: u32,
+}
+
+/// The per-neuron model data of a network.
+#[derive(Debug, Clone)]
+pub enum Neurons {
+    /// Leaky integrate-and-fire: derived constants (f64) and absolute initial voltages.
+    Lif {
+        /// One per neuron.
+        params: Vec<LifParams<f64>>,
+        /// V(0) in mV, one per neuron.
+        v0: Vec<f64>,
+    },
+}
+
+/// Everything a backend needs to simulate.
+#[derive(Debug, Clone)]
+pub struct Network {
+    /// A name for plots and summaries (the config file stem).
+    pub name: String,
+    /// Time step (ms).
+    pub dt_ms: f64,
+    /// Steps to simulate: round(duration/dt).
+    pub steps: u64,
+    /// Seed.
+    pub seed: u64,
+    /// Populations in config order.
+    pub populations: Vec<PopulationInfo>,
+    /// Total neurons.
+    pub n: usize,
+    /// Model data.
+    pub neurons: Neurons,
+    /// Outgoing synapses.
+    pub synapses: Synapses,
+    /// Scale of the i32 input accumulators (f32 runs).
+    pub fixed: FixedPoint,
+    /// Voltage probes.
+    pub probes: Vec<Probe>,
+}
+
+impl Network {
+    /// Builds a network from a validated config (`duration_ms`, `seed` override the config's).
+    pub fn build(cfg: &Config, duration_ms: Option<f64>, seed: Option<u64>) -> Result<Network> {
+        let dt = cfg.dt_ms();
+        let duration = duration_ms.unwrap_or(cfg.simulation.duration_ms);
+        if !(duration >= 0.0 && duration.is_finite()) {
+            return Err(Error::Usage(format!(
+                "--duration-ms: expected a non-negative number, got {duration}"
+            )));
+        }
+        let seed = seed.or(cfg.simulation.seed).unwrap_or(1234);
+        let mut populations = Vec::new();
+        let mut offset = 0;
+        for p in &cfg.populations {
+            let record_spikes = match &cfg.record.spikes {
+                SpikeSelection::All(b) => *b,
+                SpikeSelection::Some(list) => list.contains(&p.name),
+            };
+            populations.push(PopulationInfo {
+                name: p.name.clone(),
+                offset,
+                size: p.size as usize,
+                record_spikes,
+            });
+            offset += p.size as usize;
+        }
+        let n = offset;
+        let mut params = Vec::with_capacity(n);
+        let mut v0 = Vec::with_capacity(n);
+        for (pi, p) in cfg.populations.iter().enumerate() {
+            let size = p.size as usize;
+            let kind = match p.synapse.as_deref().unwrap_or("exp_current") {
+                "delta" => lif::SYN_DELTA,
+                _ => lif::SYN_EXP_CURRENT,
+            };
+            let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
+            for (ki, (key, default)) in lif::PARAM_DEFAULTS.iter().enumerate() {
+                let spec = p
+                    .params
+                    .get(*key)
+                    .cloned()
+                    .unwrap_or(ValueSpec::Const(*default));
+                let at = format!("population[{pi}] ('{}').params.{key}", p.name);
+                cols.insert(
+                    key,
+                    resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
+                );
+            }
+            let e_l = cols["e_l_mv"].clone();
+            let v_spec = p.init.get("v_mv").cloned();
+            let v = match v_spec {
+                Some(spec) => {
+                    let at = format!("population[{pi}] ('{}').init.v_mv", p.name);
+                    resolve_values(cfg, &at, &spec, size, seed, &[2, pi as u64, 0])?
+                }
+                None => e_l.clone(), // default: at rest
+            };
+            for i in 0..size {
+                let prim = LifPrimary::from_lookup(|k| cols[k][i]);
+                check_lif(cfg, pi, &p.name, i, &prim)?;
+                params.push(lif::derive(&prim, kind, dt));
+            }
+            v0.extend(v);
+        }
+        let offsets: Vec<usize> = populations.iter().map(|p| p.offset).collect();
+        let mut mats = Vec::with_capacity(cfg.projections.len());
+        for (i, pr) in cfg.projections.iter().enumerate() {
+            mats.push(build_projection(cfg, i, pr, dt, seed)?);
+        }
+        let synapses =
+            Synapses::build(n, &offsets, &mats).map_err(|e| Error::config(&cfg.path, e))?;
+        drop(mats);
+        let fixed = connectivity::choose_fixed_point(synapses.max_abs_input(n));
+        let mut probes = Vec::new();
+        for v in &cfg.record.voltage {
+            let pi = cfg.population_index(&v.population).expect("validated");
+            let pop = &populations[pi];
+            let every = v.every_steps.unwrap_or(1) as u32;
+            let neurons: Vec<usize> = match &v.neurons {
+                Some(ns) => ns.iter().map(|&x| x as usize).collect(),
+                None => (0..pop.size).collect(),
+            };
+            for neuron in neurons {
+                probes.push(Probe {
+                    pop: pi,
+                    neuron,
+                    global: pop.offset + neuron,
+                    every,
+                });
+            }
+        }
+        let name = cfg
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "network".into());
+        Ok(Network {
+            name,
+            dt_ms: dt,
+            steps: (duration / dt).round() as u64,
+            seed,
+            populations,
+            n,
+            neurons: Neurons::Lif { params, v0 },
+            synapses,
+            fixed,
+            probes,
+        })
+    }
+
+    /// The population a global neuron id belongs to, and its local index.
+    pub fn locate(&self, global: usize) -> (usize, usize) {
+        let p = self
+            .populations
+            .partition_point(|p| p.offset + p.size <= global);
+        (p, global - self.populations[p].offset)
+    }
+
+    /// Whether any probe samples after step `n` (0-based step index).
+    pub fn samples_after(&self, step: u64) -> bool {
+        self.probes.iter().any(|p| (step + 1) % p.every as u64 == 0)
+    }
+}
+
+fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> Result<()> {
+    let at = |k: &str| format!("population[{pi}] ('{name}').params.{k} (neuron {i})");
+    for (k, v) in [
+        ("tau_m_ms", p.tau_m_ms),
+        ("c_m_pf", p.c_m_pf),
+        ("tau_ampa_ms", p.tau_ampa_ms),
+        ("tau_gaba_a_ms", p.tau_gaba_a_ms),
+    ] {
+        if !(v > 0.0) {
+            return Err(Error::config(
+                &cfg.path,
+                format!("{}: expected a positive value, got {v}", at(k)),
+            ));
+        }
+    }
+    if !(p.t_ref_ms >= 0.0) {
+        return Err(Error::config(
+            &cfg.path,
+            format!(
+                "{}: expected a non-negative value, got {}",
+                at("t_ref_ms"),
+                p.t_ref_ms
+            ),
+        ));
+    }
+    if p.v_reset_mv >= p.v_th_mv {
+        return Err(Error::config(
+            &cfg.path,
+            format!(
+                "{}: v_reset_mv ({}) must be below v_th_mv ({})",
+                at("v_reset_mv"),
+                p.v_reset_mv,
+                p.v_th_mv
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Resolves a per-neuron value source into `size` values.
+pub fn resolve_values(
+    cfg: &Config,
+    at: &str,
+    spec: &ValueSpec,
+    size: usize,
+    seed: u64,
+    tag: &[u64],
+) -> Result<Vec<f64>> {
+    let mut rng = connectivity::stream(seed, tag);
+    Ok(match spec {
+        ValueSpec::Const(x) => vec![*x; size],
+        ValueSpec::Uniform { uniform: [a, b] } => {
+            if a == b {
+                vec![*a; size]
+            } else {
+                (0..size).map(|_| rng.random_range(*a..*b)).collect()
+            }
+        }
+        ValueSpec::Normal { normal: [m, sd] } => {
+            let d =
+                Normal::new(*m, *sd).map_err(|e| Error::config(&cfg.path, format!("{at}: {e}")))?;
+            (0..size).map(|_| d.sample(&mut rng)).collect()
+        }
+        ValueSpec::Linspace { linspace: [a, b] } => {
+            if size == 1 {
+                vec![*a]
+            } else {
+                (0..size)
+                    .map(|i| a + i as f64 * (b - a) / (size - 1) as f64)
+                    .collect()
+            }
+        }
+        ValueSpec::File { file, column } => read_column(&cfg.resolve(file), column, size, at)?,
+    })
+}
+
+/// Reads `column` of a CSV with a `neuron` column covering 0..size exactly once.
+pub fn read_column(path: &Path, column: &str, size: usize, at: &str) -> Result<Vec<f64>> {
+    let err = |msg: String| Error::config(path, format!("{msg} (for {at})"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| match e.kind() {
+            csv::ErrorKind::Io(_) => err(format!("cannot read: {e}")),
+            _ => err(e.to_string()),
+        })?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    let ni = find("neuron").ok_or_else(|| err("no 'neuron' column".into()))?;
+    let ci = find(column).ok_or_else(|| {
+        err(format!(
+            "no '{column}' column; the columns are: {}",
+            headers.iter().collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let mut out = vec![f64::NAN; size];
+    let mut seen = vec![false; size];
+    for (line, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| err(e.to_string()))?;
+        let row = line + 2;
+        let n: usize = rec.get(ni).unwrap_or("").parse().map_err(|_| {
+            err(format!(
+                "line {row}: 'neuron' is not a non-negative integer"
+            ))
+        })?;
+        if n >= size {
+            return Err(err(format!(
+                "line {row}: neuron {n} is out of range (the population has {size})"
+            )));
+        }
+        let v: f64 = rec
+            .get(ci)
+            .unwrap_or("")
+            .parse()
+            .map_err(|_| err(format!("line {row}: '{column}' is not a number")))?;
+        if seen[n] {
+            return Err(err(format!("line {row}: neuron {n} appears twice")));
+        }
+        seen[n] = true;
+        out[n] = v;
+    }
+    if let Some(missing) = seen.iter().position(|s| !s) {
+        return Err(err(format!(
+            "neuron {missing} is missing (the file must give every neuron of the population)"
+        )));
+    }
+    Ok(out)
+}
+
+fn build_projection(
+    cfg: &Config,
+    i: usize,
+    pr: &crate::config::Projection,
+    dt: f64,
+    seed: u64,
+) -> Result<ProjectionMatrix> {
+    let pre = cfg.population_index(&pr.pre).expect("validated");
+    let post = cfg.population_index(&pr.post).expect("validated");
+    let (n_pre, n_post) = (
+        cfg.populations[pre].size as usize,
+        cfg.populations[post].size as usize,
+    );
+    let receptor = if pr.receptor == "ampa" { AMPA } else { GABA_A };
+    let delay = pr.delay_ms.map(|d| (d / dt).round() as u32).unwrap_or(1);
+    let w = pr.weight.unwrap_or(0.0);
+    let same = pre == post;
+    let mut rng = connectivity::stream(seed, &[3, i as u64]);
+    let at = format!("projection[{i}] ({} -> {})", pr.pre, pr.post);
+    let (weights, delays, drawn) = match &pr.connect {
+        Connect::FixedProbability { p, autapses } => {
+            let (m, d) =
+                connectivity::fixed_probability(n_pre, n_post, *p, same && !autapses, w, &mut rng);
+            (m, Delays::Uniform(delay), d)
+        }
+        Connect::FixedIndegree { k, autapses } => {
+            let (m, d) = connectivity::fixed_indegree(
+                n_pre,
+                n_post,
+                *k as usize,
+                same && !autapses,
+                w,
+                &mut rng,
+            )
+            .map_err(|e| Error::config(&cfg.path, format!("{at}.connect: {e}")))?;
+            (m, Delays::Uniform(delay), d)
+        }
+        Connect::OneToOne => {
+            let (m, d) = connectivity::one_to_one(n_pre, w);
+            (m, Delays::Uniform(delay), d)
+        }
+        Connect::AllToAll { autapses } => {
+            let (m, d) = connectivity::all_to_all(n_pre, n_post, same && !autapses, w);
+            (m, Delays::Uniform(delay), d)
+        }
+        Connect::File { path } => {
+            let path = cfg.resolve(path);
+            let edges = read_edges(&path, n_pre, n_post, pr.weight, delay, dt, &at)?;
+            let (m, d, drawn) = connectivity::from_edges(n_pre, n_post, edges)
+                .map_err(|e| Error::config(&path, format!("{e} (for {at})")))?;
+            (m, Delays::PerSynapse(d), drawn)
+        }
+    };
+    Ok(ProjectionMatrix {
+        pre,
+        post,
+        receptor,
+        weights,
+        delays,
+        drawn,
+    })
+}
+
+fn read_edges(
+    path: &Path,
+    n_pre: usize,
+    n_post: usize,
+    weight: Option<f64>,
+    delay: u32,
+    dt: f64,
+    at: &str,
+) -> Result<Vec<connectivity::Edge>> {
+    let err = |msg: String| Error::config(path, format!("{msg} (for {at})"));
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| err(format!("cannot read edge file: {e}")))?;
+    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let find = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(pi), Some(qi)) = (find("pre"), find("post")) else {
+        return Err(err(
+            "expected a header with columns pre,post[,weight][,delay_ms]".into(),
+        ));
+    };
+    let wi = find("weight");
+    let di = find("delay_ms");
+    if wi.is_none() && weight.is_none() {
+        return Err(err(
+            "no weight: give the projection a weight or the file a weight column".into(),
+        ));
+    }
+    let mut edges = Vec::new();
+    for (line, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| err(e.to_string()))?;
+        let row = line + 2;
+        let idx = |c: usize, name: &str, n: usize| -> Result<u32> {
+            let v: usize = rec.get(c).unwrap_or("").parse().map_err(|_| {
+                err(format!(
+                    "line {row}: '{name}' is not a non-negative integer"
+                ))
+            })?;
+            if v >= n {
+                return Err(err(format!(
+                    "line {row}: {name} index {v} is out of range (population size {n})"
+                )));
+            }
+            Ok(v as u32)
+        };
+        let a = idx(pi, "pre", n_pre)?;
+        let b = idx(qi, "post", n_post)?;
+        let w = match wi {
+            Some(c) => {
+                let w: f64 = rec
+                    .get(c)
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| err(format!("line {row}: weight is not a number")))?;
+                if !w.is_finite() {
+                    return Err(err(format!("line {row}: weight is not finite")));
+                }
+                w
+            }
+            None => weight.unwrap(),
+        };
+        let d = match di {
+            Some(c) => {
+                let d: f64 = rec
+                    .get(c)
+                    .unwrap_or("")
+                    .parse()
+                    .map_err(|_| err(format!("line {row}: delay_ms is not a number")))?;
+                let steps = (d / dt).round();
+                if !(steps >= 1.0) {
+                    return Err(err(format!(
+                        "line {row}: delay {d} ms is shorter than one step (dt = {dt} ms)"
+                    )));
+                }
+                steps as u32
+            }
+            None => delay,
+        };
+        edges.push((a, b, w, d));
+    }
+    Ok(edges)
+}

@@ -1,0 +1,119 @@
+//! The simulation loop, shared by every backend: batches of steps, each step the
+//! [`SCHEDULE`](crate::backend::SCHEDULE), outputs handed to a [`Sink`] batch by batch.
+
+use std::time::Instant;
+
+use crate::backend::{Backend, BackendInfo, BatchOutput, SCHEDULE};
+use crate::error::Result;
+use crate::network::Network;
+use crate::real::Real;
+
+/// Receives recorded data as batches complete.
+pub trait Sink<F> {
+    /// Initial voltages of the probes (t = 0).
+    fn initial(&mut self, net: &Network, v: &[f64]) -> Result<()>;
+    /// One completed batch.
+    fn batch(&mut self, net: &Network, out: &BatchOutput<F>) -> Result<()>;
+}
+
+/// Counts of a finished run.
+#[derive(Debug, Clone)]
+pub struct RunStats {
+    /// Backend description.
+    pub info: BackendInfo,
+    /// Steps simulated.
+    pub steps: u64,
+    /// Spikes per population (all populations, recorded or not).
+    pub spikes_per_pop: Vec<u64>,
+    /// Wall seconds of the loop.
+    pub simulate_s: f64,
+}
+
+/// Runs `net.steps` steps on `backend`, feeding `sink`.
+pub fn run<B: Backend>(
+    net: &Network,
+    backend: &mut B,
+    sink: &mut dyn Sink<B::Float>,
+) -> Result<RunStats> {
+    let t0 = Instant::now();
+    let v = backend.voltages()?;
+    let v0: Vec<f64> = net.probes.iter().map(|p| v[p.global]).collect();
+    sink.initial(net, &v0)?;
+    let mut spikes_per_pop = vec![0u64; net.populations.len()];
+    let mut count = |out: &BatchOutput<B::Float>| {
+        for (_, i) in out.spikes() {
+            spikes_per_pop[net.locate(i).0] += 1;
+        }
+    };
+    let per_batch = crate::backend::batch_steps(net) as u64;
+    let mut step = 0u64;
+    while step < net.steps {
+        let k = per_batch.min(net.steps - step);
+        backend.begin_batch(step, k as u32)?;
+        for n in step..step + k {
+            for stage in SCHEDULE {
+                backend.run_stage(stage, n)?;
+            }
+        }
+        for out in backend.end_batch()? {
+            count(&out);
+            sink.batch(net, &out)?;
+        }
+        step += k;
+    }
+    for out in backend.finish()? {
+        count(&out);
+        sink.batch(net, &out)?;
+    }
+    Ok(RunStats {
+        info: backend.info(),
+        steps: net.steps,
+        spikes_per_pop,
+        simulate_s: t0.elapsed().as_secs_f64(),
+    })
+}
+
+/// A spike: (step, population, population-local neuron).
+pub type Spike = (u64, u32, u32);
+
+/// Collects everything in memory (tests, `galvani compare`).
+#[derive(Debug, Default, Clone)]
+pub struct Collect {
+    /// Spikes of recorded populations, sorted by step, population, neuron.
+    pub spikes: Vec<Spike>,
+    /// Voltage samples: (step after which it was taken, or None for t = 0; probe index; mV).
+    pub voltages: Vec<(Option<u64>, usize, f64)>,
+}
+
+impl<F: Real> Sink<F> for Collect {
+    fn initial(&mut self, _net: &Network, v: &[f64]) -> Result<()> {
+        self.voltages
+            .extend(v.iter().enumerate().map(|(k, &x)| (None, k, x)));
+        Ok(())
+    }
+    fn batch(&mut self, net: &Network, out: &BatchOutput<F>) -> Result<()> {
+        for (step, i) in out.spikes() {
+            let (p, local) = net.locate(i);
+            if net.populations[p].record_spikes {
+                self.spikes.push((step, p as u32, local as u32));
+            }
+        }
+        let np = net.probes.len();
+        for s in 0..out.steps as usize {
+            let step = out.first_step + s as u64;
+            for (k, probe) in net.probes.iter().enumerate() {
+                if (step + 1) % probe.every as u64 == 0 {
+                    self.voltages
+                        .push((Some(step), k, out.voltages[s * np + k].f64()));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The time stamp of a spike in step `step`: the end of the step, (step + 1)·dt, rounded
+/// to 1e-9 ms so that it prints as the grid value (0.3, not 0.30000000000000004).
+pub fn stamp_ms(step: u64, dt: f64) -> f64 {
+    ((step + 1) as f64 * dt * 1e9).round() / 1e9
+}
