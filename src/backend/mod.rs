@@ -43,6 +43,10 @@ pub struct BatchOutput<F> {
     /// `steps × probes` voltages (mV, absolute) after each step; only entries whose
     /// probe samples after that step are meaningful.
     pub voltages: Vec<F>,
+    /// Spikes with a sub-step time, for models that interpolate the threshold crossing
+    /// (HV): (step, global neuron, fraction of the step in (0, 1]). Empty for LIF,
+    /// whose spikes are stamped at the end of the step.
+    pub interp: Vec<(u64, u32, f32)>,
 }
 
 impl<F> BatchOutput<F> {

@@ -117,6 +117,7 @@ impl<F: Real> Backend for CpuBackend<F> {
             spike_bits: vec![0; steps as usize * self.words],
             words: self.words,
             voltages: vec![F::zero(); steps as usize * self.probes.len()],
+            interp: Vec::new(),
         });
         Ok(())
     }
