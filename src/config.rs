@@ -44,8 +44,7 @@ pub struct Simulation {
 }
 
 /// A parameter or initial value: one number for all neurons, or a per-neuron source.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ValueSpec {
     /// The same value for every neuron.
     Const(f64),
@@ -71,6 +70,60 @@ pub enum ValueSpec {
         /// the column to read
         column: String,
     },
+}
+
+const VALUE_FORMS: &str = "expected a number, { uniform = [a, b] }, { normal = [mean, sd] }, \
+{ linspace = [a, b] } or { file = \"x.csv\", column = \"name\" }";
+
+impl<'de> Deserialize<'de> for ValueSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = toml::Value::deserialize(d)?;
+        let num = |v: &toml::Value| match v {
+            toml::Value::Float(x) => Some(*x),
+            toml::Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        };
+        let pair = |v: &toml::Value, name: &str| -> std::result::Result<[f64; 2], D::Error> {
+            match v
+                .as_array()
+                .map(|a| a.iter().map(num).collect::<Option<Vec<f64>>>())
+            {
+                Some(Some(a)) if a.len() == 2 => Ok([a[0], a[1]]),
+                _ => Err(D::Error::custom(format!(
+                    "`{name}` needs an array of two numbers"
+                ))),
+            }
+        };
+        if let Some(x) = num(&v) {
+            return Ok(ValueSpec::Const(x));
+        }
+        let Some(t) = v.as_table() else {
+            return Err(D::Error::custom(VALUE_FORMS));
+        };
+        let keys: Vec<&str> = t.keys().map(|k| k.as_str()).collect();
+        match keys.as_slice() {
+            ["uniform"] => Ok(ValueSpec::Uniform {
+                uniform: pair(&t["uniform"], "uniform")?,
+            }),
+            ["normal"] => Ok(ValueSpec::Normal {
+                normal: pair(&t["normal"], "normal")?,
+            }),
+            ["linspace"] => Ok(ValueSpec::Linspace {
+                linspace: pair(&t["linspace"], "linspace")?,
+            }),
+            ["column", "file"] | ["file", "column"] => {
+                match (t["file"].as_str(), t["column"].as_str()) {
+                    (Some(f), Some(c)) => Ok(ValueSpec::File {
+                        file: f.into(),
+                        column: c.into(),
+                    }),
+                    _ => Err(D::Error::custom("`file` and `column` must be strings")),
+                }
+            }
+            _ => Err(D::Error::custom(VALUE_FORMS)),
+        }
+    }
 }
 
 /// `[[population]]`.
