@@ -33,6 +33,27 @@ pub enum Command {
     Compare(CompareArgs),
     /// List the GPU adapters wgpu can see, with the limits that matter.
     Devices,
+    /// Time a config without writing outputs: one JSON line per repetition.
+    Bench(BenchArgs),
+}
+
+/// `galvani bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The TOML network config.
+    pub config: PathBuf,
+    /// Where to run.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendKind,
+    /// Working precision.
+    #[arg(long, value_enum, default_value = "f32")]
+    pub precision: Precision,
+    /// Override simulation.duration_ms.
+    #[arg(long)]
+    pub duration_ms: Option<f64>,
+    /// Repetitions.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: u32,
 }
 
 /// `galvani run`.
@@ -85,6 +106,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Run(a) => run(&a).map(|_| ()),
         Command::Compare(a) => compare(&a),
         Command::Devices => devices(),
+        Command::Bench(a) => bench(&a),
     };
     match res {
         Ok(()) => 0,
@@ -317,6 +339,46 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
             problems.join("; ")
         )))
     }
+}
+
+/// Discards everything (benchmarks).
+struct Discard;
+
+impl<F> Sink<F> for Discard {
+    fn initial(&mut self, _net: &Network, _v: &[f64]) -> Result<()> {
+        Ok(())
+    }
+    fn batch(&mut self, _net: &Network, _out: &crate::backend::BatchOutput<F>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// `galvani bench`.
+pub fn bench(a: &BenchArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let cfg = config::load(&a.config)?;
+    let net = Network::build(&cfg, a.duration_ms, None)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let gpu = open_gpu(a.backend, a.precision, false)?;
+    for rep in 1..=a.repeat {
+        let t1 = Instant::now();
+        let stats = match (gpu.as_ref(), a.precision) {
+            (Some(ctx), _) => drive(&net, GpuBackend::new(ctx, &net)?, &mut Discard)?,
+            (None, Precision::F32) => drive(&net, CpuBackend::<f32>::new(&net)?, &mut Discard)?,
+            (None, Precision::F64) => drive(&net, CpuBackend::<f64>::new(&net)?, &mut Discard)?,
+        };
+        let setup_s = t1.elapsed().as_secs_f64() - stats.simulate_s;
+        let line = serde_json::json!({
+            "sim": "galvani", "config": a.config.display().to_string(), "backend": stats.info.backend,
+            "device": stats.info.device, "precision": stats.info.precision, "N": net.n,
+            "synapses": net.synapses.len(), "T_ms": net.steps as f64 * net.dt_ms, "rep": rep,
+            "build_s": build_s + setup_s, "run_s": stats.simulate_s,
+            "steps_per_s": net.steps as f64 / stats.simulate_s,
+            "spikes": stats.spikes_per_pop.iter().sum::<u64>(),
+        });
+        println!("{line}");
+    }
+    Ok(())
 }
 
 /// `galvani devices`.

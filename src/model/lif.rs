@@ -221,25 +221,60 @@ pub fn initial_state<F: Real>(v0_mv: f64, e_l_mv: f64) -> LifState<F> {
 /// `iaf_psc_exp` / `iaf_psc_delta` so that f64 runs reproduce them bit for bit.
 #[inline(always)]
 pub fn lif_update<F: Real>(p: &LifParams<F>, s: &mut LifState<F>, in_ampa: F, in_gaba: F) -> bool {
-    // 1. membrane (inputs held from the start of the step) or refractory countdown
-    if s.refrac == 0 {
-        if p.kind == SYN_DELTA {
-            s.u = p.p30 * p.i_e + p.p33 * s.u + (in_ampa + in_gaba);
-        } else {
-            s.u = s.u * p.p33 + s.i_ampa * p.p31_ampa + s.i_gaba * p.p31_gaba + p.i_e * p.p30;
-        }
+    if p.kind == SYN_DELTA {
+        lif_kernel::<F, true>(
+            p,
+            &mut s.u,
+            &mut s.i_ampa,
+            &mut s.i_gaba,
+            &mut s.refrac,
+            in_ampa,
+            in_gaba,
+        )
     } else {
-        s.refrac -= 1;
+        lif_kernel::<F, false>(
+            p,
+            &mut s.u,
+            &mut s.i_ampa,
+            &mut s.i_gaba,
+            &mut s.refrac,
+            in_ampa,
+            in_gaba,
+        )
+    }
+}
+
+/// [`lif_update`] on separate state variables, with the synapse kind a compile-time
+/// constant (`DELTA` ⇔ `p.kind == SYN_DELTA`).
+#[inline(always)]
+pub fn lif_kernel<F: Real, const DELTA: bool>(
+    p: &LifParams<F>,
+    u: &mut F,
+    i_ampa: &mut F,
+    i_gaba: &mut F,
+    refrac: &mut u32,
+    in_ampa: F,
+    in_gaba: F,
+) -> bool {
+    // 1. membrane (inputs held from the start of the step) or refractory countdown
+    if *refrac == 0 {
+        *u = if DELTA {
+            p.p30 * p.i_e + p.p33 * *u + (in_ampa + in_gaba)
+        } else {
+            *u * p.p33 + *i_ampa * p.p31_ampa + *i_gaba * p.p31_gaba + p.i_e * p.p30
+        };
+    } else {
+        *refrac -= 1;
     }
     // 2. synaptic currents decay and take this step's arrivals (also while refractory)
-    if p.kind != SYN_DELTA {
-        s.i_ampa = s.i_ampa * p.p11_ampa + in_ampa;
-        s.i_gaba = s.i_gaba * p.p11_gaba + in_gaba;
+    if !DELTA {
+        *i_ampa = *i_ampa * p.p11_ampa + in_ampa;
+        *i_gaba = *i_gaba * p.p11_gaba + in_gaba;
     }
     // 3. threshold, reset, refractoriness
-    if s.u >= p.theta {
-        s.u = p.reset;
-        s.refrac = p.ref_steps;
+    if *u >= p.theta {
+        *u = p.reset;
+        *refrac = p.ref_steps;
         return true;
     }
     false

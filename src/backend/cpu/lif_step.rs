@@ -1,13 +1,28 @@
-//! CPU twin of `shaders/lif_step.wgsl`.
+//! CPU twin of `shaders/lif_step.wgsl`: the same per-neuron arithmetic
+//! ([`lif_kernel`], which the shader's `lif_update` mirrors), looped over neurons.
 
 use super::InputRing;
-use crate::model::lif::{LifParams, LifState, lif_update};
+use crate::model::lif::{LifParams, LifState, SYN_DELTA, lif_kernel};
 use crate::real::Real;
+
+/// A contiguous range of neurons (a population). When all of its neurons have the same
+/// derived constants, `shared` holds them once, so the hot loop keeps them in registers
+/// (GeNN's shared parameters vs per-neuron variables); the arithmetic is the same.
+#[derive(Clone, Debug)]
+pub struct NeuronRange<F> {
+    /// First neuron.
+    pub start: usize,
+    /// One past the last neuron.
+    pub end: usize,
+    /// The constants, when they are the same for every neuron of the range.
+    pub shared: Option<LifParams<F>>,
+}
 
 /// Stage `NeuronStep` for LIF: reads and clears this step's input slot, advances every
 /// neuron (spec section 4) and appends the ids of those that spiked, ascending.
 pub fn lif_step<F: Real>(
     params: &[LifParams<F>],
+    ranges: &[NeuronRange<F>],
     state: &mut [LifState<F>],
     ring: &mut InputRing<F>,
     inv_scale: F,
@@ -16,13 +31,47 @@ pub fn lif_step<F: Real>(
 ) {
     let slot = (step % ring.slots as u64) as usize;
     let input = &mut ring.acc[slot * ring.width..(slot + 1) * ring.width];
-    for (i, (p, s)) in params.iter().zip(state.iter_mut()).enumerate() {
-        let in_ampa = F::acc_value(input[2 * i], inv_scale);
-        let in_gaba = F::acc_value(input[2 * i + 1], inv_scale);
-        input[2 * i] = F::Acc::default();
-        input[2 * i + 1] = F::Acc::default();
-        if lif_update(p, s, in_ampa, in_gaba) {
-            spiked.push(i as u32);
+    for r in ranges {
+        let (a, b) = (r.start, r.end);
+        let (st, inp) = (&mut state[a..b], &mut input[2 * a..2 * b]);
+        match &r.shared {
+            Some(p) if p.kind == SYN_DELTA => {
+                range::<F, true>(|_| p, st, inp, inv_scale, a, spiked)
+            }
+            Some(p) => range::<F, false>(|_| p, st, inp, inv_scale, a, spiked),
+            // per-neuron constants (the synapse kind is uniform within a population)
+            None if params[a].kind == SYN_DELTA => {
+                range::<F, true>(|k| &params[a + k], st, inp, inv_scale, a, spiked)
+            }
+            None => range::<F, false>(|k| &params[a + k], st, inp, inv_scale, a, spiked),
+        }
+    }
+}
+
+#[inline(always)]
+fn range<'p, F: Real, const DELTA: bool>(
+    p: impl Fn(usize) -> &'p LifParams<F>,
+    state: &mut [LifState<F>],
+    input: &mut [F::Acc],
+    inv_scale: F,
+    start: usize,
+    spiked: &mut Vec<u32>,
+) {
+    for (k, (s, acc)) in state.iter_mut().zip(input.chunks_exact_mut(2)).enumerate() {
+        let a = F::acc_value(acc[0], inv_scale);
+        let g = F::acc_value(acc[1], inv_scale);
+        acc[0] = F::Acc::default();
+        acc[1] = F::Acc::default();
+        if lif_kernel::<F, DELTA>(
+            p(k),
+            &mut s.u,
+            &mut s.i_ampa,
+            &mut s.i_gaba,
+            &mut s.refrac,
+            a,
+            g,
+        ) {
+            spiked.push((start + k) as u32);
         }
     }
 }

@@ -9,7 +9,7 @@ mod lif_step;
 mod propagate;
 mod record;
 
-pub use lif_step::lif_step;
+pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage};
 
@@ -31,8 +31,8 @@ pub struct CpuSynapses<F: Real> {
     pub delay: Vec<u32>,
 }
 
-/// The delay ring of synaptic input: `slots × 2n` accumulators; step n reads and clears
-/// slot `n % slots`.
+/// The delay ring of synaptic input: `slots × 2n` accumulators (index `2·neuron +
+/// receptor` within a slot); step n reads and clears slot `n % slots`.
 pub struct InputRing<F: Real> {
     /// Accumulators, slot-major.
     pub acc: Vec<F::Acc>,
@@ -45,6 +45,7 @@ pub struct InputRing<F: Real> {
 /// The CPU backend.
 pub struct CpuBackend<F: Real> {
     params: Vec<LifParams<F>>,
+    ranges: Vec<NeuronRange<F>>,
     state: Vec<LifState<F>>,
     syn: CpuSynapses<F>,
     ring: InputRing<F>,
@@ -63,13 +64,29 @@ impl<F: Real> CpuBackend<F> {
         let Neurons::Lif { params, v0 } = &net.neurons;
         let s = &net.synapses;
         let slots = s.max_delay as usize + 1;
+        let state = params
+            .iter()
+            .zip(v0)
+            .map(|(p, &v)| lif::initial_state::<F>(v, p.e_l))
+            .collect();
+        let params: Vec<LifParams<F>> = params.iter().map(|p| p.cast::<F>()).collect();
+        let ranges = net
+            .populations
+            .iter()
+            .map(|pop| {
+                let ps = &params[pop.offset..pop.offset + pop.size];
+                let shared = ps.iter().all(|p| *p == ps[0]).then(|| ps[0]);
+                NeuronRange {
+                    start: pop.offset,
+                    end: pop.offset + pop.size,
+                    shared,
+                }
+            })
+            .collect();
         Ok(CpuBackend {
-            params: params.iter().map(|p| p.cast::<F>()).collect(),
-            state: params
-                .iter()
-                .zip(v0)
-                .map(|(p, &v)| lif::initial_state::<F>(v, p.e_l))
-                .collect(),
+            ranges,
+            params,
+            state,
             syn: CpuSynapses {
                 row_ptr: s.row_ptr.clone(),
                 target: s.target.clone(),
@@ -128,6 +145,7 @@ impl<F: Real> Backend for CpuBackend<F> {
                 self.spiked.clear();
                 lif_step(
                     &self.params,
+                    &self.ranges,
                     &mut self.state,
                     &mut self.ring,
                     self.inv_scale,
