@@ -14,6 +14,7 @@ pub mod model;
 pub mod network;
 pub mod output;
 pub mod real;
+pub mod rng;
 pub mod sim;
 
 pub use error::{Error, Result};

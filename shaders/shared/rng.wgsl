@@ -1,0 +1,77 @@
+// Counter-based random numbers: Philox4x32-10 and Poisson counts by inversion.
+// CPU twin: src/rng.rs (identical bits; keep in sync).
+
+const PHILOX_M0: u32 = 0xD2511F53u;
+const PHILOX_M1: u32 = 0xCD9E8D57u;
+const PHILOX_W0: u32 = 0x9E3779B9u;
+const PHILOX_W1: u32 = 0xBB67AE85u;
+
+// 32x32 -> 64-bit product as (hi, lo) from 16-bit halves (no u64 needed).
+fn mulhilo(a: u32, b: u32) -> vec2<u32> {
+    let a_lo = a & 0xFFFFu;
+    let a_hi = a >> 16u;
+    let b_lo = b & 0xFFFFu;
+    let b_hi = b >> 16u;
+    let ll = a_lo * b_lo;
+    let lh = a_lo * b_hi;
+    let hl = a_hi * b_lo;
+    let hh = a_hi * b_hi;
+    let mid = (ll >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
+    let lo = (ll & 0xFFFFu) | (mid << 16u);
+    let hi = hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
+    return vec2<u32>(hi, lo);
+}
+
+fn philox4x32(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+    var c = ctr;
+    var k = key;
+    for (var r = 0u; r < 10u; r = r + 1u) {
+        if (r > 0u) {
+            k = k + vec2<u32>(PHILOX_W0, PHILOX_W1);
+        }
+        let p0 = mulhilo(PHILOX_M0, c.x);
+        let p1 = mulhilo(PHILOX_M1, c.z);
+        c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+    }
+    return c;
+}
+
+fn uniform01(x: u32) -> f32 {
+    return f32(x >> 8u) * (1.0 / 16777216.0);
+}
+
+fn poisson_inv(u: f32, lambda: f32, exp_neg: f32) -> u32 {
+    var k = 0u;
+    var p = exp_neg;
+    var f = p;
+    loop {
+        if (!(u >= f && k < 64u)) {
+            break;
+        }
+        k = k + 1u;
+        p = p * lambda / f32(k);
+        f = f + p;
+    }
+    return k;
+}
+
+fn poisson_count(key: vec2<u32>, stream: u32, neuron: u32, step: u32, blocks: u32, lambda: f32, exp_neg: f32) -> u32 {
+    var total = 0u;
+    var b = 0u;
+    loop {
+        if (b >= blocks) {
+            break;
+        }
+        let r = philox4x32(vec4<u32>(neuron, step, stream, b / 4u), key);
+        var j = 0u;
+        loop {
+            if (!(j < 4u && b < blocks)) {
+                break;
+            }
+            total = total + poisson_inv(uniform01(r[j]), lambda, exp_neg);
+            b = b + 1u;
+            j = j + 1u;
+        }
+    }
+    return total;
+}

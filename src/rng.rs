@@ -1,0 +1,114 @@
+//! Counter-based random numbers: Philox4x32-10 (Salmon et al. 2011), keyed by the run
+//! seed and addressed by (stream, neuron, step, block) — so any draw can be made on any
+//! backend, in any order, and come out the same. `shaders/shared/rng.wgsl` is the GPU
+//! twin (it forms the 32×32→64-bit products from 16-bit halves, since WGSL has no u64 on
+//! every adapter); both produce identical bits.
+//!
+//! Poisson counts are drawn by inversion in f32 with the same operations on both
+//! backends, so the CPU (f32 or f64) and the GPU see exactly the same input events.
+
+const M0: u32 = 0xD251_1F53;
+const M1: u32 = 0xCD9E_8D57;
+const W0: u32 = 0x9E37_79B9;
+const W1: u32 = 0xBB67_AE85;
+
+#[inline(always)]
+fn mulhilo(a: u32, b: u32) -> (u32, u32) {
+    let p = a as u64 * b as u64;
+    ((p >> 32) as u32, p as u32)
+}
+
+/// Philox4x32 with 10 rounds: four random u32 from a 128-bit counter and a 64-bit key.
+#[inline]
+pub fn philox4x32(ctr: [u32; 4], key: [u32; 2]) -> [u32; 4] {
+    let (mut c, mut k) = (ctr, key);
+    for r in 0..10 {
+        if r > 0 {
+            k[0] = k[0].wrapping_add(W0);
+            k[1] = k[1].wrapping_add(W1);
+        }
+        let (hi0, lo0) = mulhilo(M0, c[0]);
+        let (hi1, lo1) = mulhilo(M1, c[2]);
+        c = [hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0];
+    }
+    c
+}
+
+/// The key of a run: the 64-bit seed split in two words.
+pub fn key(seed: u64) -> [u32; 2] {
+    [seed as u32, (seed >> 32) as u32]
+}
+
+/// A uniform f32 in [0, 1) from the top 24 bits (exact in f32 on every backend).
+#[inline(always)]
+pub fn uniform(x: u32) -> f32 {
+    (x >> 8) as f32 * (1.0 / 16_777_216.0)
+}
+
+/// Largest mean drawn with one uniform; larger means are split into blocks of at most
+/// this size (a sum of independent Poisson counts is Poisson), keeping exp(−λ) far from
+/// f32 underflow and the inversion short.
+pub const POISSON_BLOCK: f32 = 8.0;
+
+/// Host-derived constants of a Poisson stream of mean `lambda` per step.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PoissonPlan {
+    /// Number of blocks.
+    pub blocks: u32,
+    /// Mean per block.
+    pub lambda: f32,
+    /// exp(−lambda) per block, computed in f64 on the host and rounded.
+    pub exp_neg: f32,
+}
+
+impl PoissonPlan {
+    /// Splits `lambda` (events per step) into equal blocks of at most [`POISSON_BLOCK`].
+    pub fn new(lambda: f64) -> Self {
+        let blocks = (lambda / POISSON_BLOCK as f64).ceil().max(1.0) as u32;
+        let l = lambda / blocks as f64;
+        PoissonPlan {
+            blocks,
+            lambda: l as f32,
+            exp_neg: (-l).exp() as f32,
+        }
+    }
+}
+
+/// Poisson(λ) by inversion of one uniform `u` in f32 (mirrors `poisson_inv` in
+/// rng.wgsl): walk the cumulative distribution until it exceeds `u`.
+#[inline]
+pub fn poisson_inv(u: f32, lambda: f32, exp_neg: f32) -> u32 {
+    let mut k = 0u32;
+    let mut p = exp_neg;
+    let mut f = p;
+    // 64 terms cover λ ≤ 8 far beyond f32 resolution of the tail (P(k ≥ 64) < 1e-40)
+    while u >= f && k < 64 {
+        k += 1;
+        p = p * lambda / k as f32;
+        f += p;
+    }
+    k
+}
+
+/// The Poisson count of `(stream, neuron, step)`: one Philox call per four blocks.
+#[inline]
+pub fn poisson_count(
+    key: [u32; 2],
+    stream: u32,
+    neuron: u32,
+    step: u32,
+    plan: &PoissonPlan,
+) -> u32 {
+    let mut total = 0;
+    let mut b = 0;
+    while b < plan.blocks {
+        let r = philox4x32([neuron, step, stream, b / 4], key);
+        let mut j = 0;
+        while j < 4 && b < plan.blocks {
+            total += poisson_inv(uniform(r[j as usize]), plan.lambda, plan.exp_neg);
+            b += 1;
+            j += 1;
+        }
+    }
+    total
+}
