@@ -81,3 +81,44 @@ fn f32_runs_agree_for_a_prefix_and_in_rate() {
         assert!(rel < 0.02, "{name}: {} spikes vs 23430", run.spikes.len());
     }
 }
+
+/// Brunel model A (delta synapses, fixed in-degree with multapses, delay 1.5 ms) at
+/// N = 2500 with the Poisson drive replaced by its mean, on the network and initial
+/// voltages of ../shared/peers: the CPU backend in f64 reproduces NEST 3.10's 26 258
+/// spikes of the first 200 ms exactly.
+#[test]
+fn cpu_f64_reproduces_nest_brunel_dc_spike_for_spike() {
+    let cfg = galvani::config::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/brunel2500/brunel2500_dc.toml"
+    )))
+    .unwrap();
+    let net = Network::build(&cfg, None, None).unwrap();
+    assert_eq!(net.synapses.drawn, 625_000);
+    let mut rdr = csv::Reader::from_path(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/brunel2500/spikes_reference.csv"
+    ))
+    .unwrap();
+    let reference: Vec<(u64, u32, u32)> = rdr
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            let t: f64 = r[0].parse().unwrap();
+            (
+                (t / 0.1).round() as u64 - 1,
+                if &r[1] == "exc" { 0 } else { 1 },
+                r[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(reference.len(), 26_258);
+    let run = cpu64(&net);
+    let (k, t) = prefix(&run.spikes, &reference);
+    assert_eq!(
+        k,
+        reference.len(),
+        "first difference at spike {k}, t = {t} ms"
+    );
+    assert_eq!(run.spikes.len(), reference.len());
+}
