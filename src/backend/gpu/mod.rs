@@ -1,4 +1,11 @@
-//! The wgpu backend (stub: being written).
+//! The wgpu backend (stub: being written): kernels, their bind layouts and the structs
+//! that cross the bus.
+
+pub mod layout;
+pub mod pipelines;
+pub mod shaders;
+
+pub use shaders::shader_sources;
 
 use super::{Backend, BackendInfo, BatchOutput, Stage};
 use crate::error::{Error, Result};

@@ -1,0 +1,85 @@
+// Types shared by the kernels. Every struct mirrors a Rust #[repr(C)] Pod struct (named
+// in its comment); tests/layout.rs checks size and field offsets against naga's layout.
+
+// Invocations per workgroup of every kernel.
+// keep in sync with src/backend/gpu/layout.rs WG_SIZE
+const WG_SIZE: u32 = 64u;
+
+// Synapse kinds (LifParams.kind).
+// keep in sync with src/model/lif.rs SYN_DELTA, SYN_EXP_CURRENT
+const SYN_DELTA: u32 = 0u;
+const SYN_EXP_CURRENT: u32 = 1u;
+
+// Per-neuron constants of the LIF step, derived on the host (64 bytes).
+// keep in sync with src/model/lif.rs LifParams (LifParams<f32>)
+struct LifParams {
+    p33: f32,
+    p30: f32,
+    p31_ampa: f32,
+    p31_gaba: f32,
+    p11_ampa: f32,
+    p11_gaba: f32,
+    i_e: f32,
+    theta: f32,
+    reset: f32,
+    e_l: f32,
+    e_ampa_rel: f32,
+    e_gaba_rel: f32,
+    inv_c_m: f32,
+    inv_tau_m: f32,
+    ref_steps: u32,
+    kind: u32,
+}
+
+// Per-neuron LIF state (16 bytes): u = V - E_L.
+// keep in sync with src/model/lif.rs LifState (LifState<f32>)
+struct LifState {
+    u: f32,
+    i_ampa: f32,
+    i_gaba: f32,
+    refrac: u32,
+}
+
+// Per-step constants: one 256-byte-aligned entry per step of a batch, selected by a
+// dynamic offset.
+// keep in sync with src/backend/gpu/layout.rs StepUniform
+struct StepUniform {
+    n: u32,
+    words: u32,
+    slots: u32,
+    n_probes: u32,
+    inv_scale: f32,
+    slot: u32,
+    parity: u32,
+    row: u32,
+    zero: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+// One voltage probe for one batch: samples after rows r with r % every == first_row.
+// keep in sync with src/backend/gpu/layout.rs GpuProbe
+struct Probe {
+    neuron: u32,
+    every: u32,
+    first_row: u32,
+    _pad: u32,
+}
+
+// The flat index of this invocation in a 1D or 2D dispatch (see limits::dispatch_2d).
+fn flat_index(wg: vec3<u32>, nwg: vec3<u32>, li: u32) -> u32 {
+    return (wg.y * nwg.x + wg.x) * WG_SIZE + li;
+}
+
+// Rounding points. `pin(x)` returns x unchanged, because `pin_zero` is StepUniform.zero,
+// 0 at run time; the compiler cannot know that, so it can neither fuse a product into a
+// following add (FMA contraction) nor reassociate a sum across a pinned value. Kernels
+// set `pin_zero = u.zero;` first. With every product and partial sum pinned, the GPU
+// rounds exactly where the CPU does (Vulkan's f32 add, mul and int-to-float conversion
+// are correctly rounded), so its results can be bit-identical to the CPU's.
+var<private> pin_zero: u32;
+
+fn pin(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) ^ pin_zero);
+}

@@ -1,0 +1,92 @@
+//! The structs that cross the bus besides `LifParams<f32>` / `LifState<f32>`
+//! (src/model/lif.rs), each with its WGSL twin in `shaders/shared/types.wgsl`. Sizes and
+//! field offsets are checked against naga's layout of the WGSL in `tests/layout.rs`.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Invocations per workgroup of every kernel. WGSL twin: `const WG_SIZE` in
+/// `shaders/shared/types.wgsl`.
+pub const WG_SIZE: u32 = 64;
+
+/// Bytes between consecutive [`StepUniform`] entries in the per-batch uniform buffer
+/// (bound with a dynamic offset). 256 is the largest `min_uniform_buffer_offset_alignment`
+/// WebGPU allows, so it is valid on every adapter.
+pub const STEP_STRIDE: u64 = 256;
+
+/// Per-step constants, one 256-byte-aligned entry per step of a batch, written once per
+/// batch and selected per dispatch by a dynamic offset (no per-step buffer write).
+///
+/// WGSL twin: `struct StepUniform` in `shaders/shared/types.wgsl` (keep in sync).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct StepUniform {
+    /// Neurons.
+    pub n: u32,
+    /// u32 words per spike-bit row: ceil(n / 32), at least 1.
+    pub words: u32,
+    /// Delay-ring slots: max delay + 1.
+    pub slots: u32,
+    /// Voltage probes.
+    pub n_probes: u32,
+    /// 1 / fixed-point scale of the input accumulators (a power of two).
+    pub inv_scale: f32,
+    /// `step % slots`: the ring slot this step reads and clears (propagate writes slot
+    /// `(step + delay) % slots` = `(slot + delay) % slots`).
+    pub slot: u32,
+    /// `step % 2`: the spike list this step appends to (lif_step resets the other one).
+    pub parity: u32,
+    /// `step − first step of the batch`: the row of the batch's record buffers.
+    pub row: u32,
+    /// Always 0. The kernels XOR float bits with it at rounding points (`pin` in
+    /// `shaders/shared/types.wgsl`): a value the compiler cannot know stops it from
+    /// fusing `a*b + c` into an FMA or reassociating sums, so the GPU rounds exactly
+    /// where the CPU does.
+    pub zero: u32,
+    /// Padding to a multiple of 16 bytes.
+    pub _pad: [u32; 3],
+}
+const _: () = assert!(std::mem::size_of::<StepUniform>() == 48);
+const _: () = assert!(std::mem::size_of::<StepUniform>() as u64 <= STEP_STRIDE);
+
+impl StepUniform {
+    /// The entry for step `step` of a batch starting at `first_step`.
+    pub fn for_step(mut base: StepUniform, first_step: u64, step: u64) -> StepUniform {
+        base.slot = (step % base.slots as u64) as u32;
+        base.parity = (step % 2) as u32;
+        base.row = (step - first_step) as u32;
+        base
+    }
+}
+
+/// One voltage probe, as `shaders/record_voltage.wgsl` sees it for one batch.
+///
+/// WGSL twin: `struct Probe` in `shaders/shared/types.wgsl` (keep in sync).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct GpuProbe {
+    /// Global neuron id.
+    pub neuron: u32,
+    /// Sampling interval in steps.
+    pub every: u32,
+    /// The first row of the batch the probe samples after: it samples after rows r with
+    /// `r % every == first_row`, i.e. after steps with `(step + 1) % every == 0`.
+    pub first_row: u32,
+    /// Padding to 16 bytes.
+    pub _pad: u32,
+}
+const _: () = assert!(std::mem::size_of::<GpuProbe>() == 16);
+
+impl GpuProbe {
+    /// The probe of global neuron `neuron`, sampling every `every` steps, for a batch
+    /// starting at `first_step`.
+    pub fn for_batch(neuron: u32, every: u32, first_step: u64) -> GpuProbe {
+        let e = every.max(1) as u64;
+        let first_row = ((e - (first_step + 1) % e) % e) as u32;
+        GpuProbe {
+            neuron,
+            every: e as u32,
+            first_row,
+            _pad: 0,
+        }
+    }
+}

@@ -1,0 +1,184 @@
+//! Explicit bind group layouts (list position = `@binding`, vello-style) and the compute
+//! pipelines. `tests/shaders.rs` checks each list against the bindings naga finds in the
+//! WGSL, so a shader and its layout cannot drift apart silently.
+
+use std::num::NonZeroU64;
+
+use super::layout::StepUniform;
+use super::shaders;
+use crate::error::{Error, Result};
+
+/// What one `@binding` of group 0 is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindKind {
+    /// `var<uniform>` of a [`StepUniform`], with a dynamic offset (one entry per step).
+    StepUniform,
+    /// `var<storage, read>`; the minimum binding size in bytes (one element).
+    ReadOnly(u64),
+    /// `var<storage, read_write>`; the minimum binding size in bytes (one element).
+    ReadWrite(u64),
+}
+
+/// A kernel: its file (and entry point) name and its bindings, position = `@binding`.
+#[derive(Clone, Copy, Debug)]
+pub struct KernelSpec {
+    /// Entry point and `shaders/<name>.wgsl`.
+    pub name: &'static str,
+    /// The bindings of group 0.
+    pub bindings: &'static [BindKind],
+}
+
+use BindKind::{ReadOnly, ReadWrite, StepUniform as Uni};
+
+/// `shaders/lif_step.wgsl`: u, params, state, ring, spike_count, spike_list, spike_bits.
+pub const LIF_STEP: KernelSpec = KernelSpec {
+    name: "lif_step",
+    bindings: &[
+        Uni,
+        ReadOnly(64),
+        ReadWrite(16),
+        ReadWrite(4),
+        ReadWrite(8),
+        ReadWrite(4),
+        ReadWrite(4),
+    ],
+};
+
+/// `shaders/propagate.wgsl`: u, row_ptr, syn_target, syn_weight, syn_delay, ring,
+/// spike_count, spike_list.
+pub const PROPAGATE: KernelSpec = KernelSpec {
+    name: "propagate",
+    bindings: &[
+        Uni,
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadWrite(4),
+        ReadOnly(8),
+        ReadOnly(4),
+    ],
+};
+
+/// `shaders/record_voltage.wgsl`: u, params, state, probes, volt.
+pub const RECORD_VOLTAGE: KernelSpec = KernelSpec {
+    name: "record_voltage",
+    bindings: &[Uni, ReadOnly(64), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
+};
+
+/// Every kernel the backend runs.
+pub const KERNEL_SPECS: &[KernelSpec] = &[LIF_STEP, PROPAGATE, RECORD_VOLTAGE];
+
+/// The layout entries of a binding list.
+pub fn layout_entries(bindings: &[BindKind]) -> Vec<wgpu::BindGroupLayoutEntry> {
+    bindings
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            let ty = match *k {
+                BindKind::StepUniform => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: true,
+                    min_binding_size: NonZeroU64::new(size_of::<StepUniform>() as u64),
+                },
+                BindKind::ReadOnly(min) | BindKind::ReadWrite(min) => wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage {
+                        read_only: matches!(k, BindKind::ReadOnly(_)),
+                    },
+                    has_dynamic_offset: false,
+                    min_binding_size: NonZeroU64::new(min),
+                },
+            };
+            wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty,
+                count: None,
+            }
+        })
+        .collect()
+}
+
+/// A compiled kernel with its bind group layout.
+#[derive(Debug)]
+pub struct Kernel {
+    /// The spec it was built from.
+    pub spec: KernelSpec,
+    /// Group 0's layout.
+    pub layout: wgpu::BindGroupLayout,
+    /// The pipeline.
+    pub pipeline: wgpu::ComputePipeline,
+}
+
+impl Kernel {
+    /// Compiles the kernel (preprocessed WGSL) with its explicit layout. Shader or layout
+    /// errors come back as [`Error::Gpu`] through an error scope, not as a panic.
+    pub fn new(device: &wgpu::Device, spec: KernelSpec) -> Result<Kernel> {
+        let src = shaders::kernel_source(spec.name).map_err(Error::Gpu)?;
+        let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(spec.name),
+            source: wgpu::ShaderSource::Wgsl(src.into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some(spec.name),
+            entries: &layout_entries(spec.bindings),
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some(spec.name),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(spec.name),
+            layout: Some(&pipeline_layout),
+            module: &module,
+            entry_point: Some(spec.name),
+            compilation_options: Default::default(),
+            cache: None,
+        });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Gpu(format!(
+                "compiling shaders/{}.wgsl: {e}",
+                spec.name
+            )));
+        }
+        Ok(Kernel {
+            spec,
+            layout,
+            pipeline,
+        })
+    }
+
+    /// A bind group of `buffers`, position = `@binding` (the uniform is bound for one
+    /// [`StepUniform`] and moved per dispatch by its dynamic offset).
+    pub fn bind(&self, device: &wgpu::Device, buffers: &[&wgpu::Buffer]) -> wgpu::BindGroup {
+        assert_eq!(
+            buffers.len(),
+            self.spec.bindings.len(),
+            "bind group of {}",
+            self.spec.name
+        );
+        let entries: Vec<_> = buffers
+            .iter()
+            .zip(self.spec.bindings)
+            .enumerate()
+            .map(|(i, (b, k))| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: match k {
+                    BindKind::StepUniform => wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                        buffer: b,
+                        offset: 0,
+                        size: NonZeroU64::new(size_of::<StepUniform>() as u64),
+                    }),
+                    _ => b.as_entire_binding(),
+                },
+            })
+            .collect();
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.spec.name),
+            layout: &self.layout,
+            entries: &entries,
+        })
+    }
+}

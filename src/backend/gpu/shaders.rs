@@ -1,0 +1,98 @@
+//! The WGSL sources (compiled into the binary) and a tiny vello-style preprocessor:
+//! a line `#import name` splices `shaders/shared/name.wgsl` (each module at most once).
+
+/// One `.wgsl` file under `shaders/`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShaderFile {
+    /// Module name: the file stem (`#import` name for shared modules, entry point for kernels).
+    pub name: &'static str,
+    /// Path relative to the crate root.
+    pub path: &'static str,
+    /// Source before preprocessing.
+    pub source: &'static str,
+}
+
+macro_rules! wgsl {
+    ($name:literal, $path:literal) => {
+        ShaderFile {
+            name: $name,
+            path: concat!("shaders/", $path),
+            source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $path)),
+        }
+    };
+}
+
+/// Modules under `shaders/shared/` that kernels may `#import`.
+pub const SHARED: &[ShaderFile] = &[
+    wgsl!("types", "shared/types.wgsl"),
+    wgsl!("rng", "shared/rng.wgsl"),
+];
+
+/// The kernels (entry point = name).
+pub const KERNELS: &[ShaderFile] = &[
+    wgsl!("lif_step", "lif_step.wgsl"),
+    wgsl!("propagate", "propagate.wgsl"),
+    wgsl!("record_voltage", "record_voltage.wgsl"),
+];
+
+/// Expands `#import name` lines with the shared modules in `shared` (recursively; each
+/// module once). Fails on an unknown module.
+pub fn preprocess(src: &str, shared: &[ShaderFile]) -> Result<String, String> {
+    fn go(
+        src: &str,
+        shared: &[ShaderFile],
+        done: &mut Vec<String>,
+        out: &mut String,
+    ) -> Result<(), String> {
+        for line in src.lines() {
+            if let Some(rest) = line.trim_start().strip_prefix("#import") {
+                let name = rest.trim();
+                if done.iter().any(|d| d == name) {
+                    continue;
+                }
+                let Some(file) = shared.iter().find(|f| f.name == name) else {
+                    return Err(format!(
+                        "#import {name}: no shaders/shared/{name}.wgsl (known: {})",
+                        shared.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                    ));
+                };
+                done.push(name.to_string());
+                out.push_str(&format!("// ---- begin shaders/shared/{name}.wgsl ----\n"));
+                go(file.source, shared, done, out)?;
+                out.push_str(&format!("// ---- end shaders/shared/{name}.wgsl ----\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        Ok(())
+    }
+    let mut out = String::new();
+    go(src, shared, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+/// The preprocessed source of one kernel.
+pub fn kernel_source(name: &str) -> Result<String, String> {
+    let file = KERNELS
+        .iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| format!("no kernel {name}"))?;
+    preprocess(file.source, SHARED).map_err(|e| format!("{}: {e}", file.path))
+}
+
+/// Every `.wgsl` file as the device would see it: `(path, preprocessed WGSL)` for the
+/// kernels and for each shared module on its own (naga validates them all in tests). A
+/// preprocessing failure yields a source that fails to parse, naming the cause.
+pub fn shader_sources() -> Vec<(&'static str, String)> {
+    KERNELS
+        .iter()
+        .chain(SHARED)
+        .map(|f| {
+            (
+                f.path,
+                preprocess(f.source, SHARED).unwrap_or_else(|e| format!("#error {e}\n")),
+            )
+        })
+        .collect()
+}

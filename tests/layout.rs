@@ -1,0 +1,207 @@
+//! Every struct that crosses the bus has the same size and field offsets in Rust as its
+//! WGSL twin in `shaders/shared/types.wgsl`, as naga lays it out; shared constants agree.
+//! No GPU needed.
+
+use std::mem::{offset_of, size_of};
+
+use galvani::backend::gpu::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
+use galvani::backend::gpu::shaders::{SHARED, preprocess};
+use galvani::model::lif::{LifParams, LifState, SYN_DELTA, SYN_EXP_CURRENT};
+
+fn types_module() -> naga::Module {
+    let file = SHARED.iter().find(|f| f.name == "types").unwrap();
+    let src = preprocess(file.source, SHARED).unwrap();
+    naga::front::wgsl::parse_str(&src)
+        .map_err(|e| e.emit_to_string(&src))
+        .unwrap()
+}
+
+/// Checks one WGSL struct against (Rust size, [(field, Rust offset)]) in declaration order.
+fn check(m: &naga::Module, wgsl: &str, size: usize, fields: &[(&str, usize)]) {
+    let (_, ty) = m
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(wgsl))
+        .unwrap_or_else(|| panic!("no struct {wgsl} in types.wgsl"));
+    let naga::TypeInner::Struct { members, span } = &ty.inner else {
+        panic!("{wgsl} is not a struct");
+    };
+    assert_eq!(
+        *span as usize, size,
+        "{wgsl}: WGSL size {span} vs Rust {size}"
+    );
+    let wgsl_fields: Vec<(&str, usize)> = members
+        .iter()
+        .map(|mb| (mb.name.as_deref().unwrap_or("?"), mb.offset as usize))
+        .collect();
+    assert_eq!(wgsl_fields, fields, "{wgsl}: fields (name, offset) differ");
+    // Every member is a 4-byte scalar here, so the fields tile the struct exactly.
+    assert_eq!(fields.len() * 4, size, "{wgsl}: padding or wider fields");
+}
+
+#[test]
+fn lif_params_matches_wgsl() {
+    type P = LifParams<f32>;
+    check(
+        &types_module(),
+        "LifParams",
+        size_of::<P>(),
+        &[
+            ("p33", offset_of!(P, p33)),
+            ("p30", offset_of!(P, p30)),
+            ("p31_ampa", offset_of!(P, p31_ampa)),
+            ("p31_gaba", offset_of!(P, p31_gaba)),
+            ("p11_ampa", offset_of!(P, p11_ampa)),
+            ("p11_gaba", offset_of!(P, p11_gaba)),
+            ("i_e", offset_of!(P, i_e)),
+            ("theta", offset_of!(P, theta)),
+            ("reset", offset_of!(P, reset)),
+            ("e_l", offset_of!(P, e_l)),
+            ("e_ampa_rel", offset_of!(P, e_ampa_rel)),
+            ("e_gaba_rel", offset_of!(P, e_gaba_rel)),
+            ("inv_c_m", offset_of!(P, inv_c_m)),
+            ("inv_tau_m", offset_of!(P, inv_tau_m)),
+            ("ref_steps", offset_of!(P, ref_steps)),
+            ("kind", offset_of!(P, kind)),
+        ],
+    );
+}
+
+#[test]
+fn lif_state_matches_wgsl() {
+    type S = LifState<f32>;
+    check(
+        &types_module(),
+        "LifState",
+        size_of::<S>(),
+        &[
+            ("u", offset_of!(S, u)),
+            ("i_ampa", offset_of!(S, i_ampa)),
+            ("i_gaba", offset_of!(S, i_gaba)),
+            ("refrac", offset_of!(S, refrac)),
+        ],
+    );
+}
+
+#[test]
+fn step_uniform_matches_wgsl() {
+    type U = StepUniform;
+    check(
+        &types_module(),
+        "StepUniform",
+        size_of::<U>(),
+        &[
+            ("n", offset_of!(U, n)),
+            ("words", offset_of!(U, words)),
+            ("slots", offset_of!(U, slots)),
+            ("n_probes", offset_of!(U, n_probes)),
+            ("inv_scale", offset_of!(U, inv_scale)),
+            ("slot", offset_of!(U, slot)),
+            ("parity", offset_of!(U, parity)),
+            ("row", offset_of!(U, row)),
+            ("zero", offset_of!(U, zero)),
+            ("_pad0", offset_of!(U, _pad)),
+            ("_pad1", offset_of!(U, _pad) + 4),
+            ("_pad2", offset_of!(U, _pad) + 8),
+        ],
+    );
+    // One entry per step at a dynamic offset: the stride must satisfy any adapter.
+    assert!(size_of::<U>() as u64 <= STEP_STRIDE && STEP_STRIDE % 256 == 0);
+}
+
+#[test]
+fn probe_matches_wgsl() {
+    type P = GpuProbe;
+    check(
+        &types_module(),
+        "Probe",
+        size_of::<P>(),
+        &[
+            ("neuron", offset_of!(P, neuron)),
+            ("every", offset_of!(P, every)),
+            ("first_row", offset_of!(P, first_row)),
+            ("_pad", offset_of!(P, _pad)),
+        ],
+    );
+}
+
+/// naga's own layouter agrees with the spans the front end recorded (size and a 4-byte
+/// alignment, so arrays of these structs have stride = size on both sides).
+#[test]
+fn naga_layouter_agrees() {
+    let m = types_module();
+    let mut l = naga::proc::Layouter::default();
+    l.update(m.to_ctx()).unwrap();
+    for (name, size) in [
+        ("LifParams", size_of::<LifParams<f32>>()),
+        ("LifState", size_of::<LifState<f32>>()),
+        ("StepUniform", size_of::<StepUniform>()),
+        ("Probe", size_of::<GpuProbe>()),
+    ] {
+        let (h, _) = m
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap();
+        assert_eq!(l[h].size as usize, size, "{name}");
+        assert_eq!(
+            l[h].alignment.round_up(size as u32) as usize,
+            size,
+            "{name}: stride"
+        );
+    }
+}
+
+fn wgsl_u32_const(m: &naga::Module, name: &str) -> u32 {
+    let (_, c) = m
+        .constants
+        .iter()
+        .find(|(_, c)| c.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no const {name} in types.wgsl"));
+    match m.global_expressions[c.init] {
+        naga::Expression::Literal(naga::Literal::U32(v)) => v,
+        ref e => panic!("{name} = {e:?}"),
+    }
+}
+
+#[test]
+fn shared_constants_match() {
+    let m = types_module();
+    assert_eq!(wgsl_u32_const(&m, "WG_SIZE"), WG_SIZE);
+    assert_eq!(wgsl_u32_const(&m, "SYN_DELTA"), SYN_DELTA);
+    assert_eq!(wgsl_u32_const(&m, "SYN_EXP_CURRENT"), SYN_EXP_CURRENT);
+}
+
+/// The host-side encodings the kernels rely on: `record_voltage` samples after row r of
+/// a batch iff `r % every == first_row`, which must equal the CPU's
+/// `(step + 1) % every == 0`; and the step entries carry `step % slots`, `step % 2`.
+#[test]
+fn per_batch_encodings_match_the_cpu_conditions() {
+    for every in [1u32, 2, 3, 7, 10, 1000, 4093] {
+        for first in [0u64, 1, 5, 999, 1000, 12345, u32::MAX as u64 + 17] {
+            let p = GpuProbe::for_batch(3, every, first);
+            assert!(p.first_row < every);
+            for r in 0..50u32 {
+                let cpu = (first + r as u64 + 1) % every as u64 == 0;
+                assert_eq!(
+                    r % p.every == p.first_row,
+                    cpu,
+                    "every {every} first {first} row {r}"
+                );
+            }
+        }
+    }
+    let base = StepUniform {
+        n: 10,
+        words: 1,
+        slots: 16,
+        n_probes: 0,
+        inv_scale: 1.0,
+        ..Default::default()
+    };
+    let e = StepUniform::for_step(base, 4_000_000_000, 4_000_000_037);
+    assert_eq!(
+        (e.slot, e.parity, e.row),
+        ((4_000_000_037u64 % 16) as u32, 1, 37)
+    );
+}
