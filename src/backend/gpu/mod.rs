@@ -1,59 +1,556 @@
-//! The wgpu backend (stub: being written): kernels, their bind layouts and the structs
-//! that cross the bus.
+//! The wgpu backend: the same stages as the CPU backend, as compute kernels
+//! (`shaders/*.wgsl`), many steps per submit, with pipelined readback.
+//!
+//! - **Stages** (CPU twins in `backend/cpu`): `lif_step` (one invocation per neuron: read
+//!   and clear this step's delay-ring slot, [`lif_update`](crate::model::lif::lif_update),
+//!   append spikes to a device list and set their bits in the batch's record rows),
+//!   `propagate` (push each spiking neuron's outgoing row into the ring with i32
+//!   `atomicAdd`, so sums do not depend on thread order and runs repeat bit for bit) and
+//!   `record_voltage`.
+//! - **Batches**: [`Backend::begin_batch`] opens an encoder and a compute pass,
+//!   [`Backend::run_stage`] only encodes dispatches, [`Backend::end_batch`] copies the
+//!   record rows to a staging buffer and submits. The step reaches the kernels through a
+//!   uniform buffer of one 256-byte [`StepUniform`](layout::StepUniform) per step, written
+//!   once per batch and selected by a dynamic offset.
+//! - **Spike lists**: two, by step parity; `lif_step` of step n resets the counter of
+//!   parity n + 1, which the previous step's `propagate` has finished reading.
+//! - **Readback** is pipelined over two record sets: `end_batch` of batch b submits b,
+//!   then waits for b − 1 and returns it, so the device works on b while the host decodes
+//!   b − 1; `finish` returns the last batch.
+//! - **Limits**: every buffer is sized and checked before any is created
+//!   ([`limits::check_limits`]); a network that does not fit fails with
+//!   [`Error::Limit`]. wgpu errors outside error scopes are collected by the context and
+//!   returned as [`Error::Gpu`].
 
+mod context;
 pub mod layout;
+pub mod limits;
 pub mod pipelines;
 pub mod shaders;
 
+pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
 
+use std::sync::mpsc;
+
+use wgpu::util::DeviceExt;
+
+use self::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
+use self::limits::dispatch_2d;
+use self::pipelines::{Kernel, LIF_STEP, PROPAGATE, RECORD_VOLTAGE};
 use super::{Backend, BackendInfo, BatchOutput, Stage};
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::model::lif::{self, LifParams, LifState};
+use crate::network::{Network, Neurons};
+use crate::real::{Precision, Real};
 
-/// A wgpu device and queue.
-pub struct GpuContext {}
+/// Most workgroups `propagate` runs; they loop over the spike list.
+const MAX_PROPAGATE_GROUPS: u32 = 1024;
 
-impl GpuContext {
-    /// Opens the default adapter, or fails with [`Error::NoAdapter`].
-    pub fn new() -> Result<Self> {
-        Err(Error::NoAdapter("the GPU backend is not built yet".into()))
+/// Record buffers of one batch in flight: written by the kernels, copied to `staging`.
+struct RecordSet {
+    spike_bits: wgpu::Buffer,
+    volt: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind_lif: wgpu::BindGroup,
+    bind_record: wgpu::BindGroup,
+}
+
+/// The batch being encoded.
+struct OpenBatch {
+    // Declared before `encoder`: the pass must end (drop) before the encoder finishes.
+    pass: Option<wgpu::ComputePass<'static>>,
+    encoder: wgpu::CommandEncoder,
+    first_step: u64,
+    steps: u32,
+    set: usize,
+}
+
+/// A submitted batch whose output has not been read yet.
+struct InFlight {
+    first_step: u64,
+    steps: u32,
+    set: usize,
+    index: wgpu::SubmissionIndex,
+}
+
+/// The GPU backend (f32, i32 fixed-point input accumulators).
+pub struct GpuBackend {
+    ctx: GpuContext,
+    lif: Kernel,
+    propagate: Kernel,
+    record: Kernel,
+    state: wgpu::Buffer,
+    state_staging: wgpu::Buffer,
+    uniforms: wgpu::Buffer,
+    probe_buf: wgpu::Buffer,
+    sets: [RecordSet; 2],
+    bind_propagate: wgpu::BindGroup,
+    base: StepUniform,
+    /// E_L per neuron (f32), to report absolute voltages from `u`.
+    e_l: Vec<f32>,
+    /// (global neuron, every) per probe.
+    probes: Vec<(u32, u32)>,
+    /// The distinct sampling intervals, to skip `record_voltage` when no probe is due.
+    everys: Vec<u32>,
+    has_synapses: bool,
+    batch_cap: u32,
+    lif_groups: (u32, u32),
+    record_groups: (u32, u32),
+    propagate_groups: u32,
+    batches: u64,
+    open: Option<OpenBatch>,
+    in_flight: Option<InFlight>,
+}
+
+impl std::fmt::Debug for GpuBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GpuBackend")
+            .field("adapter", &self.ctx.describe())
+            .field("n", &self.base.n)
+            .finish_non_exhaustive()
     }
 }
 
-/// Adapters wgpu can see, one line each (`galvani devices`).
-pub fn list_adapters() -> Vec<String> {
-    Vec::new()
+/// Bytes of `data`, zero-padded to at least 64 bytes (a binding must hold one element of
+/// the largest struct, and wgpu rejects empty bindings).
+fn padded(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    let len = v.len().max(64).next_multiple_of(16);
+    v.resize(len, 0);
+    v
 }
 
-/// The GPU backend.
-pub struct GpuBackend {}
+fn padded_size(bytes: u64) -> u64 {
+    bytes.max(64).next_multiple_of(16)
+}
 
 impl GpuBackend {
-    /// Uploads a network.
-    pub fn new(_ctx: &GpuContext, _net: &Network) -> Result<Self> {
-        Err(Error::NoAdapter("the GPU backend is not built yet".into()))
+    /// Checks the network against the device limits, then uploads it and compiles the
+    /// kernels.
+    pub fn new(ctx: &GpuContext, net: &Network) -> Result<Self> {
+        let device = ctx.device();
+        let limits = ctx.limits();
+        let batch_cap = super::batch_steps(net);
+        limits::check_limits(net, batch_cap, &limits)?;
+        ctx.take_error()?;
+
+        let Neurons::Lif { params, v0 } = &net.neurons;
+        let n = net.n;
+        let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
+        let state0: Vec<LifState<f32>> = params
+            .iter()
+            .zip(v0)
+            .map(|(p, &v)| lif::initial_state::<f32>(v, p.e_l))
+            .collect();
+        let syn = &net.synapses;
+        let weights: Vec<i32> = syn
+            .weight
+            .iter()
+            .map(|&w| <f32 as Real>::acc_weight(w, &net.fixed))
+            .collect();
+        let slots = syn.max_delay + 1;
+        let words = n.div_ceil(32).max(1) as u64;
+        let n_probes = net.probes.len() as u64;
+
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let val = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        use wgpu::BufferUsages as U;
+        let init = |label: &str, data: &[u8], usage: U| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &padded(data),
+                usage,
+            })
+        };
+        let empty = |label: &str, bytes: u64, usage: U| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: padded_size(bytes),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let st = U::STORAGE;
+        let params_buf = init("params", bytemuck::cast_slice(&params32), st);
+        let state = init("state", bytemuck::cast_slice(&state0), st | U::COPY_SRC);
+        let ring = empty("ring", slots as u64 * 2 * n as u64 * 4, st);
+        let row_ptr = init("row_ptr", bytemuck::cast_slice(&syn.row_ptr), st);
+        let syn_target = init("syn_target", bytemuck::cast_slice(&syn.target), st);
+        let syn_weight = init("syn_weight", bytemuck::cast_slice(&weights), st);
+        let syn_delay = init("syn_delay", bytemuck::cast_slice(&syn.delay), st);
+        let spike_count = empty("spike_count", 8, st);
+        let spike_list = empty("spike_list", 2 * n as u64 * 4, st);
+        let probe_buf = empty("probes", n_probes * 16, st | U::COPY_DST);
+        let uniforms = empty(
+            "u",
+            batch_cap as u64 * STEP_STRIDE,
+            U::UNIFORM | U::COPY_DST,
+        );
+        let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
+        let lif = Kernel::new(device, LIF_STEP);
+        let propagate = Kernel::new(device, PROPAGATE);
+        let record = Kernel::new(device, RECORD_VOLTAGE);
+        let (lif, propagate, record) = match (lif, propagate, record) {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                drop(val);
+                drop(oom);
+                return Err(e);
+            }
+        };
+        let make_set = |tag: &str| {
+            let rec = |what: &str, bytes: u64| {
+                empty(
+                    &format!("{what} {tag}"),
+                    bytes,
+                    st | U::COPY_SRC | U::COPY_DST,
+                )
+            };
+            let spike_bits = rec("spike_bits", batch_cap as u64 * words * 4);
+            let volt = rec("volt", batch_cap as u64 * n_probes * 4);
+            let staging = empty(
+                &format!("staging {tag}"),
+                batch_cap as u64 * (words + n_probes) * 4,
+                U::MAP_READ | U::COPY_DST,
+            );
+            let bind_lif = lif.bind(
+                device,
+                &[
+                    &uniforms,
+                    &params_buf,
+                    &state,
+                    &ring,
+                    &spike_count,
+                    &spike_list,
+                    &spike_bits,
+                ],
+            );
+            let bind_record =
+                record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, &volt]);
+            RecordSet {
+                spike_bits,
+                volt,
+                staging,
+                bind_lif,
+                bind_record,
+            }
+        };
+        let sets = [make_set("A"), make_set("B")];
+        let bind_propagate = propagate.bind(
+            device,
+            &[
+                &uniforms,
+                &row_ptr,
+                &syn_target,
+                &syn_weight,
+                &syn_delay,
+                &ring,
+                &spike_count,
+                &spike_list,
+            ],
+        );
+        let val = pollster::block_on(val.pop());
+        let oom = pollster::block_on(oom.pop());
+        if let Some(e) = oom {
+            return Err(Error::Gpu(format!(
+                "out of device memory while uploading the network ({} neurons, {} synapses): {e}",
+                n,
+                syn.len()
+            )));
+        }
+        if let Some(e) = val {
+            return Err(Error::Gpu(format!("creating the device buffers: {e}")));
+        }
+        ctx.take_error()?;
+
+        let max_dim = limits.max_compute_workgroups_per_dimension;
+        let groups = |items: u64| (items.div_ceil(WG_SIZE as u64)).max(1) as u32;
+        let mut everys: Vec<u32> = net.probes.iter().map(|p| p.every.max(1)).collect();
+        everys.sort_unstable();
+        everys.dedup();
+        Ok(GpuBackend {
+            ctx: ctx.clone(),
+            lif,
+            propagate,
+            record,
+            state,
+            state_staging,
+            uniforms,
+            probe_buf,
+            sets,
+            bind_propagate,
+            base: StepUniform {
+                n: n as u32,
+                words: words as u32,
+                slots,
+                n_probes: n_probes as u32,
+                inv_scale: net.fixed.inv_scale() as f32,
+                slot: 0,
+                parity: 0,
+                row: 0,
+                zero: 0,
+                _pad: [0; 3],
+            },
+            e_l: params32.iter().map(|p| p.e_l).collect(),
+            probes: net
+                .probes
+                .iter()
+                .map(|p| (p.global as u32, p.every.max(1)))
+                .collect(),
+            everys,
+            has_synapses: !syn.is_empty(),
+            batch_cap,
+            lif_groups: dispatch_2d(groups(n as u64), max_dim),
+            record_groups: dispatch_2d(groups(n_probes), max_dim),
+            propagate_groups: groups(n as u64).min(MAX_PROPAGATE_GROUPS).min(max_dim),
+            batches: 0,
+            open: None,
+            in_flight: None,
+        })
+    }
+
+    /// Waits for submission `index`, having asked for `buffer`'s first `bytes` to be
+    /// mapped, and returns a copy of them.
+    fn read_mapped(
+        &self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+        index: wgpu::SubmissionIndex,
+    ) -> Result<Vec<u8>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let slice = buffer.slice(0..bytes);
+        let (tx, rx) = mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        let device = self.ctx.device();
+        let poll_err = |e: wgpu::PollError| Error::Gpu(format!("waiting for the device: {e}"));
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .map_err(poll_err)?;
+        let mapped = match rx.try_recv() {
+            Ok(r) => r,
+            Err(_) => {
+                // The map callback fires on a later poll on some backends.
+                device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .map_err(poll_err)?;
+                rx.recv()
+                    .map_err(|_| Error::Gpu("a buffer map was never answered".into()))?
+            }
+        };
+        mapped.map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
+        let data = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Gpu(format!("reading a mapped buffer: {e}")))?;
+            view.to_vec()
+        };
+        buffer.unmap();
+        self.ctx.take_error()?;
+        Ok(data)
+    }
+
+    /// Reads a submitted batch back and decodes it.
+    fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
+        let words = self.base.words as usize;
+        let np = self.probes.len();
+        let bits_bytes = f.steps as u64 * words as u64 * 4;
+        let volt_bytes = f.steps as u64 * np as u64 * 4;
+        let data = self.read_mapped(&self.sets[f.set].staging, bits_bytes + volt_bytes, f.index)?;
+        let (bits, volt) = data.split_at(bits_bytes as usize);
+        Ok(BatchOutput {
+            first_step: f.first_step,
+            steps: f.steps,
+            spike_bits: bytemuck::pod_collect_to_vec(bits),
+            words,
+            voltages: bytemuck::pod_collect_to_vec(volt),
+            interp: Vec::new(),
+        })
     }
 }
 
 impl Backend for GpuBackend {
     type Float = f32;
+
     fn info(&self) -> BackendInfo {
-        unimplemented!()
+        BackendInfo {
+            backend: "gpu".into(),
+            device: self.ctx.describe().to_string(),
+            precision: Precision::F32,
+        }
     }
-    fn begin_batch(&mut self, _first_step: u64, _steps: u32) -> Result<()> {
-        unimplemented!()
+
+    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        if self.open.is_some() {
+            return Err(Error::Gpu(
+                "begin_batch: the previous batch was not ended".into(),
+            ));
+        }
+        if steps == 0 || steps > self.batch_cap {
+            return Err(Error::Gpu(format!(
+                "begin_batch: {steps} steps; this backend runs batches of 1 to {} steps",
+                self.batch_cap
+            )));
+        }
+        let set = (self.batches % 2) as usize;
+        let queue = self.ctx.queue();
+        // One StepUniform per step, 256 bytes apart; applied before this batch's submit
+        // and after the previous one (queue order), so one buffer serves every batch.
+        let mut uni = vec![0u8; steps as usize * STEP_STRIDE as usize];
+        for r in 0..steps as usize {
+            let e = StepUniform::for_step(self.base, first_step, first_step + r as u64);
+            let at = r * STEP_STRIDE as usize;
+            uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
+        }
+        queue.write_buffer(&self.uniforms, 0, &uni);
+        if !self.probes.is_empty() {
+            let p: Vec<GpuProbe> = self
+                .probes
+                .iter()
+                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
+                .collect();
+            queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
+        }
+        let mut encoder =
+            self.ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("batch"),
+                });
+        let rs = &self.sets[set];
+        encoder.clear_buffer(
+            &rs.spike_bits,
+            0,
+            Some(steps as u64 * self.base.words as u64 * 4),
+        );
+        if !self.probes.is_empty() {
+            encoder.clear_buffer(
+                &rs.volt,
+                0,
+                Some(steps as u64 * self.probes.len() as u64 * 4),
+            );
+        }
+        let pass = encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("steps"),
+                timestamp_writes: None,
+            })
+            .forget_lifetime();
+        self.open = Some(OpenBatch {
+            pass: Some(pass),
+            encoder,
+            first_step,
+            steps,
+            set,
+        });
+        Ok(())
     }
-    fn run_stage(&mut self, _stage: Stage, _step: u64) -> Result<()> {
-        unimplemented!()
+
+    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
+        let Some(b) = self.open.as_mut() else {
+            return Err(Error::Gpu("run_stage outside a batch".into()));
+        };
+        if step < b.first_step || step >= b.first_step + b.steps as u64 {
+            return Err(Error::Gpu(format!(
+                "run_stage: step {step} is outside the batch {}..{}",
+                b.first_step,
+                b.first_step + b.steps as u64
+            )));
+        }
+        let offset = ((step - b.first_step) * STEP_STRIDE) as u32;
+        let pass = b.pass.as_mut().expect("an open batch has a pass");
+        let rs = &self.sets[b.set];
+        match stage {
+            Stage::NeuronStep => {
+                pass.set_pipeline(&self.lif.pipeline);
+                pass.set_bind_group(0, &rs.bind_lif, &[offset]);
+                pass.dispatch_workgroups(self.lif_groups.0, self.lif_groups.1, 1);
+            }
+            Stage::Propagate => {
+                if self.has_synapses {
+                    pass.set_pipeline(&self.propagate.pipeline);
+                    pass.set_bind_group(0, &self.bind_propagate, &[offset]);
+                    pass.dispatch_workgroups(self.propagate_groups, 1, 1);
+                }
+            }
+            Stage::Record => {
+                // Spike bits were set by lif_step; voltages only when a probe is due.
+                if self.everys.iter().any(|&e| (step + 1) % e as u64 == 0) {
+                    pass.set_pipeline(&self.record.pipeline);
+                    pass.set_bind_group(0, &rs.bind_record, &[offset]);
+                    pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
+                }
+            }
+        }
+        Ok(())
     }
+
     fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
-        unimplemented!()
+        let Some(mut b) = self.open.take() else {
+            return Ok(Vec::new());
+        };
+        drop(b.pass.take());
+        let rs = &self.sets[b.set];
+        let bits_bytes = b.steps as u64 * self.base.words as u64 * 4;
+        let volt_bytes = b.steps as u64 * self.probes.len() as u64 * 4;
+        b.encoder
+            .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits_bytes);
+        if volt_bytes > 0 {
+            b.encoder
+                .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits_bytes, volt_bytes);
+        }
+        let index = self.ctx.queue().submit([b.encoder.finish()]);
+        self.batches += 1;
+        self.ctx.take_error()?;
+        let prev = self.in_flight.replace(InFlight {
+            first_step: b.first_step,
+            steps: b.steps,
+            set: b.set,
+            index,
+        });
+        match prev {
+            Some(p) => Ok(vec![self.read_batch(p)?]),
+            None => Ok(Vec::new()),
+        }
     }
+
     fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
-        unimplemented!()
+        let mut out = self.end_batch()?;
+        if let Some(f) = self.in_flight.take() {
+            out.push(self.read_batch(f)?);
+        }
+        Ok(out)
     }
+
+    /// Reads the state buffer as of the work submitted so far (an open batch's encoded
+    /// steps are not included).
     fn voltages(&mut self) -> Result<Vec<f64>> {
-        unimplemented!()
+        let n = self.e_l.len();
+        let mut encoder =
+            self.ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("read state"),
+                });
+        let bytes = n as u64 * size_of::<LifState<f32>>() as u64;
+        if bytes > 0 {
+            encoder.copy_buffer_to_buffer(&self.state, 0, &self.state_staging, 0, bytes);
+        }
+        let index = self.ctx.queue().submit([encoder.finish()]);
+        self.ctx.take_error()?;
+        let data = self.read_mapped(&self.state_staging, bytes, index)?;
+        let state: Vec<LifState<f32>> = bytemuck::pod_collect_to_vec(&data);
+        Ok(state
+            .iter()
+            .zip(&self.e_l)
+            .map(|(s, &e_l)| (s.u + e_l) as f64)
+            .collect())
     }
 }

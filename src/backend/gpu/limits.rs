@@ -1,0 +1,262 @@
+//! Every device buffer the backend creates, sized from the network *before* any is
+//! created, and checked against the device limits: a network that does not fit fails
+//! with [`Error::Limit`] naming the buffer, its size, the limit and the network size,
+//! never with a wgpu panic or validation error.
+
+use super::context::human_bytes;
+use super::layout::{GpuProbe, STEP_STRIDE, StepUniform};
+use crate::error::{Error, Result};
+use crate::model::lif::{LifParams, LifState};
+use crate::network::Network;
+
+/// One buffer of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BufferSpec {
+    /// The WGSL variable (or host role) it backs.
+    pub name: &'static str,
+    /// What it holds, for messages ("synapse weights").
+    pub what: &'static str,
+    /// Size in bytes (before padding empty buffers).
+    pub bytes: u64,
+    /// Whether it is bound whole as a storage buffer.
+    pub storage: bool,
+    /// Elements indexed with u32 in WGSL (must stay below 2^32).
+    pub elements: u64,
+    /// Why it is this large, in network terms ("52 million synapses").
+    pub cause: String,
+}
+
+/// A count as "52 million" / "1.2 billion" / "4000".
+pub fn human_count(x: u64) -> String {
+    if x >= 1_000_000_000 {
+        format!("{:.1} billion", x as f64 / 1e9)
+    } else if x >= 10_000_000 {
+        format!("{:.0} million", x as f64 / 1e6)
+    } else if x >= 1_000_000 {
+        format!("{:.1} million", x as f64 / 1e6)
+    } else {
+        x.to_string()
+    }
+}
+
+/// The storage buffers a kernel binds at most (propagate: 7).
+pub const MAX_STORAGE_BINDINGS: u32 = 7;
+
+/// All buffers for `net` with batches of up to `batch` steps (two record sets).
+pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
+    let n = net.n as u64;
+    let syn = net.synapses.len() as u64;
+    let slots = net.synapses.max_delay as u64 + 1;
+    let words = n.div_ceil(32).max(1);
+    let probes = net.probes.len() as u64;
+    let batch = batch as u64;
+    let neurons = format!("{} neurons", human_count(n));
+    let synapses = format!("{} synapses", human_count(syn));
+    let spec = |name, what, elements: u64, elem: u64, storage, cause: &String| BufferSpec {
+        name,
+        what,
+        bytes: elements * elem,
+        storage,
+        elements,
+        cause: cause.clone(),
+    };
+    let ring_cause = format!(
+        "{} neurons × 2 receptors × {slots} delay slots (max delay {} steps)",
+        human_count(n),
+        net.synapses.max_delay
+    );
+    let rec_cause = format!("{batch} steps per batch × {words} words");
+    let volt_cause = format!("{batch} steps per batch × {probes} probes");
+    vec![
+        spec(
+            "params",
+            "neuron parameters",
+            n,
+            size_of::<LifParams<f32>>() as u64,
+            true,
+            &neurons,
+        ),
+        spec(
+            "state",
+            "neuron state",
+            n,
+            size_of::<LifState<f32>>() as u64,
+            true,
+            &neurons,
+        ),
+        spec(
+            "ring",
+            "the synaptic-input delay ring",
+            slots * 2 * n,
+            4,
+            true,
+            &ring_cause,
+        ),
+        spec("row_ptr", "synapse row pointers", n + 1, 4, true, &neurons),
+        spec("syn_target", "synapse targets", syn, 4, true, &synapses),
+        spec("syn_weight", "synapse weights", syn, 4, true, &synapses),
+        spec("syn_delay", "synapse delays", syn, 4, true, &synapses),
+        spec(
+            "spike_count",
+            "spike counters",
+            2,
+            4,
+            true,
+            &"two lists".to_string(),
+        ),
+        spec("spike_list", "the spike lists", 2 * n, 4, true, &neurons),
+        spec(
+            "spike_bits",
+            "spike-record rows",
+            batch * words,
+            4,
+            true,
+            &rec_cause,
+        ),
+        spec(
+            "spike_bits",
+            "spike-record rows (second set)",
+            batch * words,
+            4,
+            true,
+            &rec_cause,
+        ),
+        spec(
+            "volt",
+            "voltage-record rows",
+            batch * probes,
+            4,
+            true,
+            &volt_cause,
+        ),
+        spec(
+            "volt",
+            "voltage-record rows (second set)",
+            batch * probes,
+            4,
+            true,
+            &volt_cause,
+        ),
+        spec(
+            "probes",
+            "voltage probes",
+            probes,
+            size_of::<GpuProbe>() as u64,
+            true,
+            &format!("{probes} probes"),
+        ),
+        BufferSpec {
+            name: "u",
+            what: "per-step uniforms",
+            bytes: batch * STEP_STRIDE,
+            storage: false,
+            elements: batch,
+            cause: format!("{batch} steps per batch"),
+        },
+        BufferSpec {
+            name: "staging",
+            what: "readback staging",
+            bytes: batch * (words + probes) * 4,
+            storage: false,
+            elements: 0,
+            cause: rec_cause.clone(),
+        },
+        BufferSpec {
+            name: "state_staging",
+            what: "state readback staging",
+            bytes: n * size_of::<LifState<f32>>() as u64,
+            storage: false,
+            elements: 0,
+            cause: neurons.clone(),
+        },
+    ]
+}
+
+/// Checks one buffer against the limits.
+pub fn check_buffer(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
+    if b.storage && b.bytes > limits.max_storage_buffer_binding_size {
+        return Err(Error::Limit(format!(
+            "{} ({}) would take {} but this adapter binds at most {} per storage buffer \
+             (max_storage_buffer_binding_size); {} is too many for one binding",
+            b.what,
+            b.name,
+            human_bytes(b.bytes),
+            human_bytes(limits.max_storage_buffer_binding_size),
+            b.cause
+        )));
+    }
+    if b.bytes > limits.max_buffer_size {
+        return Err(Error::Limit(format!(
+            "{} ({}) would take {} but this adapter allows at most {} per buffer \
+             (max_buffer_size); {} is too many",
+            b.what,
+            b.name,
+            human_bytes(b.bytes),
+            human_bytes(limits.max_buffer_size),
+            b.cause
+        )));
+    }
+    if b.elements > u32::MAX as u64 {
+        return Err(Error::Limit(format!(
+            "{} ({}) would hold {} elements, more than a u32 index reaches; {} is too many",
+            b.what,
+            b.name,
+            human_count(b.elements),
+            b.cause
+        )));
+    }
+    Ok(())
+}
+
+/// Checks the whole plan and the other limits the kernels need.
+pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<()> {
+    if limits.max_storage_buffers_per_shader_stage < MAX_STORAGE_BINDINGS {
+        return Err(Error::Limit(format!(
+            "the propagate kernel binds {MAX_STORAGE_BINDINGS} storage buffers but this adapter \
+             allows {} per shader stage (max_storage_buffers_per_shader_stage)",
+            limits.max_storage_buffers_per_shader_stage
+        )));
+    }
+    let wg = super::layout::WG_SIZE;
+    if limits.max_compute_workgroup_size_x < wg || limits.max_compute_invocations_per_workgroup < wg
+    {
+        return Err(Error::Limit(format!(
+            "the kernels use workgroups of {wg} invocations but this adapter allows {} \
+             (max_compute_workgroup_size_x) / {} (max_compute_invocations_per_workgroup)",
+            limits.max_compute_workgroup_size_x, limits.max_compute_invocations_per_workgroup
+        )));
+    }
+    if (limits.min_uniform_buffer_offset_alignment as u64) > STEP_STRIDE
+        || (size_of::<StepUniform>() as u64) > limits.max_uniform_buffer_binding_size
+    {
+        return Err(Error::Limit(format!(
+            "min_uniform_buffer_offset_alignment {} exceeds {STEP_STRIDE}",
+            limits.min_uniform_buffer_offset_alignment
+        )));
+    }
+    // Neuron ids and `2·post + receptor` are u32; workgroups up to max² in a 2D dispatch.
+    let max_groups = limits.max_compute_workgroups_per_dimension as u64;
+    let groups = (net.n as u64).div_ceil(wg as u64);
+    if net.n as u64 >= (u32::MAX / 2) as u64 || groups > max_groups * max_groups {
+        return Err(Error::Limit(format!(
+            "{} neurons is too many for one device",
+            human_count(net.n as u64)
+        )));
+    }
+    for b in buffer_plan(net, batch) {
+        check_buffer(&b, limits)?;
+    }
+    Ok(())
+}
+
+/// A dispatch of `groups` workgroups within `max_compute_workgroups_per_dimension`: 1D
+/// when it fits, else 2D (the kernels index `wg.y · num_workgroups.x + wg.x`).
+pub fn dispatch_2d(groups: u32, max_per_dim: u32) -> (u32, u32) {
+    let groups = groups.max(1);
+    if groups <= max_per_dim {
+        (groups, 1)
+    } else {
+        let y = groups.div_ceil(max_per_dim);
+        (groups.div_ceil(y), y)
+    }
+}
