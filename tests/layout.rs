@@ -106,7 +106,7 @@ fn step_uniform_matches_wgsl() {
         ],
     );
     // One entry per step at a dynamic offset: the stride must satisfy any adapter.
-    assert!(size_of::<U>() as u64 <= STEP_STRIDE && STEP_STRIDE % 256 == 0);
+    assert!(size_of::<U>() as u64 <= STEP_STRIDE && STEP_STRIDE.is_multiple_of(256));
 }
 
 #[test]
@@ -182,7 +182,7 @@ fn per_batch_encodings_match_the_cpu_conditions() {
             let p = GpuProbe::for_batch(3, every, first);
             assert!(p.first_row < every);
             for r in 0..50u32 {
-                let cpu = (first + r as u64 + 1) % every as u64 == 0;
+                let cpu = (first + r as u64 + 1).is_multiple_of(every as u64);
                 assert_eq!(
                     r % p.every == p.first_row,
                     cpu,

@@ -482,7 +482,7 @@ impl Backend for GpuBackend {
             }
             Stage::Record => {
                 // Spike bits were set by lif_step; voltages only when a probe is due.
-                if self.everys.iter().any(|&e| (step + 1) % e as u64 == 0) {
+                if self.everys.iter().any(|&e| (step + 1).is_multiple_of(e as u64)) {
                     pass.set_pipeline(&self.record.pipeline);
                     pass.set_bind_group(0, &rs.bind_record, &[offset]);
                     pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
