@@ -26,6 +26,9 @@ pub struct Config {
     /// `[record]`.
     #[serde(default)]
     pub record: Record,
+    /// `[[stimulus]]` tables: external drive.
+    #[serde(rename = "stimulus", default)]
+    pub stimuli: Vec<Stimulus>,
     /// Where the config was read from; relative paths inside it resolve against its folder.
     #[serde(skip)]
     pub path: PathBuf,
@@ -201,6 +204,57 @@ pub enum Connect {
 
 fn yes() -> bool {
     true
+}
+
+/// External drive, `[[stimulus]]` with a `kind`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Stimulus {
+    /// An independent Poisson train per target neuron, delivered as spikes.
+    Poisson {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Rate per neuron (Hz).
+        rate_hz: f64,
+        /// Weight per event, in the units of a projection onto the target.
+        weight: f64,
+        /// `"ampa"` or `"gaba_a"`.
+        receptor: String,
+        /// Delay (ms); default one step.
+        delay_ms: Option<f64>,
+    },
+    /// A current step on `[round(start/dt), round(stop/dt))`.
+    CurrentPulse {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Onset (ms).
+        start_ms: f64,
+        /// Offset (ms).
+        stop_ms: f64,
+        /// Amplitude (pA, positive depolarises).
+        amplitude_pa: f64,
+    },
+}
+
+impl Stimulus {
+    /// The target population's name.
+    pub fn target(&self) -> &str {
+        match self {
+            Stimulus::Poisson { target, .. } | Stimulus::CurrentPulse { target, .. } => target,
+        }
+    }
+    /// The selected neurons, if any.
+    pub fn neurons(&self) -> Option<&Vec<i64>> {
+        match self {
+            Stimulus::Poisson { neurons, .. } | Stimulus::CurrentPulse { neurons, .. } => {
+                neurons.as_ref()
+            }
+        }
+    }
 }
 
 /// `[record]`.
@@ -458,6 +512,79 @@ impl Config {
                     }
                 }
                 Connect::AllToAll { .. } | Connect::File { .. } => {}
+            }
+        }
+        for (i, s) in self.stimuli.iter().enumerate() {
+            let at = format!("stimulus[{i}]");
+            let Some(pi) = self.population_index(s.target()) else {
+                return Err(self.err(format!("{at}.target: unknown population '{}'", s.target())));
+            };
+            let size = self.populations[pi].size;
+            if let Some(ns) = s.neurons() {
+                if let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size) {
+                    return Err(self.err(format!(
+                        "{at}.neurons: index {bad} is out of range for '{}' (0..{size})",
+                        s.target()
+                    )));
+                }
+            }
+            match s {
+                Stimulus::Poisson {
+                    rate_hz,
+                    weight,
+                    receptor,
+                    delay_ms,
+                    ..
+                } => {
+                    if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
+                        return Err(self.err(format!(
+                            "{at}.rate_hz: expected a non-negative rate, got {rate_hz}"
+                        )));
+                    }
+                    if !weight.is_finite() {
+                        return Err(self.err(format!(
+                            "{at}.weight: expected a finite number, got {weight}"
+                        )));
+                    }
+                    if !matches!(receptor.as_str(), "ampa" | "gaba_a") {
+                        return Err(self.err(format!(
+                            "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{receptor}\""
+                        )));
+                    }
+                    if let Some(d) = delay_ms {
+                        if !d.is_finite() || (d / dt).round() < 1.0 {
+                            return Err(self.err(format!(
+                                "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms)"
+                            )));
+                        }
+                    }
+                    if rate_hz * dt / 1000.0 > 1e4 {
+                        return Err(self.err(format!(
+                            "{at}.rate_hz: {rate_hz} Hz is more than 10^4 events per step"
+                        )));
+                    }
+                }
+                Stimulus::CurrentPulse {
+                    start_ms,
+                    stop_ms,
+                    amplitude_pa,
+                    ..
+                } => {
+                    if !(start_ms.is_finite()
+                        && stop_ms.is_finite()
+                        && start_ms <= stop_ms
+                        && *start_ms >= 0.0)
+                    {
+                        return Err(self.err(format!(
+                            "{at}: expected 0 <= start_ms <= stop_ms, got {start_ms} and {stop_ms}"
+                        )));
+                    }
+                    if !amplitude_pa.is_finite() {
+                        return Err(
+                            self.err(format!("{at}.amplitude_pa: expected a finite number"))
+                        );
+                    }
+                }
             }
         }
         if let SpikeSelection::Some(list) = &self.record.spikes {

@@ -323,14 +323,14 @@ impl Synapses {
         })
     }
 
-    /// The largest total |weight| that can arrive at one accumulator (one neuron and
-    /// receptor) in one step: every incoming synapse at once.
-    pub fn max_abs_input(&self, n: usize) -> f64 {
+    /// Per accumulator (2·neuron + receptor), the total |weight| that can arrive in one
+    /// step: every incoming synapse at once.
+    pub fn per_target_abs_input(&self, n: usize) -> Vec<f64> {
         let mut sum = vec![0f64; 2 * n];
         for (t, w) in self.target.iter().zip(&self.weight) {
             sum[*t as usize] += w.abs();
         }
-        sum.into_iter().fold(0.0, f64::max)
+        sum
     }
 }
 

@@ -8,11 +8,12 @@ use std::path::Path;
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
-use crate::config::{Config, Connect, SpikeSelection, ValueSpec};
+use crate::config::{Config, Connect, SpikeSelection, Stimulus, ValueSpec};
 use crate::connectivity::{self, AMPA, Delays, GABA_A, ProjectionMatrix, Synapses};
 use crate::error::{Error, Result};
 use crate::model::lif::{self, LifParams, LifPrimary};
 use crate::real::FixedPoint;
+use crate::rng::PoissonPlan;
 
 /// A population placed in the global neuron index space.
 #[derive(Debug, Clone)]
@@ -52,6 +53,38 @@ pub enum Neurons {
     },
 }
 
+/// External drive resolved to global neuron ids and steps.
+#[derive(Debug, Clone)]
+pub enum Drive {
+    /// Poisson events (spec lif-model.md section 5), drawn from the counter-based
+    /// generator keyed by (seed, `stream`, neuron, step).
+    Poisson {
+        /// Stream id (the stimulus' index in the config).
+        stream: u32,
+        /// Target neurons (global ids, ascending).
+        neurons: Vec<u32>,
+        /// Events per step, split for the generator.
+        plan: PoissonPlan,
+        /// Weight per event.
+        weight: f64,
+        /// Receptor index.
+        receptor: u32,
+        /// Delay in steps (≥ 1).
+        delay: u32,
+    },
+    /// A current step, active on steps `on..off`.
+    CurrentPulse {
+        /// Target neurons (global ids, ascending).
+        neurons: Vec<u32>,
+        /// First active step.
+        on: u64,
+        /// First inactive step.
+        off: u64,
+        /// Amplitude (pA).
+        amplitude: f64,
+    },
+}
+
 /// Everything a backend needs to simulate.
 #[derive(Debug, Clone)]
 pub struct Network {
@@ -75,6 +108,8 @@ pub struct Network {
     pub fixed: FixedPoint,
     /// Voltage probes.
     pub probes: Vec<Probe>,
+    /// External drive, in config order.
+    pub drives: Vec<Drive>,
 }
 
 impl Network {
@@ -146,10 +181,32 @@ impl Network {
         for (i, pr) in cfg.projections.iter().enumerate() {
             mats.push(build_projection(cfg, i, pr, dt, seed)?);
         }
-        let synapses =
+        let mut synapses =
             Synapses::build(n, &offsets, &mats).map_err(|e| Error::config(&cfg.path, e))?;
         drop(mats);
-        let fixed = connectivity::choose_fixed_point(synapses.max_abs_input(n));
+        let drives = build_drives(cfg, &populations, dt)?;
+        // Worst case per accumulator: all synapses at once, plus the most events a
+        // Poisson stream can produce in one step (the length of its inversion table per
+        // block, a hard cap).
+        let mut bound = synapses.per_target_abs_input(n);
+        for d in &drives {
+            if let Drive::Poisson {
+                neurons,
+                plan,
+                weight,
+                receptor,
+                delay,
+                ..
+            } = d
+            {
+                for &i in neurons {
+                    bound[2 * i as usize + *receptor as usize] +=
+                        plan.cdf.len() as f64 * plan.blocks as f64 * weight.abs();
+                }
+                synapses.max_delay = synapses.max_delay.max(*delay);
+            }
+        }
+        let fixed = connectivity::choose_fixed_point(bound.into_iter().fold(0.0, f64::max));
         let mut probes = Vec::new();
         for v in &cfg.record.voltage {
             let pi = cfg.population_index(&v.population).expect("validated");
@@ -184,6 +241,7 @@ impl Network {
             synapses,
             fixed,
             probes,
+            drives,
         })
     }
 
@@ -199,6 +257,52 @@ impl Network {
     pub fn samples_after(&self, step: u64) -> bool {
         self.probes.iter().any(|p| (step + 1) % p.every as u64 == 0)
     }
+}
+
+fn build_drives(cfg: &Config, pops: &[PopulationInfo], dt: f64) -> Result<Vec<Drive>> {
+    let mut out = Vec::new();
+    for (i, s) in cfg.stimuli.iter().enumerate() {
+        let pop = &pops[cfg.population_index(s.target()).expect("validated")];
+        let mut neurons: Vec<u32> = match s.neurons() {
+            Some(ns) => ns
+                .iter()
+                .map(|&k| (pop.offset + k as usize) as u32)
+                .collect(),
+            None => (pop.offset..pop.offset + pop.size)
+                .map(|k| k as u32)
+                .collect(),
+        };
+        neurons.sort_unstable();
+        neurons.dedup();
+        out.push(match s {
+            Stimulus::Poisson {
+                rate_hz,
+                weight,
+                receptor,
+                delay_ms,
+                ..
+            } => Drive::Poisson {
+                stream: i as u32,
+                neurons,
+                plan: PoissonPlan::new(rate_hz * dt / 1000.0),
+                weight: *weight,
+                receptor: if receptor == "ampa" { AMPA } else { GABA_A },
+                delay: delay_ms.map(|d| (d / dt).round() as u32).unwrap_or(1),
+            },
+            Stimulus::CurrentPulse {
+                start_ms,
+                stop_ms,
+                amplitude_pa,
+                ..
+            } => Drive::CurrentPulse {
+                neurons,
+                on: (start_ms / dt).round() as u64,
+                off: (stop_ms / dt).round() as u64,
+                amplitude: *amplitude_pa,
+            },
+        });
+    }
+    Ok(out)
 }
 
 fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> Result<()> {

@@ -45,6 +45,8 @@ pub trait Real:
     fn acc_add(a: &mut Self::Acc, b: Self::Acc);
     /// The accumulated input as a value of this precision.
     fn acc_value(a: Self::Acc, inv_scale: Self) -> Self;
+    /// `count` events of weight `w` (wrapping for fixed point, as on the GPU).
+    fn acc_times(w: Self::Acc, count: u32) -> Self::Acc;
 }
 
 impl Real for f32 {
@@ -66,6 +68,9 @@ impl Real for f32 {
         // Mirrors `f32(acc) * inv_scale` in shaders/lif_step.wgsl.
         (a as f32) * inv_scale
     }
+    fn acc_times(w: i32, count: u32) -> i32 {
+        w.wrapping_mul(count as i32)
+    }
 }
 
 impl Real for f64 {
@@ -85,6 +90,9 @@ impl Real for f64 {
     }
     fn acc_value(a: f64, _inv_scale: f64) -> f64 {
         a
+    }
+    fn acc_times(w: f64, count: u32) -> f64 {
+        w * count as f64
     }
 }
 

@@ -46,51 +46,59 @@ pub fn uniform(x: u32) -> f32 {
 }
 
 /// Largest mean drawn with one uniform; larger means are split into blocks of at most
-/// this size (a sum of independent Poisson counts is Poisson), keeping exp(−λ) far from
-/// f32 underflow and the inversion short.
-pub const POISSON_BLOCK: f32 = 8.0;
+/// this size (a sum of independent Poisson counts is Poisson), keeping the inversion
+/// table short and its terms far from f32 underflow.
+pub const POISSON_BLOCK: f64 = 8.0;
 
-/// Host-derived constants of a Poisson stream of mean `lambda` per step.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Host-derived constants of a Poisson stream of mean `lambda` per step: the number of
+/// blocks and the cumulative distribution of one block, computed in f64 and rounded to
+/// f32 (uploaded as is to the GPU), ending where it reaches 1 in f32 (at most 64 terms).
+#[derive(Clone, Debug, PartialEq)]
 pub struct PoissonPlan {
     /// Number of blocks.
     pub blocks: u32,
-    /// Mean per block.
-    pub lambda: f32,
-    /// exp(−lambda) per block, computed in f64 on the host and rounded.
-    pub exp_neg: f32,
+    /// `cdf[k]` = P(X ≤ k) for one block.
+    pub cdf: Vec<f32>,
 }
 
 impl PoissonPlan {
     /// Splits `lambda` (events per step) into equal blocks of at most [`POISSON_BLOCK`].
     pub fn new(lambda: f64) -> Self {
-        let blocks = (lambda / POISSON_BLOCK as f64).ceil().max(1.0) as u32;
+        let blocks = (lambda / POISSON_BLOCK).ceil().max(1.0) as u32;
         let l = lambda / blocks as f64;
-        PoissonPlan {
-            blocks,
-            lambda: l as f32,
-            exp_neg: (-l).exp() as f32,
+        let mut cdf = Vec::new();
+        let (mut p, mut f) = ((-l).exp(), 0.0f64);
+        for k in 0..64 {
+            f += p;
+            cdf.push(f as f32);
+            if f as f32 >= 1.0 {
+                break;
+            }
+            p *= l / (k + 1) as f64;
         }
+        PoissonPlan { blocks, cdf }
     }
 }
 
-/// Poisson(λ) by inversion of one uniform `u` in f32 (mirrors `poisson_inv` in
-/// rng.wgsl): walk the cumulative distribution until it exceeds `u`.
+/// Poisson count by inversion of one uniform `u`: the number of cumulative terms `u` is
+/// at or above (mirrors `poisson_inv` in rng.wgsl).
 #[inline]
-pub fn poisson_inv(u: f32, lambda: f32, exp_neg: f32) -> u32 {
-    let mut k = 0u32;
-    let mut p = exp_neg;
-    let mut f = p;
-    // 64 terms cover λ ≤ 8 far beyond f32 resolution of the tail (P(k ≥ 64) < 1e-40)
-    while u >= f && k < 64 {
+pub fn poisson_inv(u: f32, cdf: &[f32]) -> u32 {
+    let mut k = 0;
+    while (k as usize) < cdf.len() && u >= cdf[k as usize] {
         k += 1;
-        p = p * lambda / k as f32;
-        f += p;
     }
     k
 }
 
-/// The Poisson count of `(stream, neuron, step)`: one Philox call per four blocks.
+/// The Philox output that holds the uniform of `(stream, neuron, step, block)`: one call
+/// serves four consecutive steps (lane `step % 4`), so a backend may cache it.
+#[inline]
+pub fn poisson_bits(key: [u32; 2], stream: u32, neuron: u32, step: u32, block: u32) -> [u32; 4] {
+    philox4x32([neuron, step >> 2, stream, block], key)
+}
+
+/// The Poisson count of `(stream, neuron, step)`.
 #[inline]
 pub fn poisson_count(
     key: [u32; 2],
@@ -99,16 +107,12 @@ pub fn poisson_count(
     step: u32,
     plan: &PoissonPlan,
 ) -> u32 {
-    let mut total = 0;
-    let mut b = 0;
-    while b < plan.blocks {
-        let r = philox4x32([neuron, step, stream, b / 4], key);
-        let mut j = 0;
-        while j < 4 && b < plan.blocks {
-            total += poisson_inv(uniform(r[j as usize]), plan.lambda, plan.exp_neg);
-            b += 1;
-            j += 1;
-        }
-    }
-    total
+    (0..plan.blocks)
+        .map(|b| {
+            poisson_inv(
+                uniform(poisson_bits(key, stream, neuron, step, b)[(step & 3) as usize]),
+                &plan.cdf,
+            )
+        })
+        .sum()
 }

@@ -40,38 +40,25 @@ fn uniform01(x: u32) -> f32 {
     return f32(x >> 8u) * (1.0 / 16777216.0);
 }
 
-fn poisson_inv(u: f32, lambda: f32, exp_neg: f32) -> u32 {
+// Poisson count by inversion: the number of cumulative terms cdf[k] (host-computed,
+// stored at cdf_at .. cdf_at + cdf_len in `poisson_cdf`) that u is at or above.
+// Needs `poisson_cdf: array<f32>` bound by the including shader.
+fn poisson_inv(u: f32, cdf_at: u32, cdf_len: u32) -> u32 {
     var k = 0u;
-    var p = exp_neg;
-    var f = p;
     loop {
-        if (!(u >= f && k < 64u)) {
+        if (!(k < cdf_len && u >= poisson_cdf[cdf_at + k])) {
             break;
         }
         k = k + 1u;
-        p = p * lambda / f32(k);
-        f = f + p;
     }
     return k;
 }
 
-fn poisson_count(key: vec2<u32>, stream: u32, neuron: u32, step: u32, blocks: u32, lambda: f32, exp_neg: f32) -> u32 {
+fn poisson_count(key: vec2<u32>, stream: u32, neuron: u32, step: u32, blocks: u32, cdf_at: u32, cdf_len: u32) -> u32 {
     var total = 0u;
-    var b = 0u;
-    loop {
-        if (b >= blocks) {
-            break;
-        }
-        let r = philox4x32(vec4<u32>(neuron, step, stream, b / 4u), key);
-        var j = 0u;
-        loop {
-            if (!(j < 4u && b < blocks)) {
-                break;
-            }
-            total = total + poisson_inv(uniform01(r[j]), lambda, exp_neg);
-            b = b + 1u;
-            j = j + 1u;
-        }
+    for (var b = 0u; b < blocks; b = b + 1u) {
+        let r = philox4x32(vec4<u32>(neuron, step >> 2u, stream, b), key);
+        total = total + poisson_inv(uniform01(r[step & 3u]), cdf_at, cdf_len);
     }
     return total;
 }

@@ -214,13 +214,21 @@ pub fn initial_state<F: Real>(v0_mv: f64, e_l_mv: f64) -> LifState<F> {
 }
 
 /// One step of one neuron (spec section 4), given the synaptic input arriving in this
-/// step on each receptor (pA for current synapses, mV for delta). Returns whether it
+/// step on each receptor (pA for current synapses, mV for delta) and the stimulus
+/// current of this step (pA, added to I_e: `(I_e + i_stim)·P30`, as NEST does; exact
+/// for i_stim = 0). Returns whether it
 /// spiked (stamped at the end of the step).
 ///
 /// Mirrors `lif_update` in `shaders/lif_step.wgsl`; the operation order follows NEST's
 /// `iaf_psc_exp` / `iaf_psc_delta` so that f64 runs reproduce them bit for bit.
 #[inline(always)]
-pub fn lif_update<F: Real>(p: &LifParams<F>, s: &mut LifState<F>, in_ampa: F, in_gaba: F) -> bool {
+pub fn lif_update<F: Real>(
+    p: &LifParams<F>,
+    s: &mut LifState<F>,
+    in_ampa: F,
+    in_gaba: F,
+    i_stim: F,
+) -> bool {
     if p.kind == SYN_DELTA {
         lif_kernel::<F, true>(
             p,
@@ -230,6 +238,7 @@ pub fn lif_update<F: Real>(p: &LifParams<F>, s: &mut LifState<F>, in_ampa: F, in
             &mut s.refrac,
             in_ampa,
             in_gaba,
+            i_stim,
         )
     } else {
         lif_kernel::<F, false>(
@@ -240,12 +249,14 @@ pub fn lif_update<F: Real>(p: &LifParams<F>, s: &mut LifState<F>, in_ampa: F, in
             &mut s.refrac,
             in_ampa,
             in_gaba,
+            i_stim,
         )
     }
 }
 
 /// [`lif_update`] on separate state variables, with the synapse kind a compile-time
 /// constant (`DELTA` ⇔ `p.kind == SYN_DELTA`).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn lif_kernel<F: Real, const DELTA: bool>(
     p: &LifParams<F>,
@@ -255,13 +266,14 @@ pub fn lif_kernel<F: Real, const DELTA: bool>(
     refrac: &mut u32,
     in_ampa: F,
     in_gaba: F,
+    i_stim: F,
 ) -> bool {
     // 1. membrane (inputs held from the start of the step) or refractory countdown
     if *refrac == 0 {
         *u = if DELTA {
-            p.p30 * p.i_e + p.p33 * *u + (in_ampa + in_gaba)
+            p.p30 * (p.i_e + i_stim) + p.p33 * *u + (in_ampa + in_gaba)
         } else {
-            *u * p.p33 + *i_ampa * p.p31_ampa + *i_gaba * p.p31_gaba + p.i_e * p.p30
+            *u * p.p33 + *i_ampa * p.p31_ampa + *i_gaba * p.p31_gaba + (p.i_e + i_stim) * p.p30
         };
     } else {
         *refrac -= 1;

@@ -23,6 +23,7 @@ pub struct NeuronRange<F> {
 pub fn lif_step<F: Real>(
     params: &[LifParams<F>],
     ranges: &[NeuronRange<F>],
+    i_stim: &[F],
     state: &mut [LifState<F>],
     ring: &mut InputRing<F>,
     inv_scale: F,
@@ -34,23 +35,60 @@ pub fn lif_step<F: Real>(
     for r in ranges {
         let (a, b) = (r.start, r.end);
         let (st, inp) = (&mut state[a..b], &mut input[2 * a..2 * b]);
-        match &r.shared {
-            Some(p) if p.kind == SYN_DELTA => {
-                range::<F, true>(|_| p, st, inp, inv_scale, a, spiked)
+        let delta = params[a].kind == SYN_DELTA; // uniform within a population
+        // Specialised loops: shared or per-neuron constants, with or without pulses.
+        match (&r.shared, i_stim.is_empty(), delta) {
+            (Some(p), true, true) => {
+                range::<F, true>(|_| p, |_| F::zero(), st, inp, inv_scale, a, spiked)
             }
-            Some(p) => range::<F, false>(|_| p, st, inp, inv_scale, a, spiked),
-            // per-neuron constants (the synapse kind is uniform within a population)
-            None if params[a].kind == SYN_DELTA => {
-                range::<F, true>(|k| &params[a + k], st, inp, inv_scale, a, spiked)
+            (Some(p), true, false) => {
+                range::<F, false>(|_| p, |_| F::zero(), st, inp, inv_scale, a, spiked)
             }
-            None => range::<F, false>(|k| &params[a + k], st, inp, inv_scale, a, spiked),
+            (_, true, true) => range::<F, true>(
+                |k| &params[a + k],
+                |_| F::zero(),
+                st,
+                inp,
+                inv_scale,
+                a,
+                spiked,
+            ),
+            (_, true, false) => range::<F, false>(
+                |k| &params[a + k],
+                |_| F::zero(),
+                st,
+                inp,
+                inv_scale,
+                a,
+                spiked,
+            ),
+            (_, false, true) => range::<F, true>(
+                |k| &params[a + k],
+                |k| i_stim[a + k],
+                st,
+                inp,
+                inv_scale,
+                a,
+                spiked,
+            ),
+            (_, false, false) => range::<F, false>(
+                |k| &params[a + k],
+                |k| i_stim[a + k],
+                st,
+                inp,
+                inv_scale,
+                a,
+                spiked,
+            ),
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn range<'p, F: Real, const DELTA: bool>(
     p: impl Fn(usize) -> &'p LifParams<F>,
+    stim: impl Fn(usize) -> F,
     state: &mut [LifState<F>],
     input: &mut [F::Acc],
     inv_scale: F,
@@ -70,6 +108,7 @@ fn range<'p, F: Real, const DELTA: bool>(
             &mut s.refrac,
             a,
             g,
+            stim(k),
         ) {
             spiked.push((start + k) as u32);
         }

@@ -1,14 +1,17 @@
 //! The CPU reference backend: one function per GPU stage, same name, same arithmetic
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
-//! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of `lif_step.wgsl`).
+//! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of `lif_step.wgsl`,
+//! `drive.rs` ↔ `shaders/poisson_input.wgsl` and `shaders/stim_current.wgsl`).
 //!
 //! Generic over the precision: `f32` accumulates input in i32 fixed point exactly like
 //! the GPU; `f64` accumulates in f64 to reproduce NEST.
 
+mod drive;
 mod lif_step;
 mod propagate;
 mod record;
 
+pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
 pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage};
@@ -16,7 +19,7 @@ pub use record::{record_spikes, record_voltage};
 use super::{Backend, BackendInfo, BatchOutput, Stage};
 use crate::error::Result;
 use crate::model::lif::{self, LifParams, LifState};
-use crate::network::{Network, Neurons};
+use crate::network::{Drive, Network, Neurons};
 use crate::real::{Precision, Real};
 
 /// Synapse table in the working precision (weights converted once).
@@ -50,6 +53,11 @@ pub struct CpuBackend<F: Real> {
     syn: CpuSynapses<F>,
     ring: InputRing<F>,
     inv_scale: F,
+    poisson: Vec<PoissonStream<F>>,
+    pulses: Vec<Pulse<F>>,
+    /// Stimulus current per neuron (empty when there are no pulses).
+    i_stim: Vec<F>,
+    key: [u32; 2],
     /// Neurons that spiked in the current step, ascending.
     spiked: Vec<u32>,
     probes: Vec<(usize, u32)>,
@@ -83,7 +91,49 @@ impl<F: Real> CpuBackend<F> {
                 }
             })
             .collect();
+        let mut poisson = Vec::new();
+        let mut pulses = Vec::new();
+        for d in &net.drives {
+            match d {
+                Drive::Poisson {
+                    stream,
+                    neurons,
+                    plan,
+                    weight,
+                    receptor,
+                    delay,
+                } => poisson.push(PoissonStream {
+                    stream: *stream,
+                    neurons: neurons.clone(),
+                    plan: plan.clone(),
+                    weight: F::acc_weight(*weight, &net.fixed),
+                    receptor: *receptor,
+                    delay: *delay,
+                    cache: Vec::new(),
+                }),
+                Drive::CurrentPulse {
+                    neurons,
+                    on,
+                    off,
+                    amplitude,
+                } => pulses.push(Pulse {
+                    neurons: neurons.clone(),
+                    on: *on,
+                    off: *off,
+                    amplitude: F::of(*amplitude),
+                }),
+            }
+        }
+        let i_stim = if pulses.is_empty() {
+            Vec::new()
+        } else {
+            vec![F::zero(); net.n]
+        };
         Ok(CpuBackend {
+            poisson,
+            pulses,
+            i_stim,
+            key: crate::rng::key(net.seed),
             ranges,
             params,
             state,
@@ -143,9 +193,11 @@ impl<F: Real> Backend for CpuBackend<F> {
         match stage {
             Stage::NeuronStep => {
                 self.spiked.clear();
+                stim_current(&self.pulses, &mut self.i_stim, step);
                 lif_step(
                     &self.params,
                     &self.ranges,
+                    &self.i_stim,
                     &mut self.state,
                     &mut self.ring,
                     self.inv_scale,
@@ -153,7 +205,10 @@ impl<F: Real> Backend for CpuBackend<F> {
                     &mut self.spiked,
                 );
             }
-            Stage::Propagate => propagate(&self.syn, &mut self.ring, &self.spiked, step),
+            Stage::Propagate => {
+                propagate(&self.syn, &mut self.ring, &self.spiked, step);
+                poisson_input(&mut self.poisson, &mut self.ring, self.key, step);
+            }
             Stage::Record => {
                 let b = self.batch.as_mut().expect("begin_batch before run_stage");
                 let row = (step - b.first_step) as usize;

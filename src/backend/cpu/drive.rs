@@ -1,0 +1,99 @@
+//! CPU twins of the external-drive stages: `shaders/poisson_input.wgsl` (Poisson events
+//! into the delay ring, part of `Propagate`) and `shaders/stim_current.wgsl` (current
+//! pulses, at the start of `NeuronStep`).
+
+use super::InputRing;
+use crate::real::Real;
+use crate::rng::{PoissonPlan, poisson_bits, poisson_inv, uniform};
+
+/// A Poisson stream in backend form.
+#[derive(Clone, Debug)]
+pub struct PoissonStream<F: Real> {
+    /// Stream id (stimulus index).
+    pub stream: u32,
+    /// Target neurons (global).
+    pub neurons: Vec<u32>,
+    /// Generator plan.
+    pub plan: PoissonPlan,
+    /// Weight per event in accumulator units.
+    pub weight: F::Acc,
+    /// Receptor.
+    pub receptor: u32,
+    /// Delay (steps).
+    pub delay: u32,
+    /// Philox outputs of the current group of four steps, per (neuron, block).
+    pub cache: Vec<[u32; 4]>,
+}
+
+/// A current pulse in backend form.
+#[derive(Clone, Debug)]
+pub struct Pulse<F> {
+    /// Target neurons (global, ascending).
+    pub neurons: Vec<u32>,
+    /// First active step.
+    pub on: u64,
+    /// First inactive step.
+    pub off: u64,
+    /// Amplitude (pA).
+    pub amplitude: F,
+}
+
+/// Adds this step's Poisson events of every stream into ring slot `(step + delay) %
+/// slots`: count × weight on the stream's receptor.
+pub fn poisson_input<F: Real>(
+    streams: &mut [PoissonStream<F>],
+    ring: &mut InputRing<F>,
+    key: [u32; 2],
+    step: u64,
+) {
+    let step = step as u32;
+    for s in streams {
+        let slot = ((step as u64 + s.delay as u64) % ring.slots as u64) as usize;
+        let acc = &mut ring.acc[slot * ring.width..(slot + 1) * ring.width];
+        let blocks = s.plan.blocks as usize;
+        // One Philox call serves four steps: refresh the cache on each group's first step
+        // (and on the first step simulated, which may start inside a group).
+        let mut refresh = step & 3 == 0;
+        if s.cache.is_empty() {
+            s.cache = vec![[0; 4]; s.neurons.len() * blocks];
+            refresh = true;
+        }
+        let lane = (step & 3) as usize;
+        for (k, &i) in s.neurons.iter().enumerate() {
+            let mut c = 0;
+            for b in 0..blocks {
+                let bits = &mut s.cache[k * blocks + b];
+                if refresh {
+                    *bits = poisson_bits(key, s.stream, i, step, b as u32);
+                }
+                c += poisson_inv(uniform(bits[lane]), &s.plan.cdf);
+            }
+            if c > 0 {
+                F::acc_add(
+                    &mut acc[2 * i as usize + s.receptor as usize],
+                    F::acc_times(s.weight, c),
+                );
+            }
+        }
+    }
+}
+
+/// At a pulse edge (a step where some pulse starts or stops), recomputes the stimulus
+/// current of the affected neurons as the sum, in config order, of the pulses active in
+/// this step — so the current returns exactly to 0 after the last pulse.
+pub fn stim_current<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
+    if !pulses.iter().any(|p| p.on == step || p.off == step) {
+        return;
+    }
+    for p in pulses.iter().filter(|p| p.on == step || p.off == step) {
+        for &i in &p.neurons {
+            i_stim[i as usize] = F::zero();
+        }
+    }
+    for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
+        for &i in &p.neurons {
+            i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
+        }
+    }
+    // neurons of an ending pulse that another active pulse also covers were re-added above
+}
