@@ -139,7 +139,7 @@ pub struct Population {
     pub size: i64,
     /// `"lif"` (or `"hv"`).
     pub model: String,
-    /// LIF synapse kind: `"delta"` or `"exp_current"` (default).
+    /// LIF synapse kind: `"delta"`, `"exp_current"` (default) or `"exp_conductance"`.
     pub synapse: Option<String>,
     /// Parameters; omitted ones take the spec's defaults.
     #[serde(default)]
@@ -353,6 +353,11 @@ impl Config {
         })
     }
 
+    /// Whether population `i` has conductance synapses (weights must be ≥ 0).
+    pub fn is_conductance(&self, i: usize) -> bool {
+        self.populations[i].synapse.as_deref() == Some("exp_conductance")
+    }
+
     /// Index of a population by name.
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.iter().position(|p| p.name == name)
@@ -401,15 +406,10 @@ impl Config {
             match p.model.as_str() {
                 "lif" => {
                     match p.synapse.as_deref().unwrap_or("exp_current") {
-                        "delta" | "exp_current" => {}
-                        "exp_conductance" => {
-                            return Err(self.err(format!(
-                                "{at}.synapse: \"exp_conductance\" is not implemented yet; expected \"delta\" or \"exp_current\""
-                            )))
-                        }
+                        "delta" | "exp_current" | "exp_conductance" => {}
                         other => {
                             return Err(self.err(format!(
-                                "{at}.synapse: unknown synapse kind \"{other}\"; expected \"delta\" or \"exp_current\""
+                                "{at}.synapse: unknown synapse kind \"{other}\"; expected \"delta\", \"exp_current\" or \"exp_conductance\""
                             )))
                         }
                     }
@@ -473,6 +473,12 @@ impl Config {
             if let Some(w) = pr.weight {
                 if !w.is_finite() {
                     return Err(self.err(format!("{at}.weight: expected a finite number, got {w}")));
+                }
+                if w < 0.0 && self.is_conductance(self.population_index(&pr.post).unwrap()) {
+                    return Err(self.err(format!(
+                        "{at}.weight: {w} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (the receptor's reversal potential gives the sign of the effect)",
+                        pr.post
+                    )));
                 }
             } else if !matches!(pr.connect, Connect::File { .. }) {
                 return Err(self.err(format!(

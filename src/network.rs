@@ -145,6 +145,7 @@ impl Network {
             let size = p.size as usize;
             let kind = match p.synapse.as_deref().unwrap_or("exp_current") {
                 "delta" => lif::SYN_DELTA,
+                "exp_conductance" => lif::SYN_EXP_CONDUCTANCE,
                 _ => lif::SYN_EXP_CURRENT,
             };
             let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
@@ -482,6 +483,19 @@ fn build_projection(
         Connect::File { path } => {
             let path = cfg.resolve(path);
             let edges = read_edges(&path, n_pre, n_post, pr.weight, delay, dt, &at)?;
+            if cfg.is_conductance(post) {
+                if let Some(k) = edges.iter().position(|e| e.2 < 0.0) {
+                    return Err(Error::config(
+                        &path,
+                        format!(
+                            "line {}: weight {} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (for {at})",
+                            k + 2,
+                            edges[k].2,
+                            pr.post
+                        ),
+                    ));
+                }
+            }
             let (m, d, drawn) = connectivity::from_edges(n_pre, n_post, edges)
                 .map_err(|e| Error::config(&path, format!("{e} (for {at})")))?;
             (m, Delays::PerSynapse(d), drawn)

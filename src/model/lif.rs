@@ -12,7 +12,8 @@ use crate::real::Real;
 pub const SYN_DELTA: u32 = 0;
 /// `synapse = "exp_current"`: exponentially decaying currents (pA).
 pub const SYN_EXP_CURRENT: u32 = 1;
-/// `synapse = "exp_conductance"` (reserved; not implemented yet).
+/// `synapse = "exp_conductance"`: exponentially decaying conductances (nS) with reversal
+/// potentials; V by exponential Euler with the conductances held over the step.
 pub const SYN_EXP_CONDUCTANCE: u32 = 2;
 
 /// Parameter names a `model = "lif"` population accepts, with the spec's defaults.
@@ -26,6 +27,8 @@ pub const PARAM_DEFAULTS: &[(&str, f64)] = &[
     ("i_e_pa", 0.0),
     ("tau_ampa_ms", 5.0),
     ("tau_gaba_a_ms", 10.0),
+    ("e_ampa_mv", 0.0),
+    ("e_gaba_a_mv", -80.0),
 ];
 
 /// Initial-value names a LIF population accepts.
@@ -52,6 +55,10 @@ pub struct LifPrimary {
     pub tau_ampa_ms: f64,
     /// τ_GABA-A (ms).
     pub tau_gaba_a_ms: f64,
+    /// E_AMPA (mV), conductance synapses.
+    pub e_ampa_mv: f64,
+    /// E_GABA-A (mV), conductance synapses.
+    pub e_gaba_a_mv: f64,
 }
 
 impl LifPrimary {
@@ -67,6 +74,8 @@ impl LifPrimary {
             i_e_pa: get("i_e_pa"),
             tau_ampa_ms: get("tau_ampa_ms"),
             tau_gaba_a_ms: get("tau_gaba_a_ms"),
+            e_ampa_mv: get("e_ampa_mv"),
+            e_gaba_a_mv: get("e_gaba_a_mv"),
         }
     }
 }
@@ -98,14 +107,14 @@ pub struct LifParams<F> {
     pub reset: F,
     /// E_L (mV), to report absolute voltages.
     pub e_l: F,
-    /// Reserved for `exp_conductance`: E_AMPA − E_L (mV).
+    /// `exp_conductance`: E_AMPA − E_L (mV).
     pub e_ampa_rel: F,
-    /// Reserved for `exp_conductance`: E_GABA-A − E_L (mV).
+    /// `exp_conductance`: E_GABA-A − E_L (mV).
     pub e_gaba_rel: F,
-    /// Reserved for `exp_conductance`: 1/C_m (1/pF).
-    pub inv_c_m: F,
-    /// Reserved for `exp_conductance`: 1/τ_m (1/ms).
-    pub inv_tau_m: F,
+    /// `exp_conductance`: dt/C_m (ms/pF).
+    pub dt_c_m: F,
+    /// `exp_conductance`: dt/τ_m.
+    pub dt_tau_m: F,
     /// round(t_ref/dt), steps.
     pub ref_steps: u32,
     /// `SYN_DELTA`, `SYN_EXP_CURRENT` or `SYN_EXP_CONDUCTANCE`.
@@ -172,10 +181,10 @@ pub fn derive(p: &LifPrimary, kind: u32, dt: f64) -> LifParams<f64> {
         theta: p.v_th_mv - p.e_l_mv,
         reset: p.v_reset_mv - p.e_l_mv,
         e_l: p.e_l_mv,
-        e_ampa_rel: 0.0,
-        e_gaba_rel: 0.0,
-        inv_c_m: 1.0 / p.c_m_pf,
-        inv_tau_m: 1.0 / p.tau_m_ms,
+        e_ampa_rel: p.e_ampa_mv - p.e_l_mv,
+        e_gaba_rel: p.e_gaba_a_mv - p.e_l_mv,
+        dt_c_m: dt / p.c_m_pf,
+        dt_tau_m: dt / p.tau_m_ms,
         ref_steps: (p.t_ref_ms / dt).round() as u32,
         kind,
     }
@@ -197,8 +206,8 @@ impl LifParams<f64> {
             e_l: F::of(self.e_l),
             e_ampa_rel: F::of(self.e_ampa_rel),
             e_gaba_rel: F::of(self.e_gaba_rel),
-            inv_c_m: F::of(self.inv_c_m),
-            inv_tau_m: F::of(self.inv_tau_m),
+            dt_c_m: F::of(self.dt_c_m),
+            dt_tau_m: F::of(self.dt_tau_m),
             ref_steps: self.ref_steps,
             kind: self.kind,
         }
@@ -229,36 +238,22 @@ pub fn lif_update<F: Real>(
     in_gaba: F,
     i_stim: F,
 ) -> bool {
-    if p.kind == SYN_DELTA {
-        lif_kernel::<F, true>(
-            p,
-            &mut s.u,
-            &mut s.i_ampa,
-            &mut s.i_gaba,
-            &mut s.refrac,
-            in_ampa,
-            in_gaba,
-            i_stim,
-        )
-    } else {
-        lif_kernel::<F, false>(
-            p,
-            &mut s.u,
-            &mut s.i_ampa,
-            &mut s.i_gaba,
-            &mut s.refrac,
-            in_ampa,
-            in_gaba,
-            i_stim,
-        )
+    let (u, ia, ig, r) = (&mut s.u, &mut s.i_ampa, &mut s.i_gaba, &mut s.refrac);
+    match p.kind {
+        SYN_DELTA => lif_kernel::<F, SYN_DELTA>(p, u, ia, ig, r, in_ampa, in_gaba, i_stim),
+        SYN_EXP_CURRENT => {
+            lif_kernel::<F, SYN_EXP_CURRENT>(p, u, ia, ig, r, in_ampa, in_gaba, i_stim)
+        }
+        _ => lif_kernel::<F, SYN_EXP_CONDUCTANCE>(p, u, ia, ig, r, in_ampa, in_gaba, i_stim),
     }
 }
 
 /// [`lif_update`] on separate state variables, with the synapse kind a compile-time
-/// constant (`DELTA` ⇔ `p.kind == SYN_DELTA`).
+/// constant (`KIND` = `p.kind`). For `exp_conductance` the fields `i_ampa`, `i_gaba`
+/// hold the conductances (nS).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-pub fn lif_kernel<F: Real, const DELTA: bool>(
+pub fn lif_kernel<F: Real, const KIND: u32>(
     p: &LifParams<F>,
     u: &mut F,
     i_ampa: &mut F,
@@ -270,16 +265,25 @@ pub fn lif_kernel<F: Real, const DELTA: bool>(
 ) -> bool {
     // 1. membrane (inputs held from the start of the step) or refractory countdown
     if *refrac == 0 {
-        *u = if DELTA {
-            p.p30 * (p.i_e + i_stim) + p.p33 * *u + (in_ampa + in_gaba)
-        } else {
-            *u * p.p33 + *i_ampa * p.p31_ampa + *i_gaba * p.p31_gaba + (p.i_e + i_stim) * p.p30
+        *u = match KIND {
+            SYN_DELTA => p.p30 * (p.i_e + i_stim) + p.p33 * *u + (in_ampa + in_gaba),
+            SYN_EXP_CURRENT => {
+                *u * p.p33 + *i_ampa * p.p31_ampa + *i_gaba * p.p31_gaba + (p.i_e + i_stim) * p.p30
+            }
+            _ => {
+                // du/dt = −A·u + B with the conductances held: u → u∞ + (u − u∞)·e^{−A·dt}
+                let a_dt = p.dt_tau_m + (*i_ampa + *i_gaba) * p.dt_c_m;
+                let b_dt =
+                    (*i_ampa * p.e_ampa_rel + *i_gaba * p.e_gaba_rel + (p.i_e + i_stim)) * p.dt_c_m;
+                let u_inf = b_dt / a_dt;
+                u_inf + (*u - u_inf) * (-a_dt).exp()
+            }
         };
     } else {
         *refrac -= 1;
     }
     // 2. synaptic currents decay and take this step's arrivals (also while refractory)
-    if !DELTA {
+    if KIND != SYN_DELTA {
         *i_ampa = *i_ampa * p.p11_ampa + in_ampa;
         *i_gaba = *i_gaba * p.p11_gaba + in_gaba;
     }

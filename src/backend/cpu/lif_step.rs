@@ -2,7 +2,9 @@
 //! ([`lif_kernel`], which the shader's `lif_update` mirrors), looped over neurons.
 
 use super::InputRing;
-use crate::model::lif::{LifParams, LifState, SYN_DELTA, lif_kernel};
+use crate::model::lif::{
+    LifParams, LifState, SYN_DELTA, SYN_EXP_CONDUCTANCE, SYN_EXP_CURRENT, lif_kernel,
+};
 use crate::real::Real;
 
 /// A contiguous range of neurons (a population). When all of its neurons have the same
@@ -35,58 +37,55 @@ pub fn lif_step<F: Real>(
     for r in ranges {
         let (a, b) = (r.start, r.end);
         let (st, inp) = (&mut state[a..b], &mut input[2 * a..2 * b]);
-        let delta = params[a].kind == SYN_DELTA; // uniform within a population
-        // Specialised loops: shared or per-neuron constants, with or without pulses.
-        match (&r.shared, i_stim.is_empty(), delta) {
-            (Some(p), true, true) => {
-                range::<F, true>(|_| p, |_| F::zero(), st, inp, inv_scale, a, spiked)
+        // Specialised loops: kind (uniform within a population), shared or per-neuron
+        // constants, with or without pulses.
+        match params[a].kind {
+            SYN_DELTA => kind::<F, SYN_DELTA>(params, r, i_stim, st, inp, inv_scale, spiked),
+            SYN_EXP_CURRENT => {
+                kind::<F, SYN_EXP_CURRENT>(params, r, i_stim, st, inp, inv_scale, spiked)
             }
-            (Some(p), true, false) => {
-                range::<F, false>(|_| p, |_| F::zero(), st, inp, inv_scale, a, spiked)
-            }
-            (_, true, true) => range::<F, true>(
-                |k| &params[a + k],
-                |_| F::zero(),
-                st,
-                inp,
-                inv_scale,
-                a,
-                spiked,
-            ),
-            (_, true, false) => range::<F, false>(
-                |k| &params[a + k],
-                |_| F::zero(),
-                st,
-                inp,
-                inv_scale,
-                a,
-                spiked,
-            ),
-            (_, false, true) => range::<F, true>(
-                |k| &params[a + k],
-                |k| i_stim[a + k],
-                st,
-                inp,
-                inv_scale,
-                a,
-                spiked,
-            ),
-            (_, false, false) => range::<F, false>(
-                |k| &params[a + k],
-                |k| i_stim[a + k],
-                st,
-                inp,
-                inv_scale,
-                a,
-                spiked,
-            ),
+            _ => kind::<F, SYN_EXP_CONDUCTANCE>(params, r, i_stim, st, inp, inv_scale, spiked),
         }
+    }
+}
+
+#[inline(always)]
+fn kind<F: Real, const KIND: u32>(
+    params: &[LifParams<F>],
+    r: &NeuronRange<F>,
+    i_stim: &[F],
+    st: &mut [LifState<F>],
+    inp: &mut [F::Acc],
+    inv_scale: F,
+    spiked: &mut Vec<u32>,
+) {
+    let a = r.start;
+    match (&r.shared, i_stim.is_empty()) {
+        (Some(p), true) => range::<F, KIND>(|_| p, |_| F::zero(), st, inp, inv_scale, a, spiked),
+        (_, true) => range::<F, KIND>(
+            |k| &params[a + k],
+            |_| F::zero(),
+            st,
+            inp,
+            inv_scale,
+            a,
+            spiked,
+        ),
+        (_, false) => range::<F, KIND>(
+            |k| &params[a + k],
+            |k| i_stim[a + k],
+            st,
+            inp,
+            inv_scale,
+            a,
+            spiked,
+        ),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn range<'p, F: Real, const DELTA: bool>(
+fn range<'p, F: Real, const KIND: u32>(
     p: impl Fn(usize) -> &'p LifParams<F>,
     stim: impl Fn(usize) -> F,
     state: &mut [LifState<F>],
@@ -100,7 +99,7 @@ fn range<'p, F: Real, const DELTA: bool>(
         let g = F::acc_value(acc[1], inv_scale);
         acc[0] = F::Acc::default();
         acc[1] = F::Acc::default();
-        if lif_kernel::<F, DELTA>(
+        if lif_kernel::<F, KIND>(
             p(k),
             &mut s.u,
             &mut s.i_ampa,
