@@ -159,18 +159,31 @@ pub fn drive<B: Backend>(
     sim::run(net, &mut backend, sink)
 }
 
-/// A sink that writes CSVs and also works for both precisions.
+/// Runs `net` into CSV files. The network's host copy of the synapses is released once
+/// the backend holds its own.
 fn run_into(
-    net: &Network,
+    net: &mut Network,
     gpu: Option<&GpuContext>,
     precision: Precision,
     out: &Path,
 ) -> Result<RunStats> {
     let mut sink = CsvSink::create(out, net)?;
     let stats = match (gpu, precision) {
-        (Some(ctx), _) => drive(net, GpuBackend::new(ctx, net)?, &mut sink)?,
-        (None, Precision::F32) => drive(net, CpuBackend::<f32>::new(net)?, &mut sink)?,
-        (None, Precision::F64) => drive(net, CpuBackend::<f64>::new(net)?, &mut sink)?,
+        (Some(ctx), _) => {
+            let b = GpuBackend::new(ctx, net)?;
+            net.synapses.release();
+            drive(net, b, &mut sink)?
+        }
+        (None, Precision::F32) => {
+            let b = CpuBackend::<f32>::new(net)?;
+            net.synapses.release();
+            drive(net, b, &mut sink)?
+        }
+        (None, Precision::F64) => {
+            let b = CpuBackend::<f64>::new(net)?;
+            net.synapses.release();
+            drive(net, b, &mut sink)?
+        }
     };
     sink.flush()?;
     Ok(stats)
@@ -180,10 +193,10 @@ fn run_into(
 pub fn run(a: &RunArgs) -> Result<Summary> {
     let t0 = Instant::now();
     let cfg = config::load(&a.config)?;
-    let net = Network::build(&cfg, a.duration_ms, a.seed)?;
+    let mut net = Network::build(&cfg, a.duration_ms, a.seed)?;
     let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
     let build_s = t0.elapsed().as_secs_f64();
-    let stats = run_into(&net, gpu.as_ref(), a.precision, &a.out)?;
+    let stats = run_into(&mut net, gpu.as_ref(), a.precision, &a.out)?;
     let summary = Summary::new(&a.config, &net, &stats, build_s);
     summary.write(&a.out)?;
     if !a.quiet {

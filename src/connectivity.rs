@@ -256,16 +256,26 @@ pub struct Synapses {
     pub max_delay: u32,
     /// Connections drawn (multapses counted separately).
     pub drawn: u64,
+    /// Number of stored synapses (kept by [`Synapses::release`]).
+    pub stored: usize,
 }
 
 impl Synapses {
     /// Number of stored synapses.
     pub fn len(&self) -> usize {
-        self.target.len()
+        self.stored
     }
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.target.is_empty()
+        self.stored == 0
+    }
+    /// Frees the arrays once a backend holds its own copy (a large network's synapses
+    /// then exist once in host memory, not twice); counts stay.
+    pub fn release(&mut self) {
+        self.row_ptr = Vec::new();
+        self.target = Vec::new();
+        self.weight = Vec::new();
+        self.delay = Vec::new();
     }
 
     /// Merges projections into one table; `offsets[p]` is population p's first global id.
@@ -320,6 +330,7 @@ impl Synapses {
             delay,
             max_delay,
             drawn: projections.iter().map(|p| p.drawn).sum(),
+            stored: total,
         })
     }
 
