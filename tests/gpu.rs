@@ -373,3 +373,23 @@ fn stage_outside_a_batch_is_an_error() {
     assert!(b.begin_batch(5, batch_steps(&net) + 1).is_err());
     assert_eq!(b.info().backend, "gpu");
 }
+
+/// The 2D dispatch path (more workgroups than one dimension allows), exercised on the
+/// device by lowering max_compute_workgroups_per_dimension: 4000 neurons = 63 groups of
+/// 64 become 8 × 8, and propagate runs 8 workgroups looping over the spike list.
+#[test]
+fn two_dimensional_dispatch_matches_cpu_f32() {
+    let Some(_) = gpu() else { return };
+    let ctx = GpuContext::with_limits(|l| l.max_compute_workgroups_per_dimension = 8).unwrap();
+    let net = cuba(60.0);
+    let cpu = cpu32(&net);
+    let gpu = gpu32(&ctx, &net);
+    assert!(cpu.spikes.len() > 100);
+    let div = first_divergence_ms(&net, &cpu, &gpu);
+    assert!(
+        div.is_none() || v_tolerance(&ctx) > 0.0,
+        "diverges at {div:?} ms"
+    );
+    let (dv, _) = max_dv_before(&net, &cpu, &gpu, div.unwrap_or(f64::INFINITY));
+    assert!(dv <= v_tolerance(&ctx), "|ΔV| = {dv} mV");
+}

@@ -67,11 +67,13 @@ fn preprocessor_splices_each_import_once_and_rejects_unknown_ones() {
             name: "a",
             path: "shaders/shared/a.wgsl",
             source: "const A: u32 = 1u;\n",
+            harness: "",
         },
         ShaderFile {
             name: "b",
             path: "shaders/shared/b.wgsl",
             source: "#import a\nconst B: u32 = A + 1u;\n",
+            harness: "",
         },
     ];
     let out = preprocess("#import b\n#import a\nconst C: u32 = B;\n", &shared).unwrap();

@@ -25,8 +25,8 @@ struct LifParams {
     e_l: f32,
     e_ampa_rel: f32,
     e_gaba_rel: f32,
-    inv_c_m: f32,
-    inv_tau_m: f32,
+    dt_c_m: f32,
+    dt_tau_m: f32,
     ref_steps: u32,
     kind: u32,
 }

@@ -226,12 +226,19 @@ pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<
             limits.max_compute_workgroup_size_x, limits.max_compute_invocations_per_workgroup
         )));
     }
-    if (limits.min_uniform_buffer_offset_alignment as u64) > STEP_STRIDE
-        || (size_of::<StepUniform>() as u64) > limits.max_uniform_buffer_binding_size
-    {
+    if limits.min_uniform_buffer_offset_alignment as u64 > STEP_STRIDE {
         return Err(Error::Limit(format!(
-            "min_uniform_buffer_offset_alignment {} exceeds {STEP_STRIDE}",
+            "the per-step uniforms are {STEP_STRIDE} bytes apart but this adapter aligns \
+             dynamic offsets to {} (min_uniform_buffer_offset_alignment)",
             limits.min_uniform_buffer_offset_alignment
+        )));
+    }
+    if size_of::<StepUniform>() as u64 > limits.max_uniform_buffer_binding_size {
+        return Err(Error::Limit(format!(
+            "the per-step uniform takes {} bytes but this adapter binds at most {} \
+             (max_uniform_buffer_binding_size)",
+            size_of::<StepUniform>(),
+            limits.max_uniform_buffer_binding_size
         )));
     }
     // Neuron ids and `2·post + receptor` are u32; workgroups up to max² in a 2D dispatch.

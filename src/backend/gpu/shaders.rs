@@ -10,14 +10,21 @@ pub struct ShaderFile {
     pub path: &'static str,
     /// Source before preprocessing.
     pub source: &'static str,
+    /// WGSL that a kernel importing this shared module provides (bindings the module
+    /// uses but does not declare), prepended when the module is validated on its own.
+    pub harness: &'static str,
 }
 
 macro_rules! wgsl {
     ($name:literal, $path:literal) => {
+        wgsl!($name, $path, "")
+    };
+    ($name:literal, $path:literal, $harness:literal) => {
         ShaderFile {
             name: $name,
             path: concat!("shaders/", $path),
             source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $path)),
+            harness: $harness,
         }
     };
 }
@@ -25,7 +32,11 @@ macro_rules! wgsl {
 /// Modules under `shaders/shared/` that kernels may `#import`.
 pub const SHARED: &[ShaderFile] = &[
     wgsl!("types", "shared/types.wgsl"),
-    wgsl!("rng", "shared/rng.wgsl"),
+    wgsl!(
+        "rng",
+        "shared/rng.wgsl",
+        "@group(0) @binding(0) var<storage, read> poisson_cdf: array<f32>;\n"
+    ),
 ];
 
 /// The kernels (entry point = name).
@@ -82,17 +93,16 @@ pub fn kernel_source(name: &str) -> Result<String, String> {
 }
 
 /// Every `.wgsl` file as the device would see it: `(path, preprocessed WGSL)` for the
-/// kernels and for each shared module on its own (naga validates them all in tests). A
-/// preprocessing failure yields a source that fails to parse, naming the cause.
+/// kernels, and for each shared module on its own (after its harness: the bindings an
+/// importing kernel provides). naga validates them all in tests. A preprocessing
+/// failure yields a source that fails to parse, naming the cause.
 pub fn shader_sources() -> Vec<(&'static str, String)> {
     KERNELS
         .iter()
         .chain(SHARED)
         .map(|f| {
-            (
-                f.path,
-                preprocess(f.source, SHARED).unwrap_or_else(|e| format!("#error {e}\n")),
-            )
+            let src = preprocess(f.source, SHARED).unwrap_or_else(|e| format!("#error {e}\n"));
+            (f.path, format!("{}{src}", f.harness))
         })
         .collect()
 }
