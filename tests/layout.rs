@@ -4,9 +4,11 @@
 
 use std::mem::{offset_of, size_of};
 
-use galvani::backend::gpu::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
+use galvani::backend::gpu::layout::{
+    GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE,
+};
 use galvani::backend::gpu::shaders::{SHARED, preprocess};
-use galvani::model::lif::{LifParams, LifState, SYN_DELTA, SYN_EXP_CURRENT};
+use galvani::model::lif::{LifParams, LifState, SYN_DELTA, SYN_EXP_CONDUCTANCE, SYN_EXP_CURRENT};
 
 fn types_module() -> naga::Module {
     let file = SHARED.iter().find(|f| f.name == "types").unwrap();
@@ -100,6 +102,10 @@ fn step_uniform_matches_wgsl() {
             ("parity", offset_of!(U, parity)),
             ("row", offset_of!(U, row)),
             ("zero", offset_of!(U, zero)),
+            ("step", offset_of!(U, step)),
+            ("key_lo", offset_of!(U, key_lo)),
+            ("key_hi", offset_of!(U, key_hi)),
+            ("n_targets", offset_of!(U, n_targets)),
             ("_pad0", offset_of!(U, _pad)),
             ("_pad1", offset_of!(U, _pad) + 4),
             ("_pad2", offset_of!(U, _pad) + 8),
@@ -125,6 +131,26 @@ fn probe_matches_wgsl() {
     );
 }
 
+#[test]
+fn poisson_stream_matches_wgsl() {
+    type P = GpuPoissonStream;
+    check(
+        &types_module(),
+        "PoissonStream",
+        size_of::<P>(),
+        &[
+            ("stream", offset_of!(P, stream)),
+            ("blocks", offset_of!(P, blocks)),
+            ("cdf_at", offset_of!(P, cdf_at)),
+            ("cdf_len", offset_of!(P, cdf_len)),
+            ("weight", offset_of!(P, weight)),
+            ("receptor", offset_of!(P, receptor)),
+            ("delay", offset_of!(P, delay)),
+            ("_pad", offset_of!(P, _pad)),
+        ],
+    );
+}
+
 /// naga's own layouter agrees with the spans the front end recorded (size and a 4-byte
 /// alignment, so arrays of these structs have stride = size on both sides).
 #[test]
@@ -137,6 +163,7 @@ fn naga_layouter_agrees() {
         ("LifState", size_of::<LifState<f32>>()),
         ("StepUniform", size_of::<StepUniform>()),
         ("Probe", size_of::<GpuProbe>()),
+        ("PoissonStream", size_of::<GpuPoissonStream>()),
     ] {
         let (h, _) = m
             .types
@@ -170,6 +197,10 @@ fn shared_constants_match() {
     assert_eq!(wgsl_u32_const(&m, "WG_SIZE"), WG_SIZE);
     assert_eq!(wgsl_u32_const(&m, "SYN_DELTA"), SYN_DELTA);
     assert_eq!(wgsl_u32_const(&m, "SYN_EXP_CURRENT"), SYN_EXP_CURRENT);
+    assert_eq!(
+        wgsl_u32_const(&m, "SYN_EXP_CONDUCTANCE"),
+        SYN_EXP_CONDUCTANCE
+    );
 }
 
 /// The host-side encodings the kernels rely on: `record_voltage` samples after row r of
@@ -201,7 +232,12 @@ fn per_batch_encodings_match_the_cpu_conditions() {
     };
     let e = StepUniform::for_step(base, 4_000_000_000, 4_000_000_037);
     assert_eq!(
-        (e.slot, e.parity, e.row),
-        ((4_000_000_037u64 % 16) as u32, 1, 37)
+        (e.slot, e.parity, e.row, e.step),
+        (
+            (4_000_000_037u64 % 16) as u32,
+            1,
+            37,
+            4_000_000_037u64 as u32
+        )
     );
 }

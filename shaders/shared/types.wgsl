@@ -6,9 +6,10 @@
 const WG_SIZE: u32 = 64u;
 
 // Synapse kinds (LifParams.kind).
-// keep in sync with src/model/lif.rs SYN_DELTA, SYN_EXP_CURRENT
+// keep in sync with src/model/lif.rs SYN_DELTA, SYN_EXP_CURRENT, SYN_EXP_CONDUCTANCE
 const SYN_DELTA: u32 = 0u;
 const SYN_EXP_CURRENT: u32 = 1u;
+const SYN_EXP_CONDUCTANCE: u32 = 2u;
 
 // Per-neuron constants of the LIF step, derived on the host (64 bytes).
 // keep in sync with src/model/lif.rs LifParams (LifParams<f32>)
@@ -53,6 +54,10 @@ struct StepUniform {
     parity: u32,
     row: u32,
     zero: u32,
+    step: u32,
+    key_lo: u32,
+    key_hi: u32,
+    n_targets: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
@@ -64,6 +69,19 @@ struct Probe {
     neuron: u32,
     every: u32,
     first_row: u32,
+    _pad: u32,
+}
+
+// One Poisson drive stream.
+// keep in sync with src/backend/gpu/layout.rs GpuPoissonStream
+struct PoissonStream {
+    stream: u32,
+    blocks: u32,
+    cdf_at: u32,
+    cdf_len: u32,
+    weight: i32,
+    receptor: u32,
+    delay: u32,
     _pad: u32,
 }
 

@@ -42,10 +42,18 @@ pub struct StepUniform {
     /// fusing `a*b + c` into an FMA or reassociating sums, so the GPU rounds exactly
     /// where the CPU does.
     pub zero: u32,
+    /// `step as u32`: the step in the Philox counters of the Poisson drive (as the CPU).
+    pub step: u32,
+    /// The run's Philox key (`rng::key(seed)`), low word.
+    pub key_lo: u32,
+    /// The run's Philox key, high word.
+    pub key_hi: u32,
+    /// Poisson drive targets (entries of `poisson_targets`).
+    pub n_targets: u32,
     /// Padding to a multiple of 16 bytes.
     pub _pad: [u32; 3],
 }
-const _: () = assert!(std::mem::size_of::<StepUniform>() == 48);
+const _: () = assert!(std::mem::size_of::<StepUniform>() == 64);
 const _: () = assert!(std::mem::size_of::<StepUniform>() as u64 <= STEP_STRIDE);
 
 impl StepUniform {
@@ -54,6 +62,7 @@ impl StepUniform {
         base.slot = (step % base.slots as u64) as u32;
         base.parity = (step % 2) as u32;
         base.row = (step - first_step) as u32;
+        base.step = step as u32;
         base
     }
 }
@@ -90,3 +99,29 @@ impl GpuProbe {
         }
     }
 }
+
+/// One Poisson drive stream (a `[[stimulus]] kind = "poisson"`), as
+/// `shaders/poisson_input.wgsl` sees it.
+///
+/// WGSL twin: `struct PoissonStream` in `shaders/shared/types.wgsl` (keep in sync).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct GpuPoissonStream {
+    /// Stream id in the Philox counter (the stimulus' index in the config).
+    pub stream: u32,
+    /// Blocks per step (`PoissonPlan::blocks`).
+    pub blocks: u32,
+    /// First entry of the stream's CDF table in `poisson_cdf`.
+    pub cdf_at: u32,
+    /// Entries of the CDF table.
+    pub cdf_len: u32,
+    /// Weight per event in accumulator units (round(w · scale)).
+    pub weight: i32,
+    /// Receptor (0 AMPA, 1 GABA-A).
+    pub receptor: u32,
+    /// Delay in steps (≥ 1).
+    pub delay: u32,
+    /// Padding to 32 bytes.
+    pub _pad: u32,
+}
+const _: () = assert!(std::mem::size_of::<GpuPoissonStream>() == 32);

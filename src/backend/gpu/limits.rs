@@ -4,10 +4,10 @@
 //! never with a wgpu panic or validation error.
 
 use super::context::human_bytes;
-use super::layout::{GpuProbe, STEP_STRIDE, StepUniform};
+use super::layout::{GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform};
 use crate::error::{Error, Result};
 use crate::model::lif::{LifParams, LifState};
-use crate::network::Network;
+use crate::network::{Drive, Network};
 
 /// One buffer of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +64,18 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
         "{} neurons × 2 receptors × {slots} delay slots (max delay {} steps)",
         human_count(n),
         net.synapses.max_delay
+    );
+    let (mut n_streams, mut n_targets, mut n_cdf) = (0u64, 0u64, 0u64);
+    for d in &net.drives {
+        if let Drive::Poisson { neurons, plan, .. } = d {
+            n_streams += 1;
+            n_targets += neurons.len() as u64;
+            n_cdf += plan.cdf.len() as u64;
+        }
+    }
+    let targets_cause = format!(
+        "{} Poisson drive targets ({n_streams} streams)",
+        human_count(n_targets)
     );
     let rec_cause = format!("{batch} steps per batch × {words} words");
     let volt_cause = format!("{batch} steps per batch × {probes} probes");
@@ -136,6 +148,31 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             4,
             true,
             &volt_cause,
+        ),
+        spec("i_stim", "stimulus currents", n, 4, true, &neurons),
+        spec(
+            "streams",
+            "Poisson streams",
+            n_streams,
+            size_of::<GpuPoissonStream>() as u64,
+            true,
+            &targets_cause,
+        ),
+        spec(
+            "poisson_targets",
+            "Poisson drive targets",
+            n_targets,
+            8,
+            true,
+            &targets_cause,
+        ),
+        spec(
+            "poisson_cdf",
+            "Poisson CDF tables",
+            n_cdf,
+            4,
+            true,
+            &targets_cause,
         ),
         spec(
             "probes",

@@ -5,8 +5,11 @@
 //!   and clear this step's delay-ring slot, [`lif_update`](crate::model::lif::lif_update),
 //!   append spikes to a device list and set their bits in the batch's record rows),
 //!   `propagate` (push each spiking neuron's outgoing row into the ring with i32
-//!   `atomicAdd`, so sums do not depend on thread order and runs repeat bit for bit) and
-//!   `record_voltage`.
+//!   `atomicAdd`, so sums do not depend on thread order and runs repeat bit for bit),
+//!   `poisson_input` (the Poisson drive's events, from the same counter-based generator
+//!   as the CPU) and `record_voltage`. Current pulses change the stimulus current only at
+//!   their edges: the host computes it there with the CPU's own
+//!   [`stim_current`](crate::backend::cpu::stim_current) and the batch copies it in.
 //! - **Batches**: [`Backend::begin_batch`] opens an encoder and a compute pass,
 //!   [`Backend::run_stage`] only encodes dispatches, [`Backend::end_batch`] copies the
 //!   record rows to a staging buffer and submits. The step reaches the kernels through a
@@ -35,13 +38,14 @@ use std::sync::mpsc;
 
 use wgpu::util::DeviceExt;
 
-use self::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
-use self::limits::dispatch_2d;
-use self::pipelines::{Kernel, LIF_STEP, PROPAGATE, RECORD_VOLTAGE};
+use self::layout::{GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
+use self::limits::{BufferSpec, check_buffer, dispatch_2d};
+use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE};
+use super::cpu::{Pulse, stim_current};
 use super::{Backend, BackendInfo, BatchOutput, Stage};
 use crate::error::{Error, Result};
 use crate::model::lif::{self, LifParams, LifState};
-use crate::network::{Network, Neurons};
+use crate::network::{Drive, Network, Neurons};
 use crate::real::{Precision, Real};
 
 /// Most workgroups `propagate` runs; they loop over the spike list.
@@ -64,6 +68,8 @@ struct OpenBatch {
     first_step: u64,
     steps: u32,
     set: usize,
+    /// Stimulus-current vectors of this batch's pulse edges, uploaded before the submit.
+    stim: Vec<u8>,
 }
 
 /// A submitted batch whose output has not been read yet.
@@ -86,6 +92,15 @@ pub struct GpuBackend {
     probe_buf: wgpu::Buffer,
     sets: [RecordSet; 2],
     bind_propagate: wgpu::BindGroup,
+    /// The Poisson drive: its kernel's bind group and dispatch (None without streams).
+    poisson: Option<(wgpu::BindGroup, (u32, u32))>,
+    poisson_kernel: Kernel,
+    /// Current pulses (host side), the stimulus current as the CPU computes it, the
+    /// device copy, and an upload buffer for the vectors of a batch's pulse edges.
+    pulses: Vec<Pulse<f32>>,
+    host_i_stim: Vec<f32>,
+    i_stim: wgpu::Buffer,
+    stim_upload: Option<wgpu::Buffer>,
     base: StepUniform,
     /// E_L per neuron (f32), to report absolute voltages from `u`.
     e_l: Vec<f32>,
@@ -152,6 +167,48 @@ impl GpuBackend {
         let slots = syn.max_delay + 1;
         let words = n.div_ceil(32).max(1) as u64;
         let n_probes = net.probes.len() as u64;
+        let mut streams: Vec<GpuPoissonStream> = Vec::new();
+        let mut targets: Vec<[u32; 2]> = Vec::new();
+        let mut cdf: Vec<f32> = Vec::new();
+        let mut pulses = Vec::new();
+        for d in &net.drives {
+            match d {
+                Drive::Poisson {
+                    stream,
+                    neurons,
+                    plan,
+                    weight,
+                    receptor,
+                    delay,
+                } => {
+                    let idx = streams.len() as u32;
+                    streams.push(GpuPoissonStream {
+                        stream: *stream,
+                        blocks: plan.blocks,
+                        cdf_at: cdf.len() as u32,
+                        cdf_len: plan.cdf.len() as u32,
+                        weight: <f32 as Real>::acc_weight(*weight, &net.fixed),
+                        receptor: *receptor,
+                        delay: *delay,
+                        _pad: 0,
+                    });
+                    cdf.extend_from_slice(&plan.cdf);
+                    targets.extend(neurons.iter().map(|&i| [i, idx]));
+                }
+                Drive::CurrentPulse {
+                    neurons,
+                    on,
+                    off,
+                    amplitude,
+                } => pulses.push(Pulse {
+                    neurons: neurons.clone(),
+                    on: *on,
+                    off: *off,
+                    amplitude: *amplitude as f32,
+                }),
+            }
+        }
+        let key = crate::rng::key(net.seed);
 
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let val = device.push_error_scope(wgpu::ErrorFilter::Validation);
@@ -187,18 +244,24 @@ impl GpuBackend {
             batch_cap as u64 * STEP_STRIDE,
             U::UNIFORM | U::COPY_DST,
         );
+        let i_stim = empty("i_stim", n as u64 * 4, st | U::COPY_DST);
+        let streams_buf = init("streams", bytemuck::cast_slice(&streams), st);
+        let targets_buf = init("poisson_targets", bytemuck::cast_slice(&targets), st);
+        let cdf_buf = init("poisson_cdf", bytemuck::cast_slice(&cdf), st);
         let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
         let lif = Kernel::new(device, LIF_STEP);
         let propagate = Kernel::new(device, PROPAGATE);
         let record = Kernel::new(device, RECORD_VOLTAGE);
-        let (lif, propagate, record) = match (lif, propagate, record) {
-            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
-                drop(val);
-                drop(oom);
-                return Err(e);
-            }
-        };
+        let poisson_kernel = Kernel::new(device, POISSON_INPUT);
+        let (lif, propagate, record, poisson_kernel) =
+            match (lif, propagate, record, poisson_kernel) {
+                (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
+                (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+                    drop(val);
+                    drop(oom);
+                    return Err(e);
+                }
+            };
         let make_set = |tag: &str| {
             let rec = |what: &str, bytes: u64| {
                 empty(
@@ -224,6 +287,7 @@ impl GpuBackend {
                     &spike_count,
                     &spike_list,
                     &spike_bits,
+                    &i_stim,
                 ],
             );
             let bind_record =
@@ -249,6 +313,10 @@ impl GpuBackend {
                 &spike_count,
                 &spike_list,
             ],
+        );
+        let poisson_bind = poisson_kernel.bind(
+            device,
+            &[&uniforms, &streams_buf, &targets_buf, &cdf_buf, &ring],
         );
         let val = pollster::block_on(val.pop());
         let oom = pollster::block_on(oom.pop());
@@ -280,6 +348,21 @@ impl GpuBackend {
             probe_buf,
             sets,
             bind_propagate,
+            poisson: (!targets.is_empty()).then(|| {
+                (
+                    poisson_bind,
+                    dispatch_2d(groups(targets.len() as u64), max_dim),
+                )
+            }),
+            poisson_kernel,
+            host_i_stim: if pulses.is_empty() {
+                Vec::new()
+            } else {
+                vec![0.0; n]
+            },
+            pulses,
+            i_stim,
+            stim_upload: None,
             base: StepUniform {
                 n: n as u32,
                 words: words as u32,
@@ -290,6 +373,10 @@ impl GpuBackend {
                 parity: 0,
                 row: 0,
                 zero: 0,
+                step: 0,
+                key_lo: key[0],
+                key_hi: key[1],
+                n_targets: targets.len() as u32,
                 _pad: [0; 3],
             },
             e_l: params32.iter().map(|p| p.e_l).collect(),
@@ -357,6 +444,50 @@ impl GpuBackend {
         Ok(data)
     }
 
+    /// Makes sure the stimulus upload buffer holds the current vectors of every pulse
+    /// edge in steps `first..first + steps` (one n-vector per edge step).
+    fn reserve_stim_upload(&mut self, first: u64, steps: u32) -> Result<()> {
+        if self.pulses.is_empty() {
+            return Ok(());
+        }
+        let end = first + steps as u64;
+        let mut edges: Vec<u64> = self
+            .pulses
+            .iter()
+            .flat_map(|p| [p.on, p.off])
+            .filter(|&e| first <= e && e < end)
+            .collect();
+        edges.sort_unstable();
+        edges.dedup();
+        let bytes = edges.len() as u64 * self.host_i_stim.len() as u64 * 4;
+        if bytes == 0 || self.stim_upload.as_ref().is_some_and(|b| b.size() >= bytes) {
+            return Ok(());
+        }
+        check_buffer(
+            &BufferSpec {
+                name: "stim_upload",
+                what: "stimulus-current uploads",
+                bytes,
+                storage: false,
+                elements: 0,
+                cause: format!(
+                    "{} pulse edges in one batch × {} neurons",
+                    edges.len(),
+                    self.host_i_stim.len()
+                ),
+            },
+            &self.ctx.limits(),
+        )?;
+        // The previous buffer may still serve the batch in flight; wgpu keeps it alive.
+        self.stim_upload = Some(self.ctx.device().create_buffer(&wgpu::BufferDescriptor {
+            label: Some("stim_upload"),
+            size: padded_size(bytes),
+            usage: wgpu::BufferUsages::COPY_SRC | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        }));
+        self.ctx.take_error()
+    }
+
     /// Reads a submitted batch back and decodes it.
     fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
         let words = self.base.words as usize;
@@ -400,6 +531,7 @@ impl Backend for GpuBackend {
             )));
         }
         let set = (self.batches % 2) as usize;
+        self.reserve_stim_upload(first_step, steps)?;
         let queue = self.ctx.queue();
         // One StepUniform per step, 256 bytes apart; applied before this batch's submit
         // and after the previous one (queue order), so one buffer serves every batch.
@@ -449,6 +581,7 @@ impl Backend for GpuBackend {
             first_step,
             steps,
             set,
+            stim: Vec::new(),
         });
         Ok(())
     }
@@ -465,6 +598,29 @@ impl Backend for GpuBackend {
             )));
         }
         let offset = ((step - b.first_step) * STEP_STRIDE) as u32;
+        if stage == Stage::NeuronStep && self.pulses.iter().any(|p| p.on == step || p.off == step) {
+            // A pulse edge: the host computes the stimulus current as the CPU does (with
+            // its function), and the batch copies it in before this step's lif_step.
+            stim_current(&self.pulses, &mut self.host_i_stim, step);
+            let Some(upload) = &self.stim_upload else {
+                return Err(Error::Gpu("no stimulus upload buffer".into()));
+            };
+            let at = b.stim.len() as u64;
+            b.stim
+                .extend_from_slice(bytemuck::cast_slice(&self.host_i_stim));
+            drop(b.pass.take());
+            let bytes = self.host_i_stim.len() as u64 * 4;
+            b.encoder
+                .copy_buffer_to_buffer(upload, at, &self.i_stim, 0, bytes);
+            b.pass = Some(
+                b.encoder
+                    .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                        label: Some("steps"),
+                        timestamp_writes: None,
+                    })
+                    .forget_lifetime(),
+            );
+        }
         let pass = b.pass.as_mut().expect("an open batch has a pass");
         let rs = &self.sets[b.set];
         match stage {
@@ -479,10 +635,19 @@ impl Backend for GpuBackend {
                     pass.set_bind_group(0, &self.bind_propagate, &[offset]);
                     pass.dispatch_workgroups(self.propagate_groups, 1, 1);
                 }
+                if let Some((bind, (x, y))) = &self.poisson {
+                    pass.set_pipeline(&self.poisson_kernel.pipeline);
+                    pass.set_bind_group(0, bind, &[offset]);
+                    pass.dispatch_workgroups(*x, *y, 1);
+                }
             }
             Stage::Record => {
                 // Spike bits were set by lif_step; voltages only when a probe is due.
-                if self.everys.iter().any(|&e| (step + 1).is_multiple_of(e as u64)) {
+                if self
+                    .everys
+                    .iter()
+                    .any(|&e| (step + 1).is_multiple_of(e as u64))
+                {
                     pass.set_pipeline(&self.record.pipeline);
                     pass.set_bind_group(0, &rs.bind_record, &[offset]);
                     pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
@@ -497,6 +662,9 @@ impl Backend for GpuBackend {
             return Ok(Vec::new());
         };
         drop(b.pass.take());
+        if let (false, Some(upload)) = (b.stim.is_empty(), &self.stim_upload) {
+            self.ctx.queue().write_buffer(upload, 0, &b.stim);
+        }
         let rs = &self.sets[b.set];
         let bits_bytes = b.steps as u64 * self.base.words as u64 * 4;
         let volt_bytes = b.steps as u64 * self.probes.len() as u64 * 4;

@@ -30,7 +30,8 @@ pub struct KernelSpec {
 
 use BindKind::{ReadOnly, ReadWrite, StepUniform as Uni};
 
-/// `shaders/lif_step.wgsl`: u, params, state, ring, spike_count, spike_list, spike_bits.
+/// `shaders/lif_step.wgsl`: u, params, state, ring, spike_count, spike_list, spike_bits,
+/// i_stim.
 pub const LIF_STEP: KernelSpec = KernelSpec {
     name: "lif_step",
     bindings: &[
@@ -41,6 +42,7 @@ pub const LIF_STEP: KernelSpec = KernelSpec {
         ReadWrite(8),
         ReadWrite(4),
         ReadWrite(4),
+        ReadOnly(4),
     ],
 };
 
@@ -66,8 +68,14 @@ pub const RECORD_VOLTAGE: KernelSpec = KernelSpec {
     bindings: &[Uni, ReadOnly(64), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
 };
 
+/// `shaders/poisson_input.wgsl`: u, streams, poisson_targets, poisson_cdf, ring.
+pub const POISSON_INPUT: KernelSpec = KernelSpec {
+    name: "poisson_input",
+    bindings: &[Uni, ReadOnly(32), ReadOnly(8), ReadOnly(4), ReadWrite(4)],
+};
+
 /// Every kernel the backend runs.
-pub const KERNEL_SPECS: &[KernelSpec] = &[LIF_STEP, PROPAGATE, RECORD_VOLTAGE];
+pub const KERNEL_SPECS: &[KernelSpec] = &[LIF_STEP, PROPAGATE, RECORD_VOLTAGE, POISSON_INPUT];
 
 /// The layout entries of a binding list.
 pub fn layout_entries(bindings: &[BindKind]) -> Vec<wgpu::BindGroupLayoutEntry> {

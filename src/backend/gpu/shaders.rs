@@ -44,6 +44,7 @@ pub const KERNELS: &[ShaderFile] = &[
     wgsl!("lif_step", "lif_step.wgsl"),
     wgsl!("propagate", "propagate.wgsl"),
     wgsl!("record_voltage", "record_voltage.wgsl"),
+    wgsl!("poisson_input", "poisson_input.wgsl"),
 ];
 
 /// Expands `#import name` lines with the shared modules in `shared` (recursively; each
