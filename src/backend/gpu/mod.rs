@@ -128,12 +128,14 @@ impl std::fmt::Debug for GpuBackend {
 }
 
 /// Bytes of `data`, zero-padded to at least 64 bytes (a binding must hold one element of
-/// the largest struct, and wgpu rejects empty bindings).
-fn padded(data: &[u8]) -> Vec<u8> {
+/// the largest struct, and wgpu rejects empty bindings); large arrays are not copied.
+fn padded(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if data.len() >= 64 && data.len().is_multiple_of(4) {
+        return std::borrow::Cow::Borrowed(data);
+    }
     let mut v = data.to_vec();
-    let len = v.len().max(64).next_multiple_of(16);
-    v.resize(len, 0);
-    v
+    v.resize(v.len().max(64).next_multiple_of(16), 0);
+    std::borrow::Cow::Owned(v)
 }
 
 fn padded_size(bytes: u64) -> u64 {
