@@ -246,6 +246,17 @@ impl Network {
         })
     }
 
+    /// Whether the GPU can reproduce the CPU bit for bit: true when every operation of
+    /// the model is correctly rounded in WGSL (add, multiply, int → float). Conductance
+    /// synapses need `exp` and a division, which GPUs compute to a few ulp only.
+    pub fn bitwise_portable(&self) -> bool {
+        match &self.neurons {
+            Neurons::Lif { params, .. } => {
+                params.iter().all(|p| p.kind != lif::SYN_EXP_CONDUCTANCE)
+            }
+        }
+    }
+
     /// The population a global neuron id belongs to, and its local index.
     pub fn locate(&self, global: usize) -> (usize, usize) {
         let p = self

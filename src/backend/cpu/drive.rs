@@ -1,5 +1,5 @@
 //! CPU twins of the external-drive stages: `shaders/poisson_input.wgsl` (Poisson events
-//! into the delay ring, part of `Propagate`) and `shaders/stim_current.wgsl` (current
+//! into the delay ring, part of `Propagate`) and the stimulus current of `lif_step.wgsl` (current
 //! pulses, at the start of `NeuronStep`).
 
 use super::InputRing;

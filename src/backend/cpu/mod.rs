@@ -1,7 +1,8 @@
 //! The CPU reference backend: one function per GPU stage, same name, same arithmetic
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
 //! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of `lif_step.wgsl`,
-//! `drive.rs` ↔ `shaders/poisson_input.wgsl` and `shaders/stim_current.wgsl`).
+//! `drive.rs` ↔ `shaders/poisson_input.wgsl`; current pulses are computed by `stim_current`
+//! on the host for both backends, at each pulse edge).
 //!
 //! Generic over the precision: `f32` accumulates input in i32 fixed point exactly like
 //! the GPU; `f64` accumulates in f64 to reproduce NEST.
