@@ -138,7 +138,7 @@ fn exp_conductance_psp_matches_the_ode() {
     let exact = |t: f64| refv[(t / h).round() as usize].1;
     let ref_peak = refv.iter().map(|p| p.1 - el).fold(0.0, f64::max);
     assert!(ref_peak > 0.5, "a visible PSP: {ref_peak} mV");
-    for (name, run) in [("cpu-f32", cpu32(&net)), ("cpu-f64", cpu64(&net))] {
+    for (name, run) in every_backend(&net) {
         let peak = check(name, &trace(&run, &net, 0), &exact, 0.03 * ref_peak);
         assert!(
             (peak - ref_peak).abs() < 0.02 * ref_peak,

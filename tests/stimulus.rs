@@ -30,7 +30,7 @@ amplitude_pa = 100.0
 [record]
 voltage = [{ population = "n", neurons = [0, 1] }]
 "#);
-    for (name, run) in [("cpu-f32", cpu32(&net)), ("cpu-f64", cpu64(&net))] {
+    for (name, run) in every_backend(&net) {
         let (r, tau, el) = (10.0 / 250.0, 10.0, -70.0);
         let v_end = el + r * 100.0 * (1.0 - (-20.0f64 / tau).exp());
         for &(t, v) in &trace(&run, &net, 1) {
@@ -89,7 +89,7 @@ voltage = [{{ population = "n", every_steps = 3000 }}]
     let mean = w * lambda / (1.0 - p33);
     let var = w * w * lambda / (1.0 - p33 * p33);
     let mut results = vec![];
-    for (name, run) in [("cpu-f32", cpu32(&net)), ("cpu-f64", cpu64(&net))] {
+    for (name, run) in every_backend(&net) {
         let last: Vec<f64> = run
             .voltages
             .iter()
