@@ -1,4 +1,4 @@
-//! The command-line interface: `galvani run | compare | devices`.
+//! The command-line interface: `galvani run | plot | compare | devices | bench`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,10 +10,12 @@ use crate::backend::gpu::{self, GpuBackend, GpuContext};
 use crate::backend::{Backend, BackendKind};
 use crate::config;
 use crate::error::{Error, Result};
-use crate::network::Network;
-use crate::output::{CsvSink, Summary};
+use crate::network::{Network, Neurons};
+use crate::output::{CsvSink, IsiStats, Summary};
+use crate::plot::{self, FiNeuron, RunMeta};
+use crate::progress::{self, RunMonitor};
 use crate::real::Precision;
-use crate::sim::{self, Collect, RunStats, Sink};
+use crate::sim::{self, Collect, Monitor, RunStats, Sink};
 
 /// galvani: spiking neural networks on any GPU, with a CPU reference backend.
 #[derive(Debug, Parser)]
@@ -27,8 +29,11 @@ pub struct Cli {
 /// Subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate a network config and write spikes.csv, voltages.csv and summary.json.
+    /// Simulate a network config and write spikes.csv, voltages.csv, summary.json and
+    /// plots (raster.png, voltages.png).
     Run(RunArgs),
+    /// Re-draw the plots of an output folder from its CSVs (and fi.png with --fi).
+    Plot(PlotArgs),
     /// Run a config on the CPU and the GPU backends (f32) and report how far they agree.
     Compare(CompareArgs),
     /// List the GPU adapters wgpu can see, with the limits that matter.
@@ -76,6 +81,26 @@ pub struct RunArgs {
     /// Override simulation.seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Print nothing but errors (and show no progress bar).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw raster.png and voltages.png.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+/// `galvani plot`.
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// An output folder of `galvani run` (spikes.csv, voltages.csv, summary.json).
+    pub dir: PathBuf,
+    /// Also draw fi.png: the firing rate of each recorded LIF neuron against its injected
+    /// current, with the closed-form f–I curve overlaid (needs the run's config).
+    #[arg(long)]
+    pub fi: bool,
+    /// The run's config, for --fi [default: the one named in summary.json].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Print nothing but errors.
     #[arg(long, short)]
     pub quiet: bool,
@@ -104,6 +129,7 @@ pub struct CompareArgs {
 pub fn main_with(cli: Cli) -> i32 {
     let res = match cli.command {
         Command::Run(a) => run(&a).map(|_| ()),
+        Command::Plot(a) => plot_cmd(&a),
         Command::Compare(a) => compare(&a),
         Command::Devices => devices(),
         Command::Bench(a) => bench(&a),
@@ -153,76 +179,231 @@ pub fn open_gpu(
 /// Runs any backend through the shared loop.
 pub fn drive<B: Backend>(
     net: &Network,
-    mut backend: B,
+    backend: B,
     sink: &mut dyn Sink<B::Float>,
 ) -> Result<RunStats> {
-    sim::run(net, &mut backend, sink)
+    drive_with(net, backend, sink, &mut sim::Unmonitored)
 }
 
-/// Runs `net` into CSV files. The network's host copy of the synapses is released once
-/// the backend holds its own.
+/// [`drive`] with a [`Monitor`] (progress, Ctrl-C).
+pub fn drive_with<B: Backend>(
+    net: &Network,
+    mut backend: B,
+    sink: &mut dyn Sink<B::Float>,
+    monitor: &mut dyn Monitor,
+) -> Result<RunStats> {
+    sim::run_with(net, &mut backend, sink, monitor)
+}
+
+/// Streams a run into the CSVs of `out`, on either backend and precision; returns the
+/// run's counts and its ISI statistics. The network's host copy of the synapses is
+/// released once the backend holds its own.
 fn run_into(
     net: &mut Network,
     gpu: Option<&GpuContext>,
     precision: Precision,
     out: &Path,
-) -> Result<RunStats> {
+    monitor: &mut dyn Monitor,
+) -> Result<(RunStats, IsiStats)> {
     let mut sink = CsvSink::create(out, net)?;
     let stats = match (gpu, precision) {
         (Some(ctx), _) => {
             let b = GpuBackend::new(ctx, net)?;
             net.synapses.release();
-            drive(net, b, &mut sink)?
+            drive_with(net, b, &mut sink, monitor)?
         }
         (None, Precision::F32) => {
             let b = CpuBackend::<f32>::new(net)?;
             net.synapses.release();
-            drive(net, b, &mut sink)?
+            drive_with(net, b, &mut sink, monitor)?
         }
         (None, Precision::F64) => {
             let b = CpuBackend::<f64>::new(net)?;
             net.synapses.release();
-            drive(net, b, &mut sink)?
+            drive_with(net, b, &mut sink, monitor)?
         }
     };
     sink.flush()?;
-    Ok(stats)
+    Ok((stats, sink.isi))
 }
 
-/// `galvani run`.
+/// `galvani run`. A run stopped by Ctrl-C still writes its summary (`"complete": false`)
+/// and plots, then returns [`Error::Interrupted`] (exit code 130).
 pub fn run(a: &RunArgs) -> Result<Summary> {
+    progress::install_ctrlc();
     let t0 = Instant::now();
     let cfg = config::load(&a.config)?;
     let mut net = Network::build(&cfg, a.duration_ms, a.seed)?;
     let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
     let build_s = t0.elapsed().as_secs_f64();
-    let stats = run_into(&mut net, gpu.as_ref(), a.precision, &a.out)?;
-    let summary = Summary::new(&a.config, &net, &stats, build_s);
+    let mut monitor = RunMonitor::new(net.dt_ms, a.quiet);
+    let (stats, isi) = run_into(&mut net, gpu.as_ref(), a.precision, &a.out, &mut monitor)?;
+    monitor.clear();
+    let summary = Summary::new(&a.config, &net, &stats, Some(&isi), build_s);
     summary.write(&a.out)?;
     if !a.quiet {
-        println!(
-            "{}: {} neurons, {} synapses, {} steps of {} ms on {} ({}, {}): {} spikes in {:.3} s (build {:.3} s); output in {}",
-            a.config.display(),
-            net.n,
-            net.synapses.len(),
-            net.steps,
-            net.dt_ms,
-            summary.backend,
-            summary.device,
-            summary.precision,
-            summary.spikes,
-            summary.simulate_s,
-            summary.build_s,
-            a.out.display()
-        );
-        for p in &summary.populations {
+        print_summary(a, &net, &summary);
+    }
+    if !a.no_plots {
+        let t = Instant::now();
+        let written = plot::plot_dir(&a.out)?;
+        if !a.quiet && !written.is_empty() {
+            let list: Vec<String> = written
+                .iter()
+                .map(|w| format!("{} ({})", file_name(&w.path), w.note))
+                .collect();
             println!(
-                "  {:<12} {:>8} neurons {:>10} spikes {:>9.3} Hz",
-                p.name, p.size, p.spikes, p.rate_hz
+                "  plots: {} in {:.2} s",
+                list.join(", "),
+                t.elapsed().as_secs_f64()
             );
         }
     }
+    if !summary.complete {
+        return Err(Error::Interrupted(format!(
+            "interrupted: stopped at {} ms of {} ms; {} holds every batch written until then, and summary.json says \"complete\": false",
+            plot::fmt_num(summary.duration_ms),
+            plot::fmt_num(net.steps as f64 * net.dt_ms),
+            a.out.display()
+        )));
+    }
     Ok(summary)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The short human summary at the end of `galvani run`.
+fn print_summary(a: &RunArgs, net: &Network, s: &Summary) {
+    println!(
+        "{}: {} neurons, {} synapses, {} steps of {} ms ({} ms) on {} ({}, {}){}",
+        a.config.display(),
+        net.n,
+        net.synapses.len(),
+        s.steps,
+        net.dt_ms,
+        plot::fmt_num(s.duration_ms),
+        s.backend,
+        s.device,
+        s.precision,
+        if s.complete { "" } else { " — stopped early" }
+    );
+    let realtime = if s.simulate_s > 0.0 {
+        s.duration_ms / 1000.0 / s.simulate_s
+    } else {
+        0.0
+    };
+    println!(
+        "  {} spikes; simulated in {:.3} s ({:.0} steps/s, {:.3}× real time); build {:.3} s",
+        s.spikes, s.simulate_s, s.steps_per_s, realtime, s.build_s
+    );
+    println!(
+        "  {:<12} {:>8} {:>10} {:>10} {:>7}",
+        "population", "neurons", "spikes", "rate (Hz)", "CV ISI"
+    );
+    for p in &s.populations {
+        let cv = p
+            .cv_isi
+            .map(|c| format!("{c:.3}"))
+            .unwrap_or_else(|| "–".into());
+        println!(
+            "  {:<12} {:>8} {:>10} {:>10.3} {:>7}",
+            p.name, p.size, p.spikes, p.rate_hz, cv
+        );
+    }
+    println!("  output in {}", a.out.display());
+}
+
+/// `galvani plot`.
+pub fn plot_cmd(a: &PlotArgs) -> Result<()> {
+    if !a.dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a folder (expected the --out folder of a galvani run)",
+            a.dir.display()
+        )));
+    }
+    let meta = RunMeta::load(&a.dir)?;
+    let mut written = plot::plot_dir_with(&a.dir, &meta)?;
+    if a.fi {
+        let t = Instant::now();
+        let neurons = fi_neurons(a, &meta)?;
+        let out = a.dir.join("fi.png");
+        let info = plot::fi(&a.dir, &meta, &neurons, &out)?;
+        written.push(plot::Written {
+            path: out,
+            note: format!(
+                "{} neurons; largest deviation from the closed form {} Hz",
+                info.neurons,
+                plot::fmt_num((info.max_abs_dev_hz * 1000.0).round() / 1000.0)
+            ),
+            seconds: t.elapsed().as_secs_f64(),
+        });
+    }
+    if written.is_empty() {
+        return Err(Error::Usage(format!(
+            "{}: nothing to plot (no spikes.csv with a recorded population, no voltages.csv)",
+            a.dir.display()
+        )));
+    }
+    if !a.quiet {
+        for w in &written {
+            println!("{} ({}; {:.2} s)", w.path.display(), w.note, w.seconds);
+        }
+    }
+    Ok(())
+}
+
+/// The recorded LIF neurons of the run in `a.dir`, with what the f–I closed form needs,
+/// taken from its config (rebuilt with the run's seed).
+fn fi_neurons(a: &PlotArgs, meta: &RunMeta) -> Result<Vec<FiNeuron>> {
+    let path = match (&a.config, &meta.config) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => PathBuf::from(p),
+        (None, None) => {
+            return Err(Error::Usage(
+                "--fi needs the run's config: pass --config (summary.json names none)".into(),
+            ));
+        }
+    };
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "--fi: the run's config {} is not there (pass --config)",
+            path.display()
+        )));
+    }
+    let cfg = config::load(&path)?;
+    let net = Network::build(&cfg, Some(0.0), meta.seed)?;
+    #[allow(irrefutable_let_patterns)]
+    let Neurons::Lif { params, .. } = &net.neurons else {
+        return Ok(Vec::new());
+    };
+    let dt = net.dt_ms;
+    let mut out = Vec::new();
+    for pop in &net.populations {
+        if !pop.record_spikes {
+            continue;
+        }
+        let Some(mp) = meta.pop_index_of(&pop.name) else {
+            continue;
+        };
+        for i in 0..pop.size {
+            let p = &params[pop.offset + i];
+            out.push(FiNeuron {
+                pop: mp,
+                neuron: i as u32,
+                i_e_pa: p.i_e,
+                r_gohm: p.p30 / (1.0 - p.p33),
+                tau_m_ms: -dt / p.p33.ln(),
+                theta_mv: p.theta,
+                reset_mv: p.reset,
+                t_ref_ms: p.ref_steps as f64 * dt,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Per-population agreement of two spike trains.

@@ -43,6 +43,12 @@ pub enum Error {
     /// Two backends disagree beyond the stated tolerances (`galvani compare`).
     #[error("{0}")]
     Disagree(String),
+    /// Drawing a plot failed.
+    #[error("plot: {0}")]
+    Plot(String),
+    /// The run was stopped by Ctrl-C (SIGINT); its outputs hold what ran until then.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -60,11 +66,13 @@ impl Error {
             source,
         }
     }
-    /// Process exit code: 2 for bad input, 3 for a numerical failure, 1 otherwise.
+    /// Process exit code: 2 for bad input, 3 for a numerical failure, 130 when stopped by
+    /// Ctrl-C (as shells report SIGINT), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Usage(_) => 2,
             Error::NonFinite(_) => 3,
+            Error::Interrupted(_) => 130,
             Error::Io { .. } => 2,
             _ => 1,
         }

@@ -2,7 +2,8 @@
 //!
 //! Pipeline: [`config`] (TOML) → [`network::Network`] (arrays, synapses) → a
 //! [`backend::Backend`] driven by [`sim::run`] through the shared schedule → a
-//! [`sim::Sink`] ([`output::CsvSink`] for files, [`sim::Collect`] in memory).
+//! [`sim::Sink`] ([`output::CsvSink`] for files, [`sim::Collect`] in memory) → [`plot`]
+//! (pictures drawn from the files).
 #![warn(missing_docs)]
 
 pub mod app;
@@ -13,6 +14,8 @@ pub mod error;
 pub mod model;
 pub mod network;
 pub mod output;
+pub mod plot;
+pub mod progress;
 pub mod real;
 pub mod rng;
 pub mod sim;

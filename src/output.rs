@@ -1,7 +1,9 @@
 //! Files a run writes: `spikes.csv`, `voltages.csv`, `summary.json`.
 //!
-//! CSVs are streamed batch by batch while the simulation runs. `summary.json` is written
-//! last, only when the run completed; a stale one is removed when a run starts.
+//! CSVs are streamed batch by batch while the simulation runs (and flushed after each
+//! batch, so memory stays flat and a stopped run leaves valid files). `summary.json` is
+//! written last: when the run completed, or with `"complete": false` when it was stopped
+//! (Ctrl-C); a stale one is removed when a run starts.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -13,11 +15,72 @@ use crate::network::Network;
 use crate::real::Real;
 use crate::sim::{RunStats, Sink, stamp_ms};
 
+/// Per-neuron inter-spike-interval statistics, accumulated spike by spike in O(neurons)
+/// memory (Welford's running mean and sum of squares), for `cv_isi` in `summary.json`.
+#[derive(Debug, Clone)]
+pub struct IsiStats {
+    /// Time of each neuron's last spike (ms), NaN before its first.
+    last: Vec<f64>,
+    /// ISIs seen per neuron.
+    count: Vec<u32>,
+    /// Running mean ISI (ms).
+    mean: Vec<f64>,
+    /// Running sum of squared deviations (ms²).
+    m2: Vec<f64>,
+}
+
+impl IsiStats {
+    /// Empty statistics for `n` neurons.
+    pub fn new(n: usize) -> Self {
+        IsiStats {
+            last: vec![f64::NAN; n],
+            count: vec![0; n],
+            mean: vec![0.0; n],
+            m2: vec![0.0; n],
+        }
+    }
+
+    /// Records a spike of global neuron `i` at `t_ms` (spikes of a neuron arrive in time order).
+    #[inline]
+    pub fn spike(&mut self, i: usize, t_ms: f64) {
+        let last = self.last[i];
+        self.last[i] = t_ms;
+        if last.is_nan() {
+            return;
+        }
+        let isi = t_ms - last;
+        let c = self.count[i] + 1;
+        self.count[i] = c;
+        let d = isi - self.mean[i];
+        self.mean[i] += d / c as f64;
+        self.m2[i] += d * (isi - self.mean[i]);
+    }
+
+    /// Coefficient of variation of the ISIs of neurons `range`: the mean, over the
+    /// neurons with at least 3 spikes (2 ISIs), of std(ISI)/mean(ISI) (std with 1/n).
+    /// Returns (cv, neurons that entered the mean); cv is None when no neuron did.
+    pub fn cv(&self, range: std::ops::Range<usize>) -> (Option<f64>, usize) {
+        let mut sum = 0.0;
+        let mut k = 0usize;
+        for i in range {
+            let c = self.count[i];
+            if c >= 2 && self.mean[i] > 0.0 {
+                let sd = (self.m2[i] / c as f64).max(0.0).sqrt();
+                sum += sd / self.mean[i];
+                k += 1;
+            }
+        }
+        ((k > 0).then(|| sum / k as f64), k)
+    }
+}
+
 /// Streams spikes and voltages to CSV files in an output folder.
 pub struct CsvSink {
     dir: PathBuf,
     spikes: BufWriter<File>,
     voltages: Option<BufWriter<File>>,
+    /// ISI statistics of every neuron (recorded or not).
+    pub isi: IsiStats,
 }
 
 impl CsvSink {
@@ -51,6 +114,7 @@ impl CsvSink {
             dir: dir.to_path_buf(),
             spikes,
             voltages,
+            isi: IsiStats::new(net.n),
         })
     }
 
@@ -86,17 +150,13 @@ impl<F: Real> Sink<F> for CsvSink {
 
     fn batch(&mut self, net: &Network, out: &BatchOutput<F>) -> Result<()> {
         for (step, i) in out.spikes() {
+            let t = stamp_ms(step, net.dt_ms);
+            self.isi.spike(i, t);
             let (p, local) = net.locate(i);
             let pop = &net.populations[p];
             if pop.record_spikes {
-                writeln!(
-                    self.spikes,
-                    "{:?},{},{}",
-                    stamp_ms(step, net.dt_ms),
-                    pop.name,
-                    local
-                )
-                .map_err(|e| Error::io(self.dir.join("spikes.csv"), e))?;
+                writeln!(self.spikes, "{t:?},{},{}", pop.name, local)
+                    .map_err(|e| Error::io(self.dir.join("spikes.csv"), e))?;
             }
         }
         if let Some(w) = &mut self.voltages {
@@ -140,11 +200,13 @@ pub struct Summary {
     pub synapses: usize,
     /// Connections drawn (multapses counted).
     pub synapses_drawn: u64,
-    /// Steps simulated.
+    /// Steps simulated (fewer than `steps_requested` when the run was stopped).
     pub steps: u64,
+    /// Steps the config (or `--duration-ms`) asked for.
+    pub steps_requested: u64,
     /// Time step (ms).
     pub dt_ms: f64,
-    /// Simulated time (ms).
+    /// Simulated time (ms): steps · dt.
     pub duration_ms: f64,
     /// Seed.
     pub seed: u64,
@@ -156,42 +218,65 @@ pub struct Summary {
     pub build_s: f64,
     /// Wall seconds of the simulation loop (including output streaming).
     pub simulate_s: f64,
-    /// Steps per wall second.
+    /// Steps per wall second achieved by the simulation loop (output streaming included).
     pub steps_per_s: f64,
-    /// Whether the run completed.
+    /// Whether the run completed; false when it was stopped (Ctrl-C): the CSVs then hold
+    /// every batch up to `duration_ms`.
     pub complete: bool,
 }
 
-/// Per-population counts.
+/// Per-population statistics.
 #[derive(Debug, serde::Serialize)]
 pub struct PopSummary {
     /// Name.
     pub name: String,
     /// Neurons.
     pub size: usize,
+    /// Whether its spikes are in spikes.csv.
+    pub recorded: bool,
     /// Spikes.
     pub spikes: u64,
-    /// Mean rate (Hz).
+    /// Mean rate over neurons and simulated time (Hz).
     pub rate_hz: f64,
+    /// Coefficient of variation of inter-spike intervals: the mean, over the neurons with
+    /// at least 3 spikes, of std(ISI)/mean(ISI); null when no neuron has 3 spikes.
+    pub cv_isi: Option<f64>,
+    /// Neurons that entered `cv_isi`.
+    pub cv_isi_neurons: usize,
 }
 
 impl Summary {
-    /// Assembles the summary of a finished run.
-    pub fn new(config: &Path, net: &Network, stats: &RunStats, build_s: f64) -> Self {
-        let duration_ms = net.steps as f64 * net.dt_ms;
+    /// Assembles the summary of a run (stopped or complete); `isi` gives `cv_isi`
+    /// (None: null).
+    pub fn new(
+        config: &Path,
+        net: &Network,
+        stats: &RunStats,
+        isi: Option<&IsiStats>,
+        build_s: f64,
+    ) -> Self {
+        let duration_ms = stats.steps as f64 * net.dt_ms;
         let populations: Vec<PopSummary> = net
             .populations
             .iter()
             .zip(&stats.spikes_per_pop)
-            .map(|(p, &s)| PopSummary {
-                name: p.name.clone(),
-                size: p.size,
-                spikes: s,
-                rate_hz: if duration_ms > 0.0 {
-                    s as f64 / p.size as f64 / (duration_ms / 1000.0)
-                } else {
-                    0.0
-                },
+            .map(|(p, &s)| {
+                let (cv_isi, cv_isi_neurons) = isi
+                    .map(|x| x.cv(p.offset..p.offset + p.size))
+                    .unwrap_or((None, 0));
+                PopSummary {
+                    name: p.name.clone(),
+                    size: p.size,
+                    recorded: p.record_spikes,
+                    spikes: s,
+                    rate_hz: if duration_ms > 0.0 {
+                        s as f64 / p.size as f64 / (duration_ms / 1000.0)
+                    } else {
+                        0.0
+                    },
+                    cv_isi,
+                    cv_isi_neurons,
+                }
             })
             .collect();
         Summary {
@@ -202,7 +287,8 @@ impl Summary {
             neurons: net.n,
             synapses: net.synapses.len(),
             synapses_drawn: net.synapses.drawn,
-            steps: net.steps,
+            steps: stats.steps,
+            steps_requested: net.steps,
             dt_ms: net.dt_ms,
             duration_ms,
             seed: net.seed,
@@ -211,11 +297,11 @@ impl Summary {
             build_s,
             simulate_s: stats.simulate_s,
             steps_per_s: if stats.simulate_s > 0.0 {
-                net.steps as f64 / stats.simulate_s
+                stats.steps as f64 / stats.simulate_s
             } else {
                 0.0
             },
-            complete: true,
+            complete: stats.complete,
         }
     }
 

@@ -16,13 +16,34 @@ pub trait Sink<F> {
     fn batch(&mut self, net: &Network, out: &BatchOutput<F>) -> Result<()>;
 }
 
-/// Counts of a finished run.
+/// Watches a run between batches: progress display and a stop request (Ctrl-C).
+///
+/// Called once per completed batch on the host, never per step.
+pub trait Monitor {
+    /// `done` of `total` steps have been handed to the sink.
+    fn batch_done(&mut self, done: u64, total: u64);
+    /// Whether the run should stop after the current batch.
+    fn stop_requested(&self) -> bool {
+        false
+    }
+}
+
+/// A monitor that shows nothing and never stops.
+pub struct Unmonitored;
+
+impl Monitor for Unmonitored {
+    fn batch_done(&mut self, _done: u64, _total: u64) {}
+}
+
+/// Counts of a finished (or stopped) run.
 #[derive(Debug, Clone)]
 pub struct RunStats {
     /// Backend description.
     pub info: BackendInfo,
-    /// Steps simulated.
+    /// Steps simulated (fewer than `net.steps` when the run was stopped).
     pub steps: u64,
+    /// Whether all `net.steps` steps ran.
+    pub complete: bool,
     /// Spikes per population (all populations, recorded or not).
     pub spikes_per_pop: Vec<u64>,
     /// Wall seconds of the loop.
@@ -34,6 +55,18 @@ pub fn run<B: Backend>(
     net: &Network,
     backend: &mut B,
     sink: &mut dyn Sink<B::Float>,
+) -> Result<RunStats> {
+    run_with(net, backend, sink, &mut Unmonitored)
+}
+
+/// [`run`], reporting each batch to `monitor` and stopping early (between batches) when
+/// it asks to; the sink then has every batch up to the stop, and the stats say
+/// `complete: false`.
+pub fn run_with<B: Backend>(
+    net: &Network,
+    backend: &mut B,
+    sink: &mut dyn Sink<B::Float>,
+    monitor: &mut dyn Monitor,
 ) -> Result<RunStats> {
     let t0 = Instant::now();
     let v = backend.voltages()?;
@@ -48,6 +81,9 @@ pub fn run<B: Backend>(
     let per_batch = crate::backend::batch_steps(net) as u64;
     let mut step = 0u64;
     while step < net.steps {
+        if monitor.stop_requested() {
+            break;
+        }
         let k = per_batch.min(net.steps - step);
         backend.begin_batch(step, k as u32)?;
         for n in step..step + k {
@@ -58,16 +94,19 @@ pub fn run<B: Backend>(
         for out in backend.end_batch()? {
             count(&out);
             sink.batch(net, &out)?;
+            monitor.batch_done(out.first_step + out.steps as u64, net.steps);
         }
         step += k;
     }
     for out in backend.finish()? {
         count(&out);
         sink.batch(net, &out)?;
+        monitor.batch_done(out.first_step + out.steps as u64, net.steps);
     }
     Ok(RunStats {
         info: backend.info(),
-        steps: net.steps,
+        steps: step,
+        complete: step == net.steps,
         spikes_per_pop,
         simulate_s: t0.elapsed().as_secs_f64(),
     })
