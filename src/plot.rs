@@ -1077,7 +1077,8 @@ impl FiNeuron {
     /// 1/(t_ref + T) with T = τ_m ln((V̄ − V_reset)/(V̄ − V_th)), V̄ = E_L + R·I.
     pub fn rate_hz(&self, i_pa: f64) -> f64 {
         let ri = self.r_gohm * i_pa;
-        if ri <= self.theta_mv {
+        // At the rheobase itself T is infinite; rounding must not make it finite.
+        if ri <= self.theta_mv * (1.0 + 1e-9) {
             return 0.0;
         }
         let t = self.tau_m_ms * ((ri - self.reset_mv) / (ri - self.theta_mv)).ln();
@@ -1252,7 +1253,7 @@ pub fn fi(dir: &Path, meta: &RunMeta, neurons: &[FiNeuron], out: &Path) -> Resul
                 .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
                 .map_err(|e| plot_err(out, e))?
                 .label(
-                    "closed form: 1/(t_ref + τ_m ln((V̄ − V_reset)/(V̄ − V_th))), V̄ = E_L + R_m I_e",
+                    "closed form: 1/(t_ref + τ_m ln((V∞ − V_reset)/(V∞ − V_th))), V∞ = E_L + R_m I_e",
                 )
                 .legend(|(x, y)| {
                     PathElement::new(vec![(x, y), (x + 24, y)], BLACK.stroke_width(3))
