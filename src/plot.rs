@@ -35,6 +35,8 @@ pub const FI_SIZE: (u32, u32) = (1400, 900);
 pub const MAX_TRACES: usize = 10;
 /// Time columns of a voltage trace's envelope when it has more samples than that.
 pub const ENVELOPE_COLUMNS: usize = 2000;
+/// Spikes of a voltage trace are marked when it has at most this many.
+pub const MAX_MARKS: usize = 400;
 
 static FONT: &[u8] = include_bytes!("../assets/fonts/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -519,6 +521,7 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
         rows += meta.populations[p].size;
     }
     let span = meta.span_ms();
+    let (tdesc, tdiv) = time_axis(span);
     let rows_f = rows.max(1) as f64;
 
     let root = open_area(out, RASTER_SIZE)?;
@@ -614,10 +617,17 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
     chart
         .configure_mesh()
         .disable_mesh()
-        .x_desc("time (ms)")
+        .x_desc(tdesc)
         .y_desc("neuron (populations stacked)")
-        .x_label_formatter(&|x| fmt_num(*x))
-        .y_label_formatter(&|y| fmt_num(*y))
+        .x_label_formatter(&|x| fmt_num(*x / tdiv))
+        .y_label_formatter(&|y| {
+            if y.fract() == 0.0 {
+                fmt_num(*y)
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(if rows < 10 { rows + 1 } else { 10 })
         .label_style(label_style())
         .axis_desc_style(desc_style())
         .draw()
@@ -743,9 +753,9 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
         .build_cartesian_2d(0f64..span, 0f64..ymax)
         .map_err(|e| plot_err(out, e))?;
     rc.configure_mesh()
-        .x_desc("time (ms)")
+        .x_desc(tdesc)
         .y_desc("rate (Hz)")
-        .x_label_formatter(&|x| fmt_num(*x))
+        .x_label_formatter(&|x| fmt_num(*x / tdiv))
         .y_label_formatter(&|y| fmt_num(*y))
         .light_line_style(RGBColor(235, 235, 235))
         .label_style(label_style())
@@ -767,23 +777,26 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
             0.0
         };
         polyline(rc.plotting_area(), pts, col.stroke_width(2)).map_err(|e| plot_err(out, e))?;
-        rc.draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-            .map_err(|e| plot_err(out, e))?
-            .label(format!(
-                "{}: mean {} Hz",
-                meta.populations[p].name,
-                fmt_sig(mean)
-            ))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3)));
-    }
-    if !rec.is_empty() {
-        rc.configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(150, 150, 150))
-            .label_font(label_style())
-            .draw()
-            .map_err(|e| plot_err(out, e))?;
+        // Legend in the right margin, clear of the data: name, then the mean rate.
+        let (pxr, pyr) = rc.plotting_area().get_pixel_range();
+        let y = pyr.start + 10 + 48 * k as i32;
+        root.draw(&PathElement::new(
+            vec![(pxr.end + 10, y + 10), (pxr.end + 34, y + 10)],
+            col.stroke_width(3),
+        ))
+        .map_err(|e| plot_err(out, e))?;
+        root.draw_text(
+            &meta.populations[p].name,
+            &(FAMILY, 18).into_font().color(&col),
+            (pxr.end + 40, y),
+        )
+        .map_err(|e| plot_err(out, e))?;
+        root.draw_text(
+            &format!("mean {} Hz", fmt_sig(mean)),
+            &(FAMILY, 15).into_font().color(&RGBColor(90, 90, 90)),
+            (pxr.end + 40, y + 21),
+        )
+        .map_err(|e| plot_err(out, e))?;
     }
     root.present().map_err(|e| plot_err(out, e))?;
     Ok(RasterInfo {
@@ -902,30 +915,20 @@ pub fn voltages(dir: &Path, meta: &RunMeta, out: &Path) -> Result<VoltageInfo> {
         while let Some(r) = lines.next_row()? {
             let Some(p) = lookup.get(r.pop) else { continue };
             if let Some(&k) = index.get(&(p, r.neuron)) {
-                if traces[k].spikes.len() < 20_000 {
+                if traces[k].spikes.len() <= MAX_MARKS {
                     traces[k].spikes.push(r.t);
                 }
             }
         }
     }
 
-    let (mut vmin, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY);
-    for t in &traces {
-        for &(a, b) in &t.env {
-            if a.is_finite() {
-                vmin = vmin.min(a);
-                vmax = vmax.max(b);
-            }
-        }
-    }
-    if !vmin.is_finite() {
-        (vmin, vmax) = (-80.0, -40.0);
-    }
-    let vspan = (vmax - vmin).max(1.0);
-    let any_spikes = traces.iter().any(|t| !t.spikes.is_empty());
-    let y_lo = vmin - 0.06 * vspan;
-    let y_hi = vmax + if any_spikes { 0.16 } else { 0.06 } * vspan;
     let enveloped = traces.iter().any(|t| t.points.is_none());
+    // Marks are drawn for traces with few enough spikes to tell apart.
+    let marked = |t: &Trace| !t.spikes.is_empty() && t.spikes.len() <= MAX_MARKS;
+    let any_marks = traces.iter().any(marked);
+    let unmarked = traces
+        .iter()
+        .any(|t| !t.spikes.is_empty() && t.spikes.len() > MAX_MARKS);
 
     let root = open_area(out, VOLTAGE_SIZE)?;
     let total = traces.len() + others.len();
@@ -948,95 +951,177 @@ pub fn voltages(dir: &Path, meta: &RunMeta, out: &Path) -> Result<VoltageInfo> {
     }
     if enveloped {
         notes.push(format!(
-            "traces with more than {} samples drawn as their min–max range per {} ms",
-            2 * ENVELOPE_COLUMNS,
-            fmt_num(span / ENVELOPE_COLUMNS as f64)
+            "long traces drawn as their min–max range per {} ms",
+            fmt_sig(span / ENVELOPE_COLUMNS as f64)
         ));
     }
-    if any_spikes {
-        notes.push("▲ marks each spike of the neuron, in its colour".into());
+    if any_marks {
+        notes.push("▲ marks each spike, in the neuron's colour".into());
+    }
+    if unmarked {
+        notes.push(format!(
+            "no marks for traces with more than {MAX_MARKS} spikes"
+        ));
     }
     let caption = if notes.is_empty() {
         format!("{samples} samples")
     } else {
         format!("{samples} samples; {}", notes.join("; "))
     };
-    let mut chart = ChartBuilder::on(&body)
-        .margin(10)
-        .margin_right(30)
-        .x_label_area_size(50)
-        .y_label_area_size(95)
-        .caption(&caption, caption_style())
-        .build_cartesian_2d(0f64..span, y_lo..y_hi)
+    let body = body
+        .titled(&caption, caption_style())
         .map_err(|e| plot_err(out, e))?;
-    chart
-        .configure_mesh()
-        .x_desc("time (ms)")
-        .y_desc("membrane potential V (mV)")
-        .x_label_formatter(&|x| fmt_num(*x))
-        .y_label_formatter(&|y| fmt_num(*y))
-        .light_line_style(RGBColor(235, 235, 235))
-        .label_style(label_style())
-        .axis_desc_style(desc_style())
-        .draw()
-        .map_err(|e| plot_err(out, e))?;
-    let ntr = traces.len().max(1) as f64;
-    for (k, t) in traces.iter().enumerate() {
-        let col = colour(k);
-        let pts: Vec<(f64, f64)> = match &t.points {
-            Some(p) => p.clone(),
-            None => {
-                let w = span / ENVELOPE_COLUMNS as f64;
-                let mut v = Vec::with_capacity(2 * ENVELOPE_COLUMNS);
-                for (c, &(a, b)) in t.env.iter().enumerate() {
-                    if !a.is_finite() {
-                        continue;
-                    }
-                    let x = (c as f64 + 0.5) * w;
-                    if c % 2 == 0 {
-                        v.push((x, a));
-                        v.push((x, b));
-                    } else {
-                        v.push((x, b));
-                        v.push((x, a));
-                    }
+    // Short traces are overlaid on one axis; long (enveloped) ones, whose bands would
+    // hide each other, get a panel each.
+    let panels: Vec<Vec<usize>> = if enveloped && traces.len() > 1 {
+        (0..traces.len()).map(|k| vec![k]).collect()
+    } else {
+        vec![(0..traces.len()).collect()]
+    };
+    let areas = body.split_evenly((panels.len(), 1));
+    let (tdesc, tdiv) = time_axis(span);
+    for (pi, (members, area)) in panels.iter().zip(&areas).enumerate() {
+        let last = pi + 1 == panels.len();
+        let single = panels.len() > 1;
+        let (mut vmin, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY);
+        for &k in members {
+            for &(a, b) in &traces[k].env {
+                if a.is_finite() {
+                    vmin = vmin.min(a);
+                    vmax = vmax.max(b);
                 }
-                v
             }
-        };
-        let pm = &meta.populations[t.pop];
-        let label = if pm.size == 1 {
-            pm.name.clone()
-        } else {
-            format!("{} #{}", pm.name, t.neuron)
-        };
-        polyline(chart.plotting_area(), pts, col.stroke_width(2)).map_err(|e| plot_err(out, e))?;
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-            .map_err(|e| plot_err(out, e))?
-            .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3)));
-        if !t.spikes.is_empty() {
-            // Stagger the rows of marks so that traces' spikes stay apart.
-            let y = vmax + (0.04 + 0.1 * (k as f64 + 0.5) / ntr) * vspan;
-            chart
-                .draw_series(
-                    t.spikes
-                        .iter()
-                        .map(|&s| TriangleMarker::new((s, y), 7, col.filled())),
-                )
-                .map_err(|e| plot_err(out, e))?;
         }
-    }
-    if !traces.is_empty() {
+        if !vmin.is_finite() {
+            (vmin, vmax) = (-80.0, -40.0);
+        }
+        let vspan = (vmax - vmin).max(1.0);
+        let marks_here = members.iter().any(|&k| marked(&traces[k]));
+        let y_lo = vmin - 0.06 * vspan;
+        let headroom = match (marks_here, single) {
+            (true, _) => 0.16,
+            (false, true) => 0.2, // room for the trace's name
+            (false, false) => 0.06,
+        };
+        let y_hi = vmax + headroom * vspan;
+        let mut chart = ChartBuilder::on(area)
+            .margin(8)
+            .margin_right(30)
+            .x_label_area_size(if last { 50 } else { 24 })
+            .y_label_area_size(95)
+            .build_cartesian_2d(0f64..span, y_lo..y_hi)
+            .map_err(|e| plot_err(out, e))?;
+        let ydesc = if single {
+            "V (mV)"
+        } else {
+            "membrane potential V (mV)"
+        };
         chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(150, 150, 150))
-            .label_font(label_style())
+            .configure_mesh()
+            .x_desc(if last { tdesc } else { "" })
+            .y_desc(ydesc)
+            .x_label_formatter(&|x| fmt_num(*x / tdiv))
+            .y_label_formatter(&|y| fmt_num(*y))
+            .y_labels(if single { 4 } else { 10 })
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(label_style())
+            .axis_desc_style(desc_style())
             .draw()
             .map_err(|e| plot_err(out, e))?;
+        let ntr = members.len().max(1) as f64;
+        for (j, &k) in members.iter().enumerate() {
+            let t = &traces[k];
+            let col = colour(k);
+            let pts: Vec<(f64, f64)> = match &t.points {
+                Some(p) => p.clone(),
+                None => envelope_path(&t.env, span),
+            };
+            let pm = &meta.populations[t.pop];
+            let label = if pm.size == 1 {
+                pm.name.clone()
+            } else {
+                format!("{} #{}", pm.name, t.neuron)
+            };
+            polyline(chart.plotting_area(), pts, col.stroke_width(2))
+                .map_err(|e| plot_err(out, e))?;
+            if single {
+                let (pxr, pyr) = chart.plotting_area().get_pixel_range();
+                root.draw_text(
+                    &label,
+                    &(FAMILY, 18).into_font().color(&col),
+                    (pxr.start + 8, pyr.start + 4),
+                )
+                .map_err(|e| plot_err(out, e))?;
+            } else {
+                chart
+                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
+                    .map_err(|e| plot_err(out, e))?
+                    .label(label)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 24, y)], col.stroke_width(3))
+                    });
+            }
+            if marked(t) {
+                // Stagger the rows of marks so that traces' spikes stay apart.
+                let y = vmax + (0.04 + 0.1 * (j as f64 + 0.5) / ntr) * vspan;
+                chart
+                    .draw_series(
+                        t.spikes
+                            .iter()
+                            .map(|&s| TriangleMarker::new((s, y), 7, col.filled())),
+                    )
+                    .map_err(|e| plot_err(out, e))?;
+            }
+        }
+        if !single && !members.is_empty() {
+            // The legend goes in the corner where the traces leave most room.
+            let (_, pyr) = chart.plotting_area().get_pixel_range();
+            let box_w = 0.25 * span;
+            let box_h = ((members.len() as f64 * 22.0 + 24.0)
+                / (pyr.end - pyr.start).max(1) as f64)
+                * (y_hi - y_lo);
+            let corners = [
+                (SeriesLabelPosition::LowerRight, span - box_w, y_lo),
+                (SeriesLabelPosition::UpperRight, span - box_w, y_hi - box_h),
+                (SeriesLabelPosition::LowerLeft, 0.0, y_lo),
+                (SeriesLabelPosition::UpperLeft, 0.0, y_hi - box_h),
+            ];
+            let w = span / ENVELOPE_COLUMNS as f64;
+            let crowd = |x0: f64, y0: f64| -> usize {
+                let mut n = 0;
+                for &k in members {
+                    let t = &traces[k];
+                    for (c, &(a, b)) in t.env.iter().enumerate() {
+                        let x = (c as f64 + 0.5) * w;
+                        if a.is_finite() && x >= x0 && x <= x0 + box_w && b >= y0 && a <= y0 + box_h
+                        {
+                            n += 1;
+                        }
+                    }
+                    if marked(t) && y0 + box_h > vmax {
+                        n += t
+                            .spikes
+                            .iter()
+                            .filter(|&&sp| sp >= x0 && sp <= x0 + box_w)
+                            .count();
+                    }
+                }
+                n
+            };
+            let best = corners
+                .into_iter()
+                .min_by_key(|&(_, x0, y0)| crowd(x0, y0))
+                .map(|c| c.0)
+                .unwrap_or(SeriesLabelPosition::LowerRight);
+            chart
+                .configure_series_labels()
+                .position(best)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(150, 150, 150))
+                .label_font(label_style())
+                .draw()
+                .map_err(|e| plot_err(out, e))?;
+        }
     }
     root.present().map_err(|e| plot_err(out, e))?;
     Ok(VoltageInfo {
@@ -1045,6 +1130,35 @@ pub fn voltages(dir: &Path, meta: &RunMeta, out: &Path) -> Result<VoltageInfo> {
         samples,
         enveloped,
     })
+}
+
+/// A min–max envelope as one zig-zag path: down and up each column in turn.
+fn envelope_path(env: &[(f64, f64)], span: f64) -> Vec<(f64, f64)> {
+    let w = span / env.len() as f64;
+    let mut v = Vec::with_capacity(2 * env.len());
+    for (c, &(a, b)) in env.iter().enumerate() {
+        if !a.is_finite() {
+            continue;
+        }
+        let x = (c as f64 + 0.5) * w;
+        if c % 2 == 0 {
+            v.push((x, a));
+            v.push((x, b));
+        } else {
+            v.push((x, b));
+            v.push((x, a));
+        }
+    }
+    v
+}
+
+/// The time axis: its description and the divisor from ms (seconds for runs ≥ 10 s).
+fn time_axis(span_ms: f64) -> (&'static str, f64) {
+    if span_ms >= 10_000.0 {
+        ("time (s)", 1000.0)
+    } else {
+        ("time (ms)", 1.0)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
