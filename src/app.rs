@@ -136,6 +136,10 @@ pub fn main_with(cli: Cli) -> i32 {
     };
     match res {
         Ok(()) => 0,
+        Err(e @ Error::Interrupted(_)) => {
+            eprintln!("galvani: {e}");
+            e.exit_code()
+        }
         Err(e) => {
             eprintln!("galvani: error: {e}");
             e.exit_code()
@@ -300,8 +304,15 @@ fn print_summary(a: &RunArgs, net: &Network, s: &Summary) {
         "  {} spikes; simulated in {:.3} s ({:.0} steps/s, {:.3}× real time); build {:.3} s",
         s.spikes, s.simulate_s, s.steps_per_s, realtime, s.build_s
     );
+    let w = s
+        .populations
+        .iter()
+        .map(|p| p.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(12);
     println!(
-        "  {:<12} {:>8} {:>10} {:>10} {:>7}",
+        "  {:<w$} {:>8} {:>10} {:>10} {:>7}",
         "population", "neurons", "spikes", "rate (Hz)", "CV ISI"
     );
     for p in &s.populations {
@@ -309,9 +320,10 @@ fn print_summary(a: &RunArgs, net: &Network, s: &Summary) {
             .cv_isi
             .map(|c| format!("{c:.3}"))
             .unwrap_or_else(|| "–".into());
+        let pad = w - p.name.chars().count();
         println!(
-            "  {:<12} {:>8} {:>10} {:>10.3} {:>7}",
-            p.name, p.size, p.spikes, p.rate_hz, cv
+            "  {}{:pad$} {:>8} {:>10} {:>10.3} {:>7}",
+            p.name, "", p.size, p.spikes, p.rate_hz, cv
         );
     }
     println!("  output in {}", a.out.display());
