@@ -402,10 +402,10 @@ impl<'m> PopLookup<'m> {
         PopLookup { meta, last: None }
     }
     fn get(&mut self, name: &[u8]) -> Option<usize> {
-        if let Some(k) = self.last {
-            if self.meta.populations[k].name.as_bytes() == name {
-                return Some(k);
-            }
+        if let Some(k) = self.last
+            && self.meta.populations[k].name.as_bytes() == name
+        {
+            return Some(k);
         }
         let k = self.meta.pop_index(name)?;
         self.last = Some(k);
@@ -428,7 +428,7 @@ pub fn fmt_num(x: f64) -> String {
 
 /// The smallest "nice" value (1, 2 or 5 × 10^k) ≥ x.
 fn nice_ceil(x: f64) -> f64 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return 1.0;
     }
     let p = 10f64.powf(x.log10().floor());
@@ -472,11 +472,11 @@ fn polyline(
     for p in pts {
         let q = plane.map_coordinate(&p);
         let q = (q.0 - xr.start, q.1 - yr.start);
-        if let Some(l) = last {
-            if l != q {
-                area.draw(&PathElement::new(vec![l, q], style))
-                    .map_err(|e| e.to_string())?;
-            }
+        if let Some(l) = last
+            && l != q
+        {
+            area.draw(&PathElement::new(vec![l, q], style))
+                .map_err(|e| e.to_string())?;
         }
         last = Some(q);
     }
@@ -914,10 +914,10 @@ pub fn voltages(dir: &Path, meta: &RunMeta, out: &Path) -> Result<VoltageInfo> {
         let mut lookup = PopLookup::new(meta);
         while let Some(r) = lines.next_row()? {
             let Some(p) = lookup.get(r.pop) else { continue };
-            if let Some(&k) = index.get(&(p, r.neuron)) {
-                if traces[k].spikes.len() <= MAX_MARKS {
-                    traces[k].spikes.push(r.t);
-                }
+            if let Some(&k) = index.get(&(p, r.neuron))
+                && traces[k].spikes.len() <= MAX_MARKS
+            {
+                traces[k].spikes.push(r.t);
             }
         }
     }

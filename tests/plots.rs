@@ -166,7 +166,7 @@ fn no_plots_writes_none_and_summary_has_the_statistics() {
         assert!(p.get("cv_isi").is_some() && p.get("cv_isi_neurons").is_some());
         if p["cv_isi_neurons"].as_u64().unwrap() > 0 {
             let cv = p["cv_isi"].as_f64().unwrap();
-            assert!(cv >= 0.0 && cv < 3.0, "{p}");
+            assert!((0.0..3.0).contains(&cv), "{p}");
         }
     }
     // cv_isi recomputed from spikes.csv with the documented definition.
