@@ -342,3 +342,109 @@ fn ctrl_c_leaves_parseable_csvs_and_an_incomplete_summary() {
     ok(&galvani(&["plot", out.to_str().unwrap()]));
     check_png(&out.join("raster.png"));
 }
+
+fn seed(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("configs/seeds")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// (population, time, value) rows of a voltages.csv.
+fn voltage_rows(path: &Path) -> Vec<(String, f64, f64)> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                f[1].to_string(),
+                f[0].parse().unwrap(),
+                f[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn seed_configs_reproduce_their_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cfg: &str, out: &str, extra: &[&str]| -> PathBuf {
+        let out = dir.path().join(out);
+        let mut args = vec![
+            "run",
+            cfg,
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        ok(&galvani(&args));
+        out
+    };
+
+    // The leaky membrane: V(t) = E_L + (V(0) − E_L)·exp(−t/τ_m), τ_m = 10 ms, E_L = −70 mV.
+    let out = run(&seed("leaky_membrane.toml"), "leaky", &[]);
+    check_png(&out.join("voltages.png"));
+    let rows = voltage_rows(&out.join("voltages.csv"));
+    for v0 in [-90.0, -80.0, -60.0, -50.0] {
+        let name = format!("V(0) = {v0} mV");
+        for t in [0.0, 10.0, 30.0, 60.0] {
+            let v = rows
+                .iter()
+                .find(|r| r.0 == name && (r.1 - t).abs() < 1e-9)
+                .unwrap_or_else(|| panic!("{name} at {t} ms"))
+                .2;
+            let want = -70.0 + (v0 + 70.0) * (-t / 10.0f64).exp();
+            assert!((v - want).abs() < 1e-3, "{name}, {t} ms: {v} vs {want}");
+        }
+    }
+
+    // Fig. 2: R·I = 12 mV settles at −58 mV without a spike; 16 mV fires every
+    // τ_m ln 16 ≈ 27.73 ms, i.e. every 278 steps of 0.1 ms.
+    let out = run(&seed("lif_fig2.toml"), "fig2", &[]);
+    check_png(&out.join("voltages.png"));
+    let rows = voltage_rows(&out.join("voltages.csv"));
+    let v12: Vec<f64> = rows
+        .iter()
+        .filter(|r| r.0 == "R·I = 12 mV")
+        .map(|r| r.2)
+        .collect();
+    assert!(v12.iter().all(|&v| v < -58.0 + 1e-4));
+    assert!((v12.last().unwrap() + 58.0).abs() < 0.01);
+    let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    let times: Vec<(String, f64)> = spikes
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].to_string(), f[0].parse().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        times,
+        vec![
+            ("R·I = 16 mV".to_string(), 27.8),
+            ("R·I = 16 mV".to_string(), 55.6),
+            ("R·I = 16 mV".to_string(), 83.4),
+        ]
+    );
+
+    // Fig. 3: the f–I curve agrees with the closed form (shortened to 300 ms).
+    let out = run(&seed("lif_fi.toml"), "fi", &["--duration-ms", "300"]);
+    let o = galvani(&["plot", "--fi", out.to_str().unwrap()]);
+    ok(&o);
+    check_png(&out.join("fi.png"));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let dev: f64 = stdout
+        .split("largest deviation from the closed form ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no deviation in: {stdout}"));
+    assert!(dev < 0.5, "largest deviation {dev} Hz");
+}
