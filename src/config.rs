@@ -137,7 +137,7 @@ pub struct Population {
     pub name: String,
     /// Number of neurons (> 0).
     pub size: i64,
-    /// `"lif"` (or `"hv"`).
+    /// `"lif"` or `"hv"`.
     pub model: String,
     /// LIF synapse kind: `"delta"`, `"exp_current"` (default) or `"exp_conductance"`.
     pub synapse: Option<String>,
@@ -159,9 +159,11 @@ pub struct Projection {
     pub post: String,
     /// `"ampa"` or `"gaba_a"`.
     pub receptor: String,
-    /// Weight (pA for exp_current, mV for delta); may come from the file's weight column.
+    /// Weight (pA for exp_current, mV for delta, dimensionless receptor activation for
+    /// HV); may come from the file's weight column.
     pub weight: Option<f64>,
-    /// Delay (ms), rounded to whole steps, at least one step. Default: one step.
+    /// Delay (ms), rounded to whole steps, at least one step. Default: one step. Not
+    /// allowed into HV populations (their coupling is instantaneous).
     pub delay_ms: Option<f64>,
     /// The connection rule.
     pub connect: Connect,
@@ -238,21 +240,39 @@ pub enum Stimulus {
         /// Amplitude (pA, positive depolarises).
         amplitude_pa: f64,
     },
+    /// HV: a square receptor-activation pulse added to P^A (or P^G) of the target neurons
+    /// on steps `[round(start_ms/dt), round(stop_ms/dt))` (spec hv-model.md 5).
+    ReceptorPulse {
+        /// Target population (an HV population).
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// `"ampa"` or `"gaba_a"`.
+        receptor: String,
+        /// Activation added while the pulse is on (dimensionless, >= 0; 1 ≙ N_X receptors).
+        amplitude: f64,
+        /// Onset (ms).
+        start_ms: f64,
+        /// Offset (ms).
+        stop_ms: f64,
+    },
 }
 
 impl Stimulus {
     /// The target population's name.
     pub fn target(&self) -> &str {
         match self {
-            Stimulus::Poisson { target, .. } | Stimulus::CurrentPulse { target, .. } => target,
+            Stimulus::Poisson { target, .. }
+            | Stimulus::CurrentPulse { target, .. }
+            | Stimulus::ReceptorPulse { target, .. } => target,
         }
     }
     /// The selected neurons, if any.
     pub fn neurons(&self) -> Option<&Vec<i64>> {
         match self {
-            Stimulus::Poisson { neurons, .. } | Stimulus::CurrentPulse { neurons, .. } => {
-                neurons.as_ref()
-            }
+            Stimulus::Poisson { neurons, .. }
+            | Stimulus::CurrentPulse { neurons, .. }
+            | Stimulus::ReceptorPulse { neurons, .. } => neurons.as_ref(),
         }
     }
 }
@@ -428,9 +448,30 @@ impl Config {
                         crate::model::lif::INIT_KEYS.iter().copied(),
                     )?;
                 }
+                "hv" => {
+                    if p.synapse.is_some() {
+                        return Err(self.err(format!(
+                            "{at}.synapse: HV populations take no synapse kind (their AMPA and GABA-A receptors are part of the model)"
+                        )));
+                    }
+                    check_keys(
+                        self,
+                        &at,
+                        "params",
+                        p.params.keys(),
+                        crate::model::hv::PARAM_DEFAULTS.iter().map(|x| x.0),
+                    )?;
+                    check_keys(
+                        self,
+                        &at,
+                        "init",
+                        p.init.keys(),
+                        crate::model::hv::INIT_KEYS.iter().copied(),
+                    )?;
+                }
                 other => {
                     return Err(self.err(format!(
-                        "{at}.model: unknown model \"{other}\"; expected \"lif\""
+                        "{at}.model: unknown model \"{other}\"; expected \"lif\" or \"hv\""
                     )));
                 }
             }
@@ -470,9 +511,15 @@ impl Config {
                     pr.receptor
                 )));
             }
+            let hv = self.model() == "hv";
             if let Some(w) = pr.weight {
                 if !w.is_finite() {
                     return Err(self.err(format!("{at}.weight: expected a finite number, got {w}")));
+                }
+                if hv && w < 0.0 {
+                    return Err(self.err(format!(
+                        "{at}.weight: HV weights are receptor activations and must be >= 0, got {w} (inhibition is receptor = \"gaba_a\")"
+                    )));
                 }
                 if w < 0.0 && self.is_conductance(self.population_index(&pr.post).unwrap()) {
                     return Err(self.err(format!(
@@ -483,6 +530,11 @@ impl Config {
             } else if !matches!(pr.connect, Connect::File { .. }) {
                 return Err(self.err(format!(
                     "{at}.weight: missing (required unless an edge file gives a weight column)"
+                )));
+            }
+            if hv && pr.delay_ms.is_some() {
+                return Err(self.err(format!(
+                    "{at}.delay_ms: projections into HV populations take no delay: the coupling is instantaneous (spec hv-model.md 4.2)"
                 )));
             }
             if let Some(d) = pr.delay_ms {
@@ -526,6 +578,23 @@ impl Config {
                 return Err(self.err(format!("{at}.target: unknown population '{}'", s.target())));
             };
             let size = self.populations[pi].size;
+            let model = self.populations[pi].model.as_str();
+            match (s, model) {
+                (Stimulus::ReceptorPulse { .. }, "hv") => {}
+                (Stimulus::ReceptorPulse { .. }, m) => {
+                    return Err(self.err(format!(
+                        "{at}.target: receptor pulses drive HV populations; '{}' is \"{m}\"",
+                        s.target()
+                    )));
+                }
+                (_, "hv") => {
+                    return Err(self.err(format!(
+                        "{at}.kind: HV populations ('{}') take receptor_pulse stimuli (and a constant i_e_pa), not this kind",
+                        s.target()
+                    )));
+                }
+                _ => {}
+            }
             if let Some(ns) = s.neurons() {
                 if let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size) {
                     return Err(self.err(format!(
@@ -589,6 +658,38 @@ impl Config {
                         return Err(
                             self.err(format!("{at}.amplitude_pa: expected a finite number"))
                         );
+                    }
+                }
+                Stimulus::ReceptorPulse {
+                    receptor,
+                    amplitude,
+                    start_ms,
+                    stop_ms,
+                    ..
+                } => {
+                    if !matches!(receptor.as_str(), "ampa" | "gaba_a") {
+                        return Err(self.err(format!(
+                            "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{receptor}\""
+                        )));
+                    }
+                    if !(amplitude.is_finite() && *amplitude >= 0.0) {
+                        return Err(self.err(format!(
+                            "{at}.amplitude: expected a finite activation >= 0, got {amplitude}"
+                        )));
+                    }
+                    if !(start_ms.is_finite()
+                        && stop_ms.is_finite()
+                        && start_ms <= stop_ms
+                        && *start_ms >= 0.0)
+                    {
+                        return Err(self.err(format!(
+                            "{at}: expected 0 <= start_ms <= stop_ms, got {start_ms} and {stop_ms}"
+                        )));
+                    }
+                    if (stop_ms / dt).round() > u32::MAX as f64 {
+                        return Err(self.err(format!(
+                            "{at}.stop_ms: {stop_ms} ms is more than 2^32 steps"
+                        )));
                     }
                 }
             }

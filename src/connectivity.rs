@@ -345,6 +345,50 @@ impl Synapses {
     }
 }
 
+/// The incoming synapses of every neuron (CSR by global postsynaptic id), for the graded
+/// gather of HV networks (spec hv-model.md 6.2): row `post` lists its synapses in
+/// ascending presynaptic order, both receptors in one row.
+#[derive(Debug, Clone, Default)]
+pub struct Incoming {
+    /// Row start per postsynaptic neuron (length n + 1).
+    pub row_ptr: Vec<u32>,
+    /// `2·pre + receptor` per synapse: indexes the presynaptic release array directly.
+    pub src: Vec<u32>,
+    /// Weight per synapse (dimensionless).
+    pub weight: Vec<f64>,
+}
+
+impl Incoming {
+    /// Transposes an outgoing table. Rows come out in ascending presynaptic order because
+    /// the outgoing table is walked in that order (a counting sort, stable).
+    pub fn from_outgoing(n: usize, s: &Synapses) -> Incoming {
+        let mut row_ptr = vec![0u32; n + 1];
+        for &t in &s.target {
+            row_ptr[(t >> 1) as usize + 1] += 1;
+        }
+        for i in 0..n {
+            row_ptr[i + 1] += row_ptr[i];
+        }
+        let mut fill = row_ptr.clone();
+        let mut src = vec![0u32; s.len()];
+        let mut weight = vec![0f64; s.len()];
+        for pre in 0..n {
+            for k in s.row_ptr[pre] as usize..s.row_ptr[pre + 1] as usize {
+                let t = s.target[k];
+                let at = &mut fill[(t >> 1) as usize];
+                src[*at as usize] = 2 * pre as u32 + (t & 1);
+                weight[*at as usize] = s.weight[k];
+                *at += 1;
+            }
+        }
+        Incoming {
+            row_ptr,
+            src,
+            weight,
+        }
+    }
+}
+
 /// Chooses the fixed-point scale of the `i32` input accumulators: the largest power of
 /// two (at most 2^24) for which the worst case `max_abs_input · scale` stays below
 /// 2^31 − 1, so overflow is impossible, not merely unlikely.

@@ -9,8 +9,9 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
 use crate::config::{Config, Connect, SpikeSelection, Stimulus, ValueSpec};
-use crate::connectivity::{self, AMPA, Delays, GABA_A, ProjectionMatrix, Synapses};
+use crate::connectivity::{self, AMPA, Delays, GABA_A, Incoming, ProjectionMatrix, Synapses};
 use crate::error::{Error, Result};
+use crate::model::hv::{self, HvParams, HvPrimary, HvPulse};
 use crate::model::lif::{self, LifParams, LifPrimary};
 use crate::real::FixedPoint;
 use crate::rng::PoissonPlan;
@@ -51,6 +52,36 @@ pub enum Neurons {
         /// V(0) in mV, one per neuron.
         v0: Vec<f64>,
     },
+    /// Herrera-Valdez neurons with instantaneous graded coupling (spec hv-model.md).
+    Hv(HvNeurons),
+}
+
+impl Neurons {
+    /// `"lif"` or `"hv"`.
+    pub fn model(&self) -> &'static str {
+        match self {
+            Neurons::Lif { .. } => "lif",
+            Neurons::Hv(_) => "hv",
+        }
+    }
+}
+
+/// The per-neuron data of an HV network.
+#[derive(Debug, Clone)]
+pub struct HvNeurons {
+    /// Derived constants (f64), one per neuron.
+    pub params: Vec<HvParams<f64>>,
+    /// v(0) in mV.
+    pub v0: Vec<f64>,
+    /// w(0).
+    pub w0: Vec<f64>,
+    /// Incoming synapses (CSR by post, ascending pre, both receptors).
+    pub incoming: Incoming,
+    /// Receptor pulses per neuron: neuron i's are `pulses[pulse_ptr[i]..pulse_ptr[i+1]]`,
+    /// in `[[stimulus]]` order.
+    pub pulse_ptr: Vec<u32>,
+    /// The pulses.
+    pub pulses: Vec<HvPulse<f64>>,
 }
 
 /// External drive resolved to global neuron ids and steps.
@@ -81,6 +112,19 @@ pub enum Drive {
         /// First inactive step.
         off: u64,
         /// Amplitude (pA).
+        amplitude: f64,
+    },
+    /// HV: receptor activation added to P^A or P^G on steps `on..off` (spec hv-model.md 5).
+    ReceptorPulse {
+        /// Target neurons (global ids, ascending).
+        neurons: Vec<u32>,
+        /// First active step.
+        on: u64,
+        /// First inactive step.
+        off: u64,
+        /// Receptor index.
+        receptor: u32,
+        /// Activation (dimensionless).
         amplitude: f64,
     },
 }
@@ -139,44 +183,6 @@ impl Network {
             offset += p.size as usize;
         }
         let n = offset;
-        let mut params = Vec::with_capacity(n);
-        let mut v0 = Vec::with_capacity(n);
-        for (pi, p) in cfg.populations.iter().enumerate() {
-            let size = p.size as usize;
-            let kind = match p.synapse.as_deref().unwrap_or("exp_current") {
-                "delta" => lif::SYN_DELTA,
-                "exp_conductance" => lif::SYN_EXP_CONDUCTANCE,
-                _ => lif::SYN_EXP_CURRENT,
-            };
-            let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
-            for (ki, (key, default)) in lif::PARAM_DEFAULTS.iter().enumerate() {
-                let spec = p
-                    .params
-                    .get(*key)
-                    .cloned()
-                    .unwrap_or(ValueSpec::Const(*default));
-                let at = format!("population[{pi}] ('{}').params.{key}", p.name);
-                cols.insert(
-                    key,
-                    resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
-                );
-            }
-            let e_l = cols["e_l_mv"].clone();
-            let v_spec = p.init.get("v_mv").cloned();
-            let v = match v_spec {
-                Some(spec) => {
-                    let at = format!("population[{pi}] ('{}').init.v_mv", p.name);
-                    resolve_values(cfg, &at, &spec, size, seed, &[2, pi as u64, 0])?
-                }
-                None => e_l.clone(), // default: at rest
-            };
-            for i in 0..size {
-                let prim = LifPrimary::from_lookup(|k| cols[k][i]);
-                check_lif(cfg, pi, &p.name, i, &prim)?;
-                params.push(lif::derive(&prim, kind, dt));
-            }
-            v0.extend(v);
-        }
         let offsets: Vec<usize> = populations.iter().map(|p| p.offset).collect();
         let mut mats = Vec::with_capacity(cfg.projections.len());
         for (i, pr) in cfg.projections.iter().enumerate() {
@@ -207,6 +213,11 @@ impl Network {
                 synapses.max_delay = synapses.max_delay.max(*delay);
             }
         }
+        let neurons = if cfg.model() == "hv" {
+            Neurons::Hv(build_hv(cfg, &populations, &synapses, &drives, seed)?)
+        } else {
+            build_lif(cfg, n, dt, seed)?
+        };
         let fixed = connectivity::choose_fixed_point(bound.into_iter().fold(0.0, f64::max));
         let mut probes = Vec::new();
         for v in &cfg.record.voltage {
@@ -238,7 +249,7 @@ impl Network {
             seed,
             populations,
             n,
-            neurons: Neurons::Lif { params, v0 },
+            neurons,
             synapses,
             fixed,
             probes,
@@ -254,6 +265,8 @@ impl Network {
             Neurons::Lif { params, .. } => {
                 params.iter().all(|p| p.kind != lif::SYN_EXP_CONDUCTANCE)
             }
+            // HV needs exp() throughout
+            Neurons::Hv(_) => false,
         }
     }
 
@@ -312,9 +325,197 @@ fn build_drives(cfg: &Config, pops: &[PopulationInfo], dt: f64) -> Result<Vec<Dr
                 off: (stop_ms / dt).round() as u64,
                 amplitude: *amplitude_pa,
             },
+            Stimulus::ReceptorPulse {
+                receptor,
+                amplitude,
+                start_ms,
+                stop_ms,
+                ..
+            } => Drive::ReceptorPulse {
+                neurons,
+                on: (start_ms / dt).round() as u64,
+                off: (stop_ms / dt).round() as u64,
+                receptor: if receptor == "ampa" { AMPA } else { GABA_A },
+                amplitude: *amplitude,
+            },
         });
     }
     Ok(out)
+}
+
+fn build_lif(cfg: &Config, n: usize, dt: f64, seed: u64) -> Result<Neurons> {
+    let mut params = Vec::with_capacity(n);
+    let mut v0 = Vec::with_capacity(n);
+    for (pi, p) in cfg.populations.iter().enumerate() {
+        let size = p.size as usize;
+        let kind = match p.synapse.as_deref().unwrap_or("exp_current") {
+            "delta" => lif::SYN_DELTA,
+            "exp_conductance" => lif::SYN_EXP_CONDUCTANCE,
+            _ => lif::SYN_EXP_CURRENT,
+        };
+        let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
+        for (ki, (key, default)) in lif::PARAM_DEFAULTS.iter().enumerate() {
+            let spec = p
+                .params
+                .get(*key)
+                .cloned()
+                .unwrap_or(ValueSpec::Const(*default));
+            let at = format!("population[{pi}] ('{}').params.{key}", p.name);
+            cols.insert(
+                key,
+                resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
+            );
+        }
+        let e_l = cols["e_l_mv"].clone();
+        let v_spec = p.init.get("v_mv").cloned();
+        let v = match v_spec {
+            Some(spec) => {
+                let at = format!("population[{pi}] ('{}').init.v_mv", p.name);
+                resolve_values(cfg, &at, &spec, size, seed, &[2, pi as u64, 0])?
+            }
+            None => e_l.clone(), // default: at rest
+        };
+        for i in 0..size {
+            let prim = LifPrimary::from_lookup(|k| cols[k][i]);
+            check_lif(cfg, pi, &p.name, i, &prim)?;
+            params.push(lif::derive(&prim, kind, dt));
+        }
+        v0.extend(v);
+    }
+    Ok(Neurons::Lif { params, v0 })
+}
+
+/// HV neurons: per-neuron primary values (any [`ValueSpec`]), derived constants, initial
+/// state (default: the resting state of spec 8; `w = w_inf(v)` when only `v_mv` is
+/// given), the incoming coupling and the receptor pulses.
+fn build_hv(
+    cfg: &Config,
+    pops: &[PopulationInfo],
+    synapses: &Synapses,
+    drives: &[Drive],
+    seed: u64,
+) -> Result<HvNeurons> {
+    let n = pops.iter().map(|p| p.size).sum();
+    let mut params = Vec::with_capacity(n);
+    let mut v0 = Vec::with_capacity(n);
+    let mut w0 = Vec::with_capacity(n);
+    for (pi, p) in cfg.populations.iter().enumerate() {
+        let size = p.size as usize;
+        let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
+        for (ki, (key, default)) in hv::PARAM_DEFAULTS.iter().enumerate() {
+            let spec = p
+                .params
+                .get(*key)
+                .cloned()
+                .unwrap_or(ValueSpec::Const(*default));
+            let at = format!("population[{pi}] ('{}').params.{key}", p.name);
+            cols.insert(
+                key,
+                resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
+            );
+        }
+        let init = |k: usize, key: &str| -> Result<Option<Vec<f64>>> {
+            p.init
+                .get(key)
+                .map(|spec| {
+                    let at = format!("population[{pi}] ('{}').init.{key}", p.name);
+                    resolve_values(cfg, &at, spec, size, seed, &[2, pi as u64, k as u64])
+                })
+                .transpose()
+        };
+        let v_init = init(0, "v_mv")?;
+        let w_init = init(1, "w")?;
+        // the resting state depends on the parameters (not on i_e): cache the last one
+        let mut rest_cache: Option<(HvPrimary, (f64, f64))> = None;
+        for i in 0..size {
+            let prim = HvPrimary::from_lookup(|k| cols[k][i]);
+            if let Some((key, msg)) = prim.check() {
+                return Err(Error::config(
+                    &cfg.path,
+                    format!(
+                        "population[{pi}] ('{}').params.{key} (neuron {i}): {msg}",
+                        p.name
+                    ),
+                ));
+            }
+            let mut rest = || -> Result<(f64, f64)> {
+                let key = HvPrimary {
+                    i_e_pa: 0.0,
+                    ..prim
+                };
+                if let Some((k, r)) = &rest_cache {
+                    if *k == key {
+                        return Ok(*r);
+                    }
+                }
+                let r = hv::resting_state(&key).ok_or_else(|| {
+                    Error::config(
+                        &cfg.path,
+                        format!(
+                            "population[{pi}] ('{}') neuron {i}: these parameters have no resting state between -200 and 100 mV; give init.v_mv",
+                            p.name
+                        ),
+                    )
+                })?;
+                rest_cache = Some((key, r));
+                Ok(r)
+            };
+            let (v, w) = match (&v_init, &w_init) {
+                (Some(v), Some(w)) => (v[i], w[i]),
+                (Some(v), None) => (v[i], hv::w_inf(&prim, v[i])),
+                (None, Some(w)) => (rest()?.0, w[i]),
+                (None, None) => rest()?,
+            };
+            if !(w > 0.0 && w <= 1.0) {
+                return Err(Error::config(
+                    &cfg.path,
+                    format!(
+                        "population[{pi}] ('{}').init.w (neuron {i}): expected 0 < w <= 1, got {w} (w = 0 is invariant: the K channels could never open)",
+                        p.name
+                    ),
+                ));
+            }
+            params.push(hv::derive(&prim));
+            v0.push(v);
+            w0.push(w);
+        }
+    }
+    // receptor pulses, grouped by neuron in [[stimulus]] order
+    let mut per_neuron: Vec<Vec<HvPulse<f64>>> = vec![Vec::new(); n];
+    for d in drives {
+        if let Drive::ReceptorPulse {
+            neurons,
+            on,
+            off,
+            receptor,
+            amplitude,
+        } = d
+        {
+            let q = HvPulse {
+                on: *on as u32,
+                off: *off as u32,
+                receptor: *receptor,
+                amp: *amplitude,
+            };
+            for &i in neurons {
+                per_neuron[i as usize].push(q);
+            }
+        }
+    }
+    let mut pulse_ptr = vec![0u32];
+    let mut pulses = Vec::new();
+    for list in per_neuron {
+        pulses.extend(list);
+        pulse_ptr.push(pulses.len() as u32);
+    }
+    Ok(HvNeurons {
+        params,
+        v0,
+        w0,
+        incoming: Incoming::from_outgoing(n, synapses),
+        pulse_ptr,
+        pulses,
+    })
 }
 
 fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> Result<()> {
@@ -493,7 +694,8 @@ fn build_projection(
         }
         Connect::File { path } => {
             let path = cfg.resolve(path);
-            let edges = read_edges(&path, n_pre, n_post, pr.weight, delay, dt, &at)?;
+            let hv = cfg.model() == "hv";
+            let edges = read_edges(&path, n_pre, n_post, pr.weight, delay, dt, hv, &at)?;
             if cfg.is_conductance(post) {
                 if let Some(k) = edges.iter().position(|e| e.2 < 0.0) {
                     return Err(Error::config(
@@ -529,6 +731,7 @@ fn read_edges(
     weight: Option<f64>,
     delay: u32,
     dt: f64,
+    hv: bool,
     at: &str,
 ) -> Result<Vec<connectivity::Edge>> {
     let err = |msg: String| Error::config(path, format!("{msg} (for {at})"));
@@ -545,6 +748,11 @@ fn read_edges(
     };
     let wi = find("weight");
     let di = find("delay_ms");
+    if hv && di.is_some() {
+        return Err(err(
+            "a delay_ms column: projections into HV populations take no delay (the coupling is instantaneous)".into(),
+        ));
+    }
     if wi.is_none() && weight.is_none() {
         return Err(err(
             "no weight: give the projection a weight or the file a weight column".into(),
@@ -578,6 +786,11 @@ fn read_edges(
                     .map_err(|_| err(format!("line {row}: weight is not a number")))?;
                 if !w.is_finite() {
                     return Err(err(format!("line {row}: weight is not finite")));
+                }
+                if hv && w < 0.0 {
+                    return Err(err(format!(
+                        "line {row}: HV weights are receptor activations and must be >= 0, got {w}"
+                    )));
                 }
                 w
             }

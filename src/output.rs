@@ -149,8 +149,7 @@ impl<F: Real> Sink<F> for CsvSink {
     }
 
     fn batch(&mut self, net: &Network, out: &BatchOutput<F>) -> Result<()> {
-        for (step, i) in out.spikes() {
-            let t = stamp_ms(step, net.dt_ms);
+        for (_, i, t) in out.spike_times(net.dt_ms) {
             self.isi.spike(i, t);
             let (p, local) = net.locate(i);
             let pop = &net.populations[p];

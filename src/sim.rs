@@ -120,6 +120,9 @@ pub type Spike = (u64, u32, u32);
 pub struct Collect {
     /// Spikes of recorded populations, sorted by step, population, neuron.
     pub spikes: Vec<Spike>,
+    /// The time (ms) of each spike of `spikes`: the interpolated threshold crossing for
+    /// models that interpolate (HV), otherwise the end of the step.
+    pub times_ms: Vec<f64>,
     /// Voltage samples: (step after which it was taken, or None for t = 0; probe index; mV).
     pub voltages: Vec<(Option<u64>, usize, f64)>,
 }
@@ -131,10 +134,11 @@ impl<F: Real> Sink<F> for Collect {
         Ok(())
     }
     fn batch(&mut self, net: &Network, out: &BatchOutput<F>) -> Result<()> {
-        for (step, i) in out.spikes() {
+        for (step, i, t) in out.spike_times(net.dt_ms) {
             let (p, local) = net.locate(i);
             if net.populations[p].record_spikes {
                 self.spikes.push((step, p as u32, local as u32));
+                self.times_ms.push(t);
             }
         }
         let np = net.probes.len();

@@ -15,13 +15,21 @@ use crate::network::Network;
 use crate::real::{Precision, Real};
 
 /// The stages of one step, in order.
+///
+/// For HV networks (graded, instantaneous coupling; spec hv-model.md 6.2) the same three
+/// stages carry the frozen-coupling scheme: `NeuronStep` of step n integrates every neuron
+/// with the activations P gathered from y^n, detects spikes and computes the release
+/// s_j of the new y^{n+1}; `Propagate` gathers P for step n + 1 from those s_j. The
+/// gather for step 0 runs once when the backend is built.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     /// Integrate every neuron over dt, test the threshold, reset; emit spikes.
+    /// (HV: one RK4 step, spike detection, presynaptic release of the new voltage.)
     NeuronStep,
     /// Deliver this step's spikes along the outgoing synapses into the delay ring.
+    /// (HV: gather the graded activation of the next step over incoming synapses.)
     Propagate,
-    /// Record spikes (bitfield) and voltage samples.
+    /// Record spikes (bitfield and, for HV, interpolated times) and voltage samples.
     Record,
 }
 
@@ -44,8 +52,9 @@ pub struct BatchOutput<F> {
     /// probe samples after that step are meaningful.
     pub voltages: Vec<F>,
     /// Spikes with a sub-step time, for models that interpolate the threshold crossing
-    /// (HV): (step, global neuron, fraction of the step in (0, 1]). Empty for LIF,
-    /// whose spikes are stamped at the end of the step.
+    /// (HV): (step, global neuron, fraction of the step in (0, 1]), sorted by step, then
+    /// neuron, one entry per spike bit; the spike of step n happened at (n + fraction)·dt.
+    /// Empty for LIF, whose spikes are stamped at the end of the step.
     pub interp: Vec<(u64, u32, f32)>,
 }
 
@@ -67,6 +76,48 @@ impl<F> BatchOutput<F> {
             })
         })
     }
+}
+
+impl<F> BatchOutput<F> {
+    /// The spikes of the batch as (step, neuron, time in ms), sorted by step, then neuron:
+    /// the interpolated crossing time where the model gives one (HV), otherwise the end
+    /// of the step ([`crate::sim::stamp_ms`]).
+    pub fn spike_times(&self, dt_ms: f64) -> impl Iterator<Item = (u64, usize, f64)> + '_ {
+        let interp = !self.interp.is_empty();
+        debug_assert!(!interp || self.interp.len() == self.spikes().count());
+        self.spikes().enumerate().map(move |(k, (step, i))| {
+            let t = if interp {
+                let (s, j, f) = self.interp[k];
+                debug_assert_eq!((s, j as usize), (step, i), "interp matches the spike bits");
+                // rounded to 1e-9 ms, like stamp_ms (the f32 fraction is good to ~1e-9 ms)
+                (((step as f64 + f as f64) * dt_ms) * 1e9).round() / 1e9
+            } else {
+                crate::sim::stamp_ms(step, dt_ms)
+            };
+            (step, i, t)
+        })
+    }
+}
+
+/// The error for a non-finite state (spec hv-model.md 6.4), naming the population,
+/// neuron, step and time; `v_mv` and `w` are the offending values.
+pub fn nonfinite_error(
+    pops: &[crate::network::PopulationInfo],
+    global: usize,
+    step: u64,
+    dt_ms: f64,
+    v_mv: f64,
+    w: f64,
+) -> crate::error::Error {
+    let p = pops.partition_point(|p| p.offset + p.size <= global);
+    let (name, local) = pops
+        .get(p)
+        .map(|q| (q.name.as_str(), global - q.offset))
+        .unwrap_or(("?", global));
+    crate::error::Error::NonFinite(format!(
+        "non-finite state in population '{name}', neuron {local}, in step {step} (t = {:.6} ms): v = {v_mv} mV, w = {w}; the HV model is only conditionally stable (RK4 with a stiff w-equation when hyperpolarised with w high, spec hv-model.md 6.4): reduce dt_ms or the drive. The run stopped; its outputs are incomplete",
+        (step + 1) as f64 * dt_ms
+    ))
 }
 
 /// Describes the device a backend runs on.

@@ -1,26 +1,33 @@
 //! The CPU reference backend: one function per GPU stage, same name, same arithmetic
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
-//! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of `lif_step.wgsl`,
+//! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of the step shaders,
 //! `drive.rs` ↔ `shaders/poisson_input.wgsl`; current pulses are computed by `stim_current`
-//! on the host for both backends, at each pulse edge).
+//! on the host for both backends, at each pulse edge; `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
+//! `hv_gather.rs` ↔ `shaders/hv_gather.wgsl`).
 //!
-//! Generic over the precision: `f32` accumulates input in i32 fixed point exactly like
-//! the GPU; `f64` accumulates in f64 to reproduce NEST.
+//! Generic over the precision: `f32` accumulates LIF input in i32 fixed point exactly
+//! like the GPU; `f64` accumulates in f64 to reproduce NEST. HV's graded gather sums in
+//! the working precision, in ascending presynaptic order on every backend.
 
 mod drive;
+mod hv_gather;
+mod hv_step;
 mod lif_step;
 mod propagate;
 mod record;
 
 pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
+pub use hv_gather::hv_gather;
+pub use hv_step::{hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
-pub use record::{record_spikes, record_voltage};
+pub use record::{record_spikes, record_voltage, record_voltage_hv};
 
-use super::{Backend, BackendInfo, BatchOutput, Stage};
+use super::{Backend, BackendInfo, BatchOutput, Stage, nonfinite_error};
 use crate::error::Result;
+use crate::model::hv::{self, HvParams, HvPulse, HvState, HvStep};
 use crate::model::lif::{self, LifParams, LifState};
-use crate::network::{Drive, Network, Neurons};
+use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo};
 use crate::real::{Precision, Real};
 
 /// Synapse table in the working precision (weights converted once).
@@ -46,8 +53,8 @@ pub struct InputRing<F: Real> {
     pub width: usize,
 }
 
-/// The CPU backend.
-pub struct CpuBackend<F: Real> {
+/// LIF state of the CPU backend.
+struct LifCpu<F: Real> {
     params: Vec<LifParams<F>>,
     ranges: Vec<NeuronRange<F>>,
     state: Vec<LifState<F>>,
@@ -59,10 +66,69 @@ pub struct CpuBackend<F: Real> {
     /// Stimulus current per neuron (empty when there are no pulses).
     i_stim: Vec<F>,
     key: [u32; 2],
+}
+
+/// HV state of the CPU backend; the arrays are named after the shaders' bindings.
+struct HvCpu<F: Real> {
+    params: Vec<HvParams<F>>,
+    state: Vec<HvState<F>>,
+    /// Gathered (P^A, P^G) per neuron for the coming step.
+    input: Vec<F>,
+    /// (s^A, s^G) per neuron from the current voltage.
+    release: Vec<F>,
+    row_ptr: Vec<u32>,
+    src: Vec<u32>,
+    weight: Vec<F>,
+    pulse_ptr: Vec<u32>,
+    pulses: Vec<HvPulse<F>>,
+    k: HvStep<F>,
+}
+
+impl<F: Real> HvCpu<F> {
+    fn new(h: &HvNeurons, dt_ms: f64) -> Self {
+        let n = h.params.len();
+        let state: Vec<HvState<F>> = h
+            .params
+            .iter()
+            .zip(h.v0.iter().zip(&h.w0))
+            .map(|(p, (&v, &w))| hv::initial_state::<F>(p, v, w))
+            .collect();
+        let params: Vec<HvParams<F>> = h.params.iter().map(|p| p.cast::<F>()).collect();
+        let mut me = HvCpu {
+            params,
+            state,
+            input: vec![F::zero(); 2 * n],
+            release: vec![F::zero(); 2 * n],
+            row_ptr: h.incoming.row_ptr.clone(),
+            src: h.incoming.src.clone(),
+            weight: h.incoming.weight.iter().map(|&w| F::of(w)).collect(),
+            pulse_ptr: h.pulse_ptr.clone(),
+            pulses: h.pulses.iter().map(|q| q.cast::<F>()).collect(),
+            k: HvStep::new(dt_ms),
+        };
+        // the coupling of step 0 comes from y^0 (spec 6.2 steps 1–2)
+        hv_activate(&me.params, &me.state, &mut me.release);
+        hv_gather(&me.row_ptr, &me.src, &me.weight, &me.release, &mut me.input);
+        me
+    }
+}
+
+enum Model<F: Real> {
+    Lif(LifCpu<F>),
+    Hv(HvCpu<F>),
+}
+
+/// The CPU backend.
+pub struct CpuBackend<F: Real> {
+    model: Model<F>,
     /// Neurons that spiked in the current step, ascending.
     spiked: Vec<u32>,
+    /// HV: the fraction of the step at which each of `spiked` crossed θ_spike.
+    frac: Vec<f32>,
     probes: Vec<(usize, u32)>,
     words: usize,
+    dt_ms: f64,
+    pops: Vec<PopulationInfo>,
     batch: Option<BatchOutput<F>>,
     done: Vec<BatchOutput<F>>,
 }
@@ -70,7 +136,26 @@ pub struct CpuBackend<F: Real> {
 impl<F: Real> CpuBackend<F> {
     /// Builds the backend's state from a network.
     pub fn new(net: &Network) -> Result<Self> {
-        let Neurons::Lif { params, v0 } = &net.neurons;
+        let model = match &net.neurons {
+            Neurons::Lif { params, v0 } => Model::Lif(LifCpu::new(net, params, v0)),
+            Neurons::Hv(h) => Model::Hv(HvCpu::new(h, net.dt_ms)),
+        };
+        Ok(CpuBackend {
+            model,
+            spiked: Vec::new(),
+            frac: Vec::new(),
+            probes: net.probes.iter().map(|p| (p.global, p.every)).collect(),
+            words: net.n.div_ceil(32).max(1),
+            dt_ms: net.dt_ms,
+            pops: net.populations.clone(),
+            batch: None,
+            done: Vec::new(),
+        })
+    }
+}
+
+impl<F: Real> LifCpu<F> {
+    fn new(net: &Network, params: &[LifParams<f64>], v0: &[f64]) -> Self {
         let s = &net.synapses;
         let slots = s.max_delay as usize + 1;
         let state = params
@@ -123,6 +208,7 @@ impl<F: Real> CpuBackend<F> {
                     off: *off,
                     amplitude: F::of(*amplitude),
                 }),
+                Drive::ReceptorPulse { .. } => unreachable!("validated: HV populations only"),
             }
         }
         let i_stim = if pulses.is_empty() {
@@ -130,7 +216,7 @@ impl<F: Real> CpuBackend<F> {
         } else {
             vec![F::zero(); net.n]
         };
-        Ok(CpuBackend {
+        LifCpu {
             poisson,
             pulses,
             i_stim,
@@ -154,12 +240,7 @@ impl<F: Real> CpuBackend<F> {
                 width: 2 * net.n,
             },
             inv_scale: F::of(net.fixed.inv_scale()),
-            spiked: Vec::new(),
-            probes: net.probes.iter().map(|p| (p.global, p.every)).collect(),
-            words: net.n.div_ceil(32).max(1),
-            batch: None,
-            done: Vec::new(),
-        })
+        }
     }
 }
 
@@ -191,26 +272,56 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        match stage {
-            Stage::NeuronStep => {
+        match (stage, &mut self.model) {
+            (Stage::NeuronStep, Model::Lif(m)) => {
                 self.spiked.clear();
-                stim_current(&self.pulses, &mut self.i_stim, step);
+                stim_current(&m.pulses, &mut m.i_stim, step);
                 lif_step(
-                    &self.params,
-                    &self.ranges,
-                    &self.i_stim,
-                    &mut self.state,
-                    &mut self.ring,
-                    self.inv_scale,
+                    &m.params,
+                    &m.ranges,
+                    &m.i_stim,
+                    &mut m.state,
+                    &mut m.ring,
+                    m.inv_scale,
                     step,
                     &mut self.spiked,
                 );
             }
-            Stage::Propagate => {
-                propagate(&self.syn, &mut self.ring, &self.spiked, step);
-                poisson_input(&mut self.poisson, &mut self.ring, self.key, step);
+            (Stage::NeuronStep, Model::Hv(m)) => {
+                self.spiked.clear();
+                self.frac.clear();
+                let bad = hv_step(
+                    &m.params,
+                    &mut m.state,
+                    &m.input,
+                    &mut m.release,
+                    &m.pulse_ptr,
+                    &m.pulses,
+                    &m.k,
+                    step as u32,
+                    &mut self.spiked,
+                    &mut self.frac,
+                );
+                if let Some(i) = bad {
+                    let s = m.state[i as usize];
+                    return Err(nonfinite_error(
+                        &self.pops,
+                        i as usize,
+                        step,
+                        self.dt_ms,
+                        (m.params[i as usize].v_t * s.y).f64(),
+                        s.w.f64(),
+                    ));
+                }
             }
-            Stage::Record => {
+            (Stage::Propagate, Model::Lif(m)) => {
+                propagate(&m.syn, &mut m.ring, &self.spiked, step);
+                poisson_input(&mut m.poisson, &mut m.ring, m.key, step);
+            }
+            (Stage::Propagate, Model::Hv(m)) => {
+                hv_gather(&m.row_ptr, &m.src, &m.weight, &m.release, &mut m.input)
+            }
+            (Stage::Record, model) => {
                 let b = self.batch.as_mut().expect("begin_batch before run_stage");
                 let row = (step - b.first_step) as usize;
                 record_spikes(
@@ -218,13 +329,19 @@ impl<F: Real> Backend for CpuBackend<F> {
                     &mut b.spike_bits[row * self.words..(row + 1) * self.words],
                 );
                 let np = self.probes.len();
-                record_voltage(
-                    &self.params,
-                    &self.state,
-                    &self.probes,
-                    step,
-                    &mut b.voltages[row * np..(row + 1) * np],
-                );
+                let vrow = &mut b.voltages[row * np..(row + 1) * np];
+                match model {
+                    Model::Lif(m) => record_voltage(&m.params, &m.state, &self.probes, step, vrow),
+                    Model::Hv(m) => {
+                        record_voltage_hv(&m.params, &m.state, &self.probes, step, vrow);
+                        b.interp.extend(
+                            self.spiked
+                                .iter()
+                                .zip(&self.frac)
+                                .map(|(&i, &f)| (step, i, f)),
+                        );
+                    }
+                }
             }
         }
         Ok(())
@@ -240,12 +357,20 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn voltages(&mut self) -> Result<Vec<f64>> {
-        Ok(self
-            .params
-            .iter()
-            .zip(&self.state)
-            .map(|(p, s)| (s.u + p.e_l).f64())
-            .collect())
+        Ok(match &self.model {
+            Model::Lif(m) => m
+                .params
+                .iter()
+                .zip(&m.state)
+                .map(|(p, s)| (s.u + p.e_l).f64())
+                .collect(),
+            Model::Hv(m) => m
+                .params
+                .iter()
+                .zip(&m.state)
+                .map(|(p, s)| (p.v_t * s.y).f64())
+                .collect(),
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! CPU twins of the recording stage (`shaders/record_voltage.wgsl`; the spike bits are
-//! set inside `shaders/lif_step.wgsl`).
+//! set inside `shaders/lif_step.wgsl` and `shaders/hv_step.wgsl`).
 
+use crate::model::hv::{HvParams, HvState};
 use crate::model::lif::{LifParams, LifState};
 use crate::real::Real;
 
@@ -22,6 +23,21 @@ pub fn record_voltage<F: Real>(
     for (k, &(g, every)) in probes.iter().enumerate() {
         if (step + 1) % every as u64 == 0 {
             row[k] = state[g].u + params[g].e_l;
+        }
+    }
+}
+
+/// HV: writes v = v_T·y (mV) of each probe that samples after `step` into `row`.
+pub fn record_voltage_hv<F: Real>(
+    params: &[HvParams<F>],
+    state: &[HvState<F>],
+    probes: &[(usize, u32)],
+    step: u64,
+    row: &mut [F],
+) {
+    for (k, &(g, every)) in probes.iter().enumerate() {
+        if (step + 1) % every as u64 == 0 {
+            row[k] = params[g].v_t * state[g].y;
         }
     }
 }

@@ -152,7 +152,11 @@ impl GpuBackend {
         limits::check_limits(net, batch_cap, &limits)?;
         ctx.take_error()?;
 
-        let Neurons::Lif { params, v0 } = &net.neurons;
+        let Neurons::Lif { params, v0 } = &net.neurons else {
+            return Err(Error::Gpu(
+                "the HV model is not on the GPU backend yet; use --backend cpu".into(),
+            ));
+        };
         let n = net.n;
         let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
         let state0: Vec<LifState<f32>> = params
@@ -197,6 +201,7 @@ impl GpuBackend {
                     cdf.extend_from_slice(&plan.cdf);
                     targets.extend(neurons.iter().map(|&i| [i, idx]));
                 }
+                Drive::ReceptorPulse { .. } => unreachable!("validated: HV populations only"),
                 Drive::CurrentPulse {
                     neurons,
                     on,
