@@ -320,3 +320,244 @@ fn case_c_weak_network() {
         }
     }
 }
+
+fn one_pop(size: usize, duration: f64, params: &str, init: &str, extra: &str) -> String {
+    format!(
+        r#"
+[simulation]
+duration_ms = {duration}
+[[population]]
+name = "cells"
+size = {size}
+model = "hv"
+[population.params]
+{params}
+[population.init]
+{init}
+{extra}
+"#
+    )
+}
+
+fn currents_file(dir: &Path, currents: &[f64]) -> String {
+    let mut f = String::from("neuron,i_e_pa\n");
+    for (k, c) in currents.iter().enumerate() {
+        f += &format!("{k},{c}\n");
+    }
+    let p = dir.join("currents.csv");
+    std::fs::write(&p, f).unwrap();
+    format!(
+        "i_e_pa = {{ file = \"{}\", column = \"i_e_pa\" }}",
+        p.display()
+    )
+}
+
+/// Spike times (ms) of population-local neuron `k`.
+fn times_of(run: &Collect, k: u32) -> Vec<f64> {
+    run.spikes
+        .iter()
+        .zip(&run.times_ms)
+        .filter(|(s, _)| s.2 == k)
+        .map(|(_, &t)| t)
+        .collect()
+}
+
+/// Spec 8/9: the default initial state is the resting state v* = −69.92248 mV,
+/// w* = w_inf(v*), and an uncoupled cell without input stays there.
+#[test]
+fn default_initial_state_is_the_resting_state() {
+    let net = net(&one_pop(
+        2,
+        100.0,
+        "",
+        "",
+        "[record]\nvoltage = [{ population = \"cells\", every_steps = 700 }]",
+    ));
+    let galvani::network::Neurons::Hv(h) = &net.neurons else {
+        panic!("an HV network")
+    };
+    assert!((h.v0[0] - -69.92248177745992).abs() < 1e-9, "{}", h.v0[0]);
+    assert!(
+        (h.w0[0] - 1.0453663854758004e-4).abs() < 1e-15,
+        "{}",
+        h.w0[0]
+    );
+    for (name, run) in every_backend(&net) {
+        assert!(run.spikes.is_empty(), "{name}");
+        let tr = trace(&run, &net, 1);
+        let drift = tr.iter().map(|x| (x.1 - tr[0].1).abs()).fold(0.0, f64::max);
+        eprintln!(
+            "{name}: v(0) = {:.9} mV, largest drift over 100 ms {drift:.2e} mV",
+            tr[0].1
+        );
+        assert!((tr[0].1 - -69.92248177745992).abs() < 1e-5, "{name}");
+        assert!(
+            drift < 1e-4,
+            "{name}: the resting state drifts by {drift} mV"
+        );
+    }
+}
+
+/// Spec 9: the notebook's AMPA pulse (P = 1 for 2 ms, N_Ampa = 10) from rest gives an
+/// EPSP of ≈ +2.4 mV (to −67.57 mV) and no spike.
+#[test]
+fn notebook_ampa_pulse_gives_a_2_4_mv_epsp_without_spike() {
+    let net = net(&one_pop(
+        1,
+        60.0,
+        "n_ampa = 10.0",
+        "",
+        r#"[[stimulus]]
+kind = "receptor_pulse"
+population = "cells"
+receptor = "ampa"
+amplitude = 1.0
+start_ms = 20.0
+stop_ms = 22.0
+[record]
+voltage = [{ population = "cells", every_steps = 1 }]"#,
+    ));
+    for (name, run) in every_backend(&net) {
+        let tr = trace(&run, &net, 0);
+        let rest = tr[0].1;
+        let (t_peak, peak) = tr
+            .iter()
+            .copied()
+            .fold((0.0, f64::MIN), |a, x| if x.1 > a.1 { x } else { a });
+        eprintln!(
+            "{name}: EPSP {:+.4} mV (peak {peak:.4} mV at {t_peak:.3} ms)",
+            peak - rest
+        );
+        assert!(run.spikes.is_empty(), "{name}: no spike");
+        assert!(
+            (peak - rest - 2.36).abs() < 0.05,
+            "{name}: EPSP {}",
+            peak - rest
+        );
+        assert!((peak - -67.57).abs() < 0.01, "{name}: peak {peak}");
+        assert!(
+            (21.0..23.0).contains(&t_peak),
+            "{name}: peak at {t_peak} ms"
+        );
+    }
+}
+
+/// Spec 9: rheobase 157.13 pA (class I): 157 pA from rest gives one transient spike and
+/// then rests; 158 pA fires tonically at ≈ 23 Hz. The steady f–I curve: 160 → 36,
+/// 170 → 67, 180 → 91, 200 → 131, 250 → 212, 300 → 302 Hz (±1 Hz: the spec rounds), and
+/// depolarisation block at 310 pA (a few spikes, then none).
+#[test]
+fn rheobase_between_157_and_158_pa_and_f_i_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = [
+        (157.0, 0.0),
+        (158.0, 23.0),
+        (160.0, 36.0),
+        (170.0, 67.0),
+        (180.0, 91.0),
+        (200.0, 131.0),
+        (250.0, 212.0),
+        (300.0, 302.0),
+        (310.0, 0.0),
+    ];
+    let currents: Vec<f64> = spec.iter().map(|x| x.0).collect();
+    let net = net(&one_pop(
+        spec.len(),
+        1000.0,
+        &currents_file(dir.path(), &currents),
+        "",
+        "",
+    ));
+    for (name, run) in every_backend(&net) {
+        for (k, &(i, hz)) in spec.iter().enumerate() {
+            let t = times_of(&run, k as u32);
+            let late: Vec<f64> = t.iter().copied().filter(|&x| x > 500.0).collect();
+            let rate = if late.len() >= 2 {
+                1000.0 * (late.len() - 1) as f64 / (late[late.len() - 1] - late[0])
+            } else {
+                0.0
+            };
+            eprintln!(
+                "{name}: {i} pA: {} spikes in 1 s, steady rate {rate:.2} Hz (spec {hz})",
+                t.len()
+            );
+            if hz == 0.0 {
+                assert!(late.is_empty(), "{name}: {i} pA must not fire tonically");
+                assert!(t.iter().all(|&x| x < 100.0), "{name}: {i} pA: {t:?}");
+            } else {
+                assert!(
+                    (rate - hz).abs() <= 1.0,
+                    "{name}: {i} pA: {rate} Hz vs {hz}"
+                );
+            }
+        }
+        assert_eq!(
+            times_of(&run, 0).len(),
+            1,
+            "{name}: one transient spike at 157 pA"
+        );
+    }
+}
+
+/// Spec 6.4: RK4 is only conditionally stable; a cell at −80 mV with w = 0.1 (|λ|·dt ≈ 8.8)
+/// blows up at once. The run stops with an error naming population, neuron, step, time.
+#[test]
+fn non_finite_state_stops_the_run_with_its_location() {
+    let text = r#"
+[simulation]
+duration_ms = 5.0
+[[population]]
+name = "fine"
+size = 3
+model = "hv"
+[[population]]
+name = "stiff"
+size = 4
+model = "hv"
+[population.init]
+v_mv = { linspace = [-70.0, -80.0] }
+w = { linspace = [0.0001, 0.1] }
+"#;
+    let net = net(text);
+    let mut results = vec![
+        (
+            "cpu-f32",
+            galvani::app::drive(
+                &net,
+                galvani::backend::cpu::CpuBackend::<f32>::new(&net).unwrap(),
+                &mut Collect::default(),
+            )
+            .map(|_| ()),
+        ),
+        (
+            "cpu-f64",
+            galvani::app::drive(
+                &net,
+                galvani::backend::cpu::CpuBackend::<f64>::new(&net).unwrap(),
+                &mut Collect::default(),
+            )
+            .map(|_| ()),
+        ),
+    ];
+    if let Some(ctx) = gpu() {
+        results.push((
+            "gpu-f32",
+            galvani::app::drive(
+                &net,
+                galvani::backend::gpu::GpuBackend::new(&ctx, &net).unwrap(),
+                &mut Collect::default(),
+            )
+            .map(|_| ()),
+        ));
+    }
+    for (name, r) in results {
+        let e = r.expect_err(name);
+        let msg = e.to_string();
+        eprintln!("{name}: {msg}");
+        assert!(matches!(e, galvani::Error::NonFinite(_)), "{name}: {e:?}");
+        assert_eq!(e.exit_code(), 3);
+        for w in ["population 'stiff'", "neuron 3", "in step ", "t = "] {
+            assert!(msg.contains(w), "{name}: message lacks '{w}': {msg}");
+        }
+    }
+}
