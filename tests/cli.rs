@@ -322,3 +322,293 @@ fn bad_input_gets_one_clear_message_and_exit_2() {
     let o = galvani(&["run", "x.toml", "--precision", "f16"]);
     assert_eq!(o.status.code(), Some(2), "clap usage errors exit 2");
 }
+
+const HV_GOOD: &str = r#"
+[simulation]
+duration_ms = 5.0
+[[population]]
+name = "exc"
+size = 8
+model = "hv"
+[population.params]
+i_e_pa = { linspace = [150.0, 250.0] }
+[population.init]
+v_mv = -65.0
+[[population]]
+name = "inh"
+size = 2
+model = "hv"
+[[projection]]
+pre = "exc"
+post = "inh"
+receptor = "ampa"
+weight = 2.0
+connect = { rule = "all_to_all" }
+[[projection]]
+pre = "inh"
+post = "exc"
+receptor = "gaba_a"
+connect = { rule = "file", path = "hv_edges.csv" }
+[[stimulus]]
+kind = "receptor_pulse"
+population = "inh"
+neurons = [1]
+receptor = "ampa"
+amplitude = 1.0
+start_ms = 1.0
+stop_ms = 2.0
+[record]
+voltage = [{ population = "exc", neurons = [0], every_steps = 7 }]
+"#;
+
+/// (description, config text edit, words the message must contain)
+fn hv_bad_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
+    let g = HV_GOOD.to_string();
+    vec![
+        (
+            "delay into HV",
+            g.replace("weight = 2.0", "weight = 2.0\ndelay_ms = 1.0"),
+            vec!["delay_ms", "instantaneous"],
+        ),
+        (
+            "unknown HV param",
+            g.replace("i_e_pa = {", "g_na = 3.0\ni_e_pa = {"),
+            vec!["g_na", "expected one of", "n_ampa"],
+        ),
+        (
+            "LIF param on HV",
+            g.replace("i_e_pa = {", "tau_m_ms = 3.0\ni_e_pa = {"),
+            vec!["tau_m_ms", "expected one of"],
+        ),
+        (
+            "unknown HV init",
+            g.replace("v_mv = -65.0", "v_mv = -65.0\nm = 0.1"),
+            vec!["init", "'m'", "v_mv, w"],
+        ),
+        (
+            "negative HV weight",
+            g.replace("weight = 2.0", "weight = -2.0"),
+            vec!["weight", ">= 0"],
+        ),
+        (
+            "eta not a sign",
+            g.replace("i_e_pa = {", "eta_nat = 0.5\ni_e_pa = {"),
+            vec!["eta_nat", "1 or -1"],
+        ),
+        (
+            "w = 0",
+            g.replace("v_mv = -65.0", "v_mv = -65.0\nw = 0.0"),
+            vec!["init.w", "0 < w <= 1"],
+        ),
+        (
+            "per-neuron bad capacitance",
+            g.replace(
+                "i_e_pa = {",
+                "c_m_pf = { linspace = [20.0, -1.0] }\ni_e_pa = {",
+            ),
+            vec!["c_m_pf", "neuron 7", "positive"],
+        ),
+        (
+            "synapse kind on HV",
+            g.replace(
+                "model = \"hv\"\n[[projection]]",
+                "model = \"hv\"\nsynapse = \"delta\"\n[[projection]]",
+            ),
+            vec!["synapse", "HV"],
+        ),
+        (
+            "unknown stimulus kind",
+            g.replace("kind = \"receptor_pulse\"", "kind = \"laser\""),
+            vec!["laser", "receptor_pulse"],
+        ),
+        (
+            "stimulus unknown population",
+            g.replace(
+                "population = \"inh\"\nneurons",
+                "population = \"inn\"\nneurons",
+            ),
+            vec!["stimulus[0]", "inn"],
+        ),
+        (
+            "stimulus neuron out of range",
+            g.replace("neurons = [1]", "neurons = [2]"),
+            vec!["stimulus[0]", "neurons: index 2"],
+        ),
+        (
+            "stimulus ends before it starts",
+            g.replace("stop_ms = 2.0", "stop_ms = 0.5"),
+            vec!["stop_ms", "start_ms"],
+        ),
+        (
+            "stimulus receptor",
+            g.replace(
+                "receptor = \"ampa\"\namplitude",
+                "receptor = \"nmda\"\namplitude",
+            ),
+            vec!["stimulus[0]", "receptor", "nmda"],
+        ),
+        (
+            "mixed models",
+            g.replace("size = 2\nmodel = \"hv\"", "size = 2\nmodel = \"lif\""),
+            vec!["same model"],
+        ),
+        (
+            "edge file with delays into HV",
+            g.replace("hv_edges.csv", "hv_edges_delay.csv"),
+            vec!["hv_edges_delay.csv", "delay", "instantaneous"],
+        ),
+        (
+            "negative weight in edge file",
+            g.replace("hv_edges.csv", "hv_edges_negative.csv"),
+            vec!["hv_edges_negative.csv", "line 3", ">= 0"],
+        ),
+    ]
+}
+
+fn hv_files(dir: &Path) {
+    write(dir, "hv_edges.csv", "pre,post,weight\n0,0,3.0\n1,5,4.5\n");
+    write(
+        dir,
+        "hv_edges_delay.csv",
+        "pre,post,weight,delay_ms\n0,0,3.0,1.0\n",
+    );
+    write(
+        dir,
+        "hv_edges_negative.csv",
+        "pre,post,weight\n0,0,3.0\n1,5,-4.5\n",
+    );
+}
+
+#[test]
+fn hv_bad_input_gets_one_clear_message_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    hv_files(dir.path());
+    for (what, text, words) in hv_bad_cases() {
+        assert_ne!(text, HV_GOOD, "{what}: the edit must apply");
+        let cfg = write(dir.path(), "bad.toml", &text);
+        let out = dir.path().join("out_bad");
+        let o = galvani(&[
+            "run",
+            &cfg,
+            "--backend",
+            "cpu",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{what}: exit code; stderr: {err}");
+        assert!(!err.contains("panicked"), "{what}: {err}");
+        for w in words {
+            assert!(err.contains(w), "{what}: message lacks '{w}': {err}");
+        }
+        assert!(!out.join("summary.json").exists(), "{what}: no summary");
+    }
+    // a receptor pulse cannot drive LIF neurons
+    let text = format!(
+        "{GOOD}\n[[stimulus]]\nkind = \"receptor_pulse\"\npopulation = \"exc\"\nreceptor = \"ampa\"\namplitude = 1.0\nstart_ms = 1.0\nstop_ms = 2.0\n"
+    );
+    let cfg = write(dir.path(), "bad.toml", &text);
+    let o = galvani(&[
+        "run",
+        &cfg,
+        "--backend",
+        "cpu",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("receptor pulses drive HV populations"),
+        "{err}"
+    );
+}
+
+#[test]
+fn hv_run_writes_interpolated_spike_times() {
+    let dir = tempfile::tempdir().unwrap();
+    hv_files(dir.path());
+    let cfg = write(dir.path(), "good.toml", HV_GOOD);
+    let out = dir.path().join("out");
+    let o = galvani(&[
+        "run",
+        &cfg,
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        (s["dt_ms"].as_f64().unwrap() - 1.0 / 70.0).abs() < 1e-15,
+        "HV default dt"
+    );
+    assert_eq!(s["steps"], 350);
+    assert_eq!(s["synapses"], 16 + 2);
+    // the notebook's cell in f64: its only spike crosses 0 mV at 0.344545149 ms (case a)
+    let out = dir.path().join("nb");
+    let nb = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/hv_notebook_single.toml"
+    );
+    let o = galvani(&[
+        "run",
+        nb,
+        "--backend",
+        "cpu",
+        "--precision",
+        "f64",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    assert_eq!(spikes, "time_ms,population,neuron\n0.344545149,cell,0\n");
+    let volts = std::fs::read_to_string(out.join("voltages.csv")).unwrap();
+    assert_eq!(volts.lines().count(), 1 + 2801);
+    assert!(volts.contains("\n0.0,cell,0,-30\n"), "{}", &volts[..200]);
+}
+
+#[test]
+fn hv_non_finite_state_exits_3_without_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[simulation]
+duration_ms = 5.0
+[[population]]
+name = "stiff"
+size = 2
+model = "hv"
+[population.init]
+v_mv = -80.0
+w = 0.1
+"#;
+    let cfg = write(dir.path(), "stiff.toml", text);
+    let out = dir.path().join("out");
+    let o = galvani(&[
+        "run",
+        &cfg,
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    for w in [
+        "non-finite",
+        "population 'stiff'",
+        "neuron 0",
+        "step 1",
+        "t = 0.028571 ms",
+        "incomplete",
+    ] {
+        assert!(err.contains(w), "lacks '{w}': {err}");
+    }
+    assert!(
+        !out.join("summary.json").exists(),
+        "no summary for a failed run"
+    );
+}
