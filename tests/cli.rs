@@ -351,7 +351,7 @@ receptor = "gaba_a"
 connect = { rule = "file", path = "hv_edges.csv" }
 [[stimulus]]
 kind = "receptor_pulse"
-population = "inh"
+target = "inh"
 neurons = [1]
 receptor = "ampa"
 amplitude = 1.0
@@ -423,10 +423,7 @@ fn hv_bad_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
         ),
         (
             "stimulus unknown population",
-            g.replace(
-                "population = \"inh\"\nneurons",
-                "population = \"inn\"\nneurons",
-            ),
+            g.replace("target = \"inh\"\nneurons", "target = \"inn\"\nneurons"),
             vec!["stimulus[0]", "inn"],
         ),
         (
@@ -505,7 +502,7 @@ fn hv_bad_input_gets_one_clear_message_and_exit_2() {
     }
     // a receptor pulse cannot drive LIF neurons
     let text = format!(
-        "{GOOD}\n[[stimulus]]\nkind = \"receptor_pulse\"\npopulation = \"exc\"\nreceptor = \"ampa\"\namplitude = 1.0\nstart_ms = 1.0\nstop_ms = 2.0\n"
+        "{GOOD}\n[[stimulus]]\nkind = \"receptor_pulse\"\ntarget = \"exc\"\nreceptor = \"ampa\"\namplitude = 1.0\nstart_ms = 1.0\nstop_ms = 2.0\n"
     );
     let cfg = write(dir.path(), "bad.toml", &text);
     let o = galvani(&[

@@ -137,14 +137,14 @@ n_ampa = {n_ampa}
 {init}
 [[stimulus]]
 kind = "receptor_pulse"
-population = "cell"
+target = "cell"
 receptor = "ampa"
 amplitude = 1.0
 start_ms = 20.0
 stop_ms = 22.0
 [[stimulus]]
 kind = "receptor_pulse"
-population = "cell"
+target = "cell"
 receptor = "ampa"
 amplitude = 1.0
 start_ms = 30.0
@@ -409,7 +409,7 @@ fn notebook_ampa_pulse_gives_a_2_4_mv_epsp_without_spike() {
         "",
         r#"[[stimulus]]
 kind = "receptor_pulse"
-population = "cells"
+target = "cells"
 receptor = "ampa"
 amplitude = 1.0
 start_ms = 20.0
