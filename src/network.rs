@@ -77,10 +77,8 @@ pub struct HvNeurons {
     pub w0: Vec<f64>,
     /// Incoming synapses (CSR by post, ascending pre, both receptors).
     pub incoming: Incoming,
-    /// Receptor pulses per neuron: neuron i's are `pulses[pulse_ptr[i]..pulse_ptr[i+1]]`,
-    /// in `[[stimulus]]` order.
-    pub pulse_ptr: Vec<u32>,
-    /// The pulses.
+    /// Receptor pulses grouped by neuron, in `[[stimulus]]` order: neuron i's are
+    /// `pulses[params[i].pulse_at..][..params[i].pulse_len]`.
     pub pulses: Vec<HvPulse<f64>>,
 }
 
@@ -214,7 +212,7 @@ impl Network {
             }
         }
         let neurons = if cfg.model() == "hv" {
-            Neurons::Hv(build_hv(cfg, &populations, &synapses, &drives, seed)?)
+            Neurons::Hv(build_hv(cfg, &populations, &synapses, &drives, dt, seed)?)
         } else {
             build_lif(cfg, n, dt, seed)?
         };
@@ -393,6 +391,7 @@ fn build_hv(
     pops: &[PopulationInfo],
     synapses: &Synapses,
     drives: &[Drive],
+    dt: f64,
     seed: u64,
 ) -> Result<HvNeurons> {
     let n = pops.iter().map(|p| p.size).sum();
@@ -475,7 +474,7 @@ fn build_hv(
                     ),
                 ));
             }
-            params.push(hv::derive(&prim));
+            params.push(hv::derive(&prim, dt));
             v0.push(v);
             w0.push(w);
         }
@@ -502,18 +501,17 @@ fn build_hv(
             }
         }
     }
-    let mut pulse_ptr = vec![0u32];
     let mut pulses = Vec::new();
-    for list in per_neuron {
+    for (p, list) in params.iter_mut().zip(per_neuron) {
+        p.pulse_at = pulses.len() as u32;
+        p.pulse_len = list.len() as u32;
         pulses.extend(list);
-        pulse_ptr.push(pulses.len() as u32);
     }
     Ok(HvNeurons {
         params,
         v0,
         w0,
         incoming: Incoming::from_outgoing(n, synapses),
-        pulse_ptr,
         pulses,
     })
 }

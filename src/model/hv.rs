@@ -238,14 +238,15 @@ impl HvPrimary {
     }
 }
 
-/// Per-neuron constants of the HV right-hand side, derived on the host (spec 2.2).
+/// Per-neuron constants of the HV step, derived on the host (spec 2.2), with the time step
+/// and the neuron's range of receptor pulses.
 ///
 /// For each current X: `amp_X = N_X·A_X·η_X` (1/ms), `k1_X = η_X(1 − r_X)`,
 /// `k2_X = −η_X·r_X` and the normalised reversal `y_X`, so that
 /// `N_X·J_X(y) = amp_X·(exp(k1_X·(y − y_X)) − exp(k2_X·(y − y_X)))`.
 ///
 /// WGSL twin: `struct HvParams` in `shaders/shared/types.wgsl` (checked by
-/// `tests/layout.rs`; `HvParams<f32>` crosses the bus, 144 bytes).
+/// `tests/layout.rs`; `HvParams<f32>` crosses the bus, 160 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct HvParams<F> {
@@ -321,13 +322,21 @@ pub struct HvParams<F> {
     pub v_spike: F,
     /// θ_rearm (mV).
     pub v_rearm: F,
+    /// dt (ms).
+    pub dt: F,
+    /// dt/2 (ms).
+    pub half_dt: F,
+    /// First of this neuron's receptor pulses in the pulse table.
+    pub pulse_at: u32,
+    /// Number of its receptor pulses.
+    pub pulse_len: u32,
 }
 
-// SAFETY: with F = f32 every field is a 4-byte f32: no padding, every bit pattern valid.
-// (`HvParams<f64>` is host-only and never cast to bytes.)
+// SAFETY: with F = f32 every field is a 4-byte f32 or u32: no padding, every bit pattern
+// valid. (`HvParams<f64>` is host-only and never cast to bytes.)
 unsafe impl bytemuck::Zeroable for HvParams<f32> {}
 unsafe impl bytemuck::Pod for HvParams<f32> {}
-const _: () = assert!(std::mem::size_of::<HvParams<f32>>() == 144);
+const _: () = assert!(std::mem::size_of::<HvParams<f32>>() == 160);
 
 /// Per-neuron HV state.
 ///
@@ -384,11 +393,18 @@ impl HvPulse<f64> {
     }
 }
 
-/// Adds the pulses active in step `step` to (pa, pg), in table order. Mirrors the pulse
-/// loop of `shaders/hv_step.wgsl`.
+/// Adds the neuron's pulses active in step `step` to (pa, pg), in table order. Mirrors
+/// the pulse loop of `shaders/hv_step.wgsl`.
 #[inline(always)]
-pub fn hv_pulses<F: Real>(pulses: &[HvPulse<F>], step: u32, pa: &mut F, pg: &mut F) {
-    for q in pulses {
+pub fn hv_pulses<F: Real>(
+    p: &HvParams<F>,
+    pulses: &[HvPulse<F>],
+    step: u32,
+    pa: &mut F,
+    pg: &mut F,
+) {
+    for k in p.pulse_at..p.pulse_at + p.pulse_len {
+        let q = &pulses[k as usize];
         if q.on <= step && step < q.off {
             if q.receptor == 0 {
                 *pa = *pa + q.amp;
@@ -400,8 +416,8 @@ pub fn hv_pulses<F: Real>(pulses: &[HvPulse<F>], step: u32, pa: &mut F, pg: &mut
 }
 
 /// Derives the constants of one neuron in f64 (spec 2.2): always from the primary values,
-/// so editing any `v_*` or `a_*` is never left stale.
-pub fn derive(p: &HvPrimary) -> HvParams<f64> {
+/// so editing any `v_*` or `a_*` is never left stale. The pulse range is left empty.
+pub fn derive(p: &HvPrimary, dt: f64) -> HvParams<f64> {
     let vt = p.v_t_mv;
     let vtcm = p.c_m_pf * vt;
     let rev = [
@@ -459,6 +475,10 @@ pub fn derive(p: &HvPrimary) -> HvParams<f64> {
         v_t: vt,
         v_spike: p.v_spike_mv,
         v_rearm: p.v_rearm_mv,
+        dt,
+        half_dt: dt / 2.0,
+        pulse_at: 0,
+        pulse_len: 0,
     }
 }
 
@@ -503,27 +523,10 @@ impl HvParams<f64> {
             v_t: f(self.v_t),
             v_spike: f(self.v_spike),
             v_rearm: f(self.v_rearm),
-        }
-    }
-}
-
-/// Step constants shared by all neurons: dt and dt/2 in the working precision.
-///
-/// WGSL: the `dt` and `half_dt` fields of `struct HvUniform` in `shaders/shared/types.wgsl`.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct HvStep<F> {
-    /// dt (ms).
-    pub dt: F,
-    /// dt/2 (ms).
-    pub half_dt: F,
-}
-
-impl<F: Real> HvStep<F> {
-    /// From the f64 time step (each constant rounded once).
-    pub fn new(dt_ms: f64) -> Self {
-        HvStep {
-            dt: F::of(dt_ms),
-            half_dt: F::of(dt_ms / 2.0),
+            dt: f(self.dt),
+            half_dt: f(self.half_dt),
+            pulse_at: self.pulse_at,
+            pulse_len: self.pulse_len,
         }
     }
 }
@@ -564,17 +567,18 @@ pub fn hv_rhs<F: Real>(p: &HvParams<F>, y: F, w: F, pa: F, pg: F) -> (F, F) {
 /// One classic RK4 step of (y, w) with the coupling frozen over the step (spec 6.2).
 /// Mirrors `hv_rk4` in `shaders/hv_step.wgsl`.
 #[inline(always)]
-pub fn hv_rk4<F: Real>(p: &HvParams<F>, k: &HvStep<F>, y: F, w: F, pa: F, pg: F) -> (F, F) {
+pub fn hv_rk4<F: Real>(p: &HvParams<F>, y: F, w: F, pa: F, pg: F) -> (F, F) {
     let two = F::of(2.0);
     let six = F::of(6.0);
-    let h = k.half_dt;
+    let h = p.half_dt;
+    let dt = p.dt;
     let (k1y, k1w) = hv_rhs(p, y, w, pa, pg);
     let (k2y, k2w) = hv_rhs(p, y + h * k1y, w + h * k1w, pa, pg);
     let (k3y, k3w) = hv_rhs(p, y + h * k2y, w + h * k2w, pa, pg);
-    let (k4y, k4w) = hv_rhs(p, y + k.dt * k3y, w + k.dt * k3w, pa, pg);
+    let (k4y, k4w) = hv_rhs(p, y + dt * k3y, w + dt * k3w, pa, pg);
     (
-        y + k.dt * (k1y + two * k2y + two * k3y + k4y) / six,
-        w + k.dt * (k1w + two * k2w + two * k3w + k4w) / six,
+        y + dt * (k1y + two * k2y + two * k3y + k4y) / six,
+        w + dt * (k1w + two * k2w + two * k3w + k4w) / six,
     )
 }
 
@@ -606,7 +610,7 @@ pub fn hv_detect<F: Real>(p: &HvParams<F>, v_old: F, v_new: F, armed: &mut u32) 
 
 /// w_inf(v) for a voltage in mV (spec 2.4), in f64.
 pub fn w_inf(p: &HvPrimary, v_mv: f64) -> f64 {
-    let d = derive(p);
+    let d = derive(p, 1.0);
     sigmoid(d.g_kad * (v_mv / d.v_t - d.y_half_kad))
 }
 
@@ -628,7 +632,7 @@ pub fn initial_state<F: Real>(p: &HvParams<f64>, v0_mv: f64, w0: f64) -> HvState
 pub fn resting_state(p: &HvPrimary) -> Option<(f64, f64)> {
     let d = HvParams {
         c: 0.0,
-        ..derive(p)
+        ..derive(p, 1.0)
     };
     let f = |v: f64| {
         let y = v / d.v_t;
@@ -674,7 +678,7 @@ mod tests {
 
     #[test]
     fn derived_constants_match_spec_2_2() {
-        let d = derive(&HvPrimary::defaults());
+        let d = derive(&HvPrimary::defaults(), 1.0);
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-15 * b.abs().max(1.0);
         assert!(close(d.y_na, 2.247191011235955));
         assert!(close(d.y_ka, -3.370786516853933));
@@ -695,7 +699,7 @@ mod tests {
     /// With r = 0.5 the flux is 2·A·sinh((y − y_X)/2) whatever η (spec 2.3.3).
     #[test]
     fn flux_is_sinh_for_half_rectification() {
-        let d = derive(&HvPrimary::defaults());
+        let d = derive(&HvPrimary::defaults(), 1.0);
         for &y in &[-3.0, -2.62, -1.0, 0.0, 0.5, 2.0] {
             let sinh = |a: f64, yx: f64| a * 2.0 * ((y - yx) / 2.0).sinh();
             let a = 1.2 / 534.0 * 1400.0;

@@ -4,28 +4,26 @@ use crate::real::Real;
 
 /// The graded synaptic activation of every neuron for the next step (spec 4.2, 6.2 step
 /// 2): `P^A_i = Σ_j W^A_ij s^A_j`, `P^G_i = Σ_j W^G_ij s^G_j`, one pass over row i of the
-/// incoming table (both receptors), summed in ascending presynaptic order — no atomics,
-/// the same order on every backend. `src = 2·pre + receptor` indexes `release`.
-pub fn hv_gather<F: Real>(
-    row_ptr: &[u32],
-    src: &[u32],
-    weight: &[F],
-    release: &[F],
-    input: &mut [F],
-) {
+/// incoming table (both receptors), summed in ascending presynaptic order: no atomics,
+/// the same order on every backend.
+///
+/// `src = 2·pre + receptor`; the release it reads is `coupling[4·pre + receptor]` =
+/// `coupling[2·src − receptor]`, and P^A_i, P^G_i go to `coupling[4i + 2]`, `[4i + 3]`
+/// (layout: [`COUPLING_STRIDE`](super::hv_step::COUPLING_STRIDE)).
+pub fn hv_gather<F: Real>(row_ptr: &[u32], src: &[u32], weight: &[F], coupling: &mut [F]) {
     for i in 0..row_ptr.len() - 1 {
         let mut pa = F::zero();
         let mut pg = F::zero();
         for k in row_ptr[i] as usize..row_ptr[i + 1] as usize {
             let s = src[k];
-            let x = weight[k] * release[s as usize];
+            let x = weight[k] * coupling[(2 * s - (s & 1)) as usize];
             if s & 1 == 0 {
                 pa = pa + x;
             } else {
                 pg = pg + x;
             }
         }
-        input[2 * i] = pa;
-        input[2 * i + 1] = pg;
+        coupling[4 * i + 2] = pa;
+        coupling[4 * i + 3] = pg;
     }
 }

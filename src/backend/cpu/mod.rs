@@ -18,14 +18,14 @@ mod record;
 
 pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
 pub use hv_gather::hv_gather;
-pub use hv_step::{hv_activate, hv_step};
+pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
 
 use super::{Backend, BackendInfo, BatchOutput, Stage, nonfinite_error};
 use crate::error::Result;
-use crate::model::hv::{self, HvParams, HvPulse, HvState, HvStep};
+use crate::model::hv::{self, HvParams, HvPulse, HvState};
 use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo};
 use crate::real::{Precision, Real};
@@ -72,20 +72,16 @@ struct LifCpu<F: Real> {
 struct HvCpu<F: Real> {
     params: Vec<HvParams<F>>,
     state: Vec<HvState<F>>,
-    /// Gathered (P^A, P^G) per neuron for the coming step.
-    input: Vec<F>,
-    /// (s^A, s^G) per neuron from the current voltage.
-    release: Vec<F>,
+    /// (s^A, s^G, P^A, P^G) per neuron ([`COUPLING_STRIDE`]).
+    coupling: Vec<F>,
     row_ptr: Vec<u32>,
     src: Vec<u32>,
     weight: Vec<F>,
-    pulse_ptr: Vec<u32>,
     pulses: Vec<HvPulse<F>>,
-    k: HvStep<F>,
 }
 
 impl<F: Real> HvCpu<F> {
-    fn new(h: &HvNeurons, dt_ms: f64) -> Self {
+    fn new(h: &HvNeurons) -> Self {
         let n = h.params.len();
         let state: Vec<HvState<F>> = h
             .params
@@ -97,18 +93,15 @@ impl<F: Real> HvCpu<F> {
         let mut me = HvCpu {
             params,
             state,
-            input: vec![F::zero(); 2 * n],
-            release: vec![F::zero(); 2 * n],
+            coupling: vec![F::zero(); COUPLING_STRIDE * n],
             row_ptr: h.incoming.row_ptr.clone(),
             src: h.incoming.src.clone(),
             weight: h.incoming.weight.iter().map(|&w| F::of(w)).collect(),
-            pulse_ptr: h.pulse_ptr.clone(),
             pulses: h.pulses.iter().map(|q| q.cast::<F>()).collect(),
-            k: HvStep::new(dt_ms),
         };
         // the coupling of step 0 comes from y^0 (spec 6.2 steps 1–2)
-        hv_activate(&me.params, &me.state, &mut me.release);
-        hv_gather(&me.row_ptr, &me.src, &me.weight, &me.release, &mut me.input);
+        hv_activate(&me.params, &me.state, &mut me.coupling);
+        hv_gather(&me.row_ptr, &me.src, &me.weight, &mut me.coupling);
         me
     }
 }
@@ -138,7 +131,7 @@ impl<F: Real> CpuBackend<F> {
     pub fn new(net: &Network) -> Result<Self> {
         let model = match &net.neurons {
             Neurons::Lif { params, v0 } => Model::Lif(LifCpu::new(net, params, v0)),
-            Neurons::Hv(h) => Model::Hv(HvCpu::new(h, net.dt_ms)),
+            Neurons::Hv(h) => Model::Hv(HvCpu::new(h)),
         };
         Ok(CpuBackend {
             model,
@@ -293,11 +286,8 @@ impl<F: Real> Backend for CpuBackend<F> {
                 let bad = hv_step(
                     &m.params,
                     &mut m.state,
-                    &m.input,
-                    &mut m.release,
-                    &m.pulse_ptr,
+                    &mut m.coupling,
                     &m.pulses,
-                    &m.k,
                     step as u32,
                     &mut self.spiked,
                     &mut self.frac,
@@ -319,7 +309,7 @@ impl<F: Real> Backend for CpuBackend<F> {
                 poisson_input(&mut m.poisson, &mut m.ring, m.key, step);
             }
             (Stage::Propagate, Model::Hv(m)) => {
-                hv_gather(&m.row_ptr, &m.src, &m.weight, &m.release, &mut m.input)
+                hv_gather(&m.row_ptr, &m.src, &m.weight, &mut m.coupling)
             }
             (Stage::Record, model) => {
                 let b = self.batch.as_mut().expect("begin_batch before run_stage");
