@@ -4,10 +4,12 @@
 
 use std::mem::{offset_of, size_of};
 
+use galvani::backend::gpu::hv::NO_BAD;
 use galvani::backend::gpu::layout::{
     GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE,
 };
 use galvani::backend::gpu::shaders::{SHARED, preprocess};
+use galvani::model::hv::{HvParams, HvPulse, HvState};
 use galvani::model::lif::{LifParams, LifState, SYN_DELTA, SYN_EXP_CONDUCTANCE, SYN_EXP_CURRENT};
 
 fn types_module() -> naga::Module {
@@ -240,4 +242,101 @@ fn per_batch_encodings_match_the_cpu_conditions() {
             4_000_000_037u64 as u32
         )
     );
+}
+
+#[test]
+fn hv_params_matches_wgsl() {
+    type P = HvParams<f32>;
+    let fields: Vec<(&str, usize)> = vec![
+        ("nat_amp", offset_of!(P, nat_amp)),
+        ("nat_k1", offset_of!(P, nat_k1)),
+        ("nat_k2", offset_of!(P, nat_k2)),
+        ("y_na", offset_of!(P, y_na)),
+        ("kad_amp", offset_of!(P, kad_amp)),
+        ("kad_k1", offset_of!(P, kad_k1)),
+        ("kad_k2", offset_of!(P, kad_k2)),
+        ("y_ka", offset_of!(P, y_ka)),
+        ("naka_amp", offset_of!(P, naka_amp)),
+        ("naka_k1", offset_of!(P, naka_k1)),
+        ("naka_k2", offset_of!(P, naka_k2)),
+        ("y_naka", offset_of!(P, y_naka)),
+        ("ampa_amp", offset_of!(P, ampa_amp)),
+        ("ampa_k1", offset_of!(P, ampa_k1)),
+        ("ampa_k2", offset_of!(P, ampa_k2)),
+        ("y_ampa", offset_of!(P, y_ampa)),
+        ("gaba_amp", offset_of!(P, gaba_amp)),
+        ("gaba_k1", offset_of!(P, gaba_k1)),
+        ("gaba_k2", offset_of!(P, gaba_k2)),
+        ("y_gaba", offset_of!(P, y_gaba)),
+        ("g_nat", offset_of!(P, g_nat)),
+        ("y_half_nat", offset_of!(P, y_half_nat)),
+        ("g_kad", offset_of!(P, g_kad)),
+        ("y_half_kad", offset_of!(P, y_half_kad)),
+        ("r_kad", offset_of!(P, r_kad)),
+        ("s_kad", offset_of!(P, s_kad)),
+        ("s_kad_m1", offset_of!(P, s_kad_m1)),
+        ("p_kad", offset_of!(P, p_kad)),
+        ("g_syn_ampa", offset_of!(P, g_syn_ampa)),
+        ("y_half_syn_ampa", offset_of!(P, y_half_syn_ampa)),
+        ("g_syn_gaba", offset_of!(P, g_syn_gaba)),
+        ("y_half_syn_gaba", offset_of!(P, y_half_syn_gaba)),
+        ("c", offset_of!(P, c)),
+        ("v_t", offset_of!(P, v_t)),
+        ("v_spike", offset_of!(P, v_spike)),
+        ("v_rearm", offset_of!(P, v_rearm)),
+        ("dt", offset_of!(P, dt)),
+        ("half_dt", offset_of!(P, half_dt)),
+        ("pulse_at", offset_of!(P, pulse_at)),
+        ("pulse_len", offset_of!(P, pulse_len)),
+    ];
+    check(&types_module(), "HvParams", size_of::<P>(), &fields);
+}
+
+#[test]
+fn hv_state_and_pulse_match_wgsl() {
+    type S = HvState<f32>;
+    check(
+        &types_module(),
+        "HvState",
+        size_of::<S>(),
+        &[
+            ("y", offset_of!(S, y)),
+            ("w", offset_of!(S, w)),
+            ("armed", offset_of!(S, armed)),
+            ("pad", offset_of!(S, pad)),
+        ],
+    );
+    type Q = HvPulse<f32>;
+    check(
+        &types_module(),
+        "HvPulse",
+        size_of::<Q>(),
+        &[
+            ("on", offset_of!(Q, on)),
+            ("off", offset_of!(Q, off)),
+            ("receptor", offset_of!(Q, receptor)),
+            ("amp", offset_of!(Q, amp)),
+        ],
+    );
+    let m = types_module();
+    assert_eq!(wgsl_u32_const(&m, "HV_NO_BAD"), NO_BAD);
+    let mut l = naga::proc::Layouter::default();
+    l.update(m.to_ctx()).unwrap();
+    for (name, size) in [
+        ("HvParams", size_of::<HvParams<f32>>()),
+        ("HvState", size_of::<S>()),
+        ("HvPulse", size_of::<Q>()),
+    ] {
+        let (h, _) = m
+            .types
+            .iter()
+            .find(|(_, t)| t.name.as_deref() == Some(name))
+            .unwrap();
+        assert_eq!(l[h].size as usize, size, "{name}");
+        assert_eq!(
+            l[h].alignment.round_up(size as u32) as usize,
+            size,
+            "{name}: stride"
+        );
+    }
 }

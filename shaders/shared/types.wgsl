@@ -101,3 +101,74 @@ var<private> pin_zero: u32;
 fn pin(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) ^ pin_zero);
 }
+
+// ---- Herrera-Valdez (HV) model: spec ../shared/specs/hv-model.md ----
+
+// Per-neuron constants of the HV step, derived on the host (160 bytes): for each current
+// X, N_X·J_X(y) = amp·(exp(k1·(y − y_X)) − exp(k2·(y − y_X))).
+// keep in sync with src/model/hv.rs HvParams (HvParams<f32>)
+struct HvParams {
+    nat_amp: f32,
+    nat_k1: f32,
+    nat_k2: f32,
+    y_na: f32,
+    kad_amp: f32,
+    kad_k1: f32,
+    kad_k2: f32,
+    y_ka: f32,
+    naka_amp: f32,
+    naka_k1: f32,
+    naka_k2: f32,
+    y_naka: f32,
+    ampa_amp: f32,
+    ampa_k1: f32,
+    ampa_k2: f32,
+    y_ampa: f32,
+    gaba_amp: f32,
+    gaba_k1: f32,
+    gaba_k2: f32,
+    y_gaba: f32,
+    g_nat: f32,
+    y_half_nat: f32,
+    g_kad: f32,
+    y_half_kad: f32,
+    r_kad: f32,
+    s_kad: f32,
+    s_kad_m1: f32,
+    p_kad: f32,
+    g_syn_ampa: f32,
+    y_half_syn_ampa: f32,
+    g_syn_gaba: f32,
+    y_half_syn_gaba: f32,
+    c: f32,
+    v_t: f32,
+    v_spike: f32,
+    v_rearm: f32,
+    dt: f32,
+    half_dt: f32,
+    pulse_at: u32,
+    pulse_len: u32,
+}
+
+// Per-neuron HV state (16 bytes): y = v / v_T, w, spike detector armed (1) or not (0).
+// keep in sync with src/model/hv.rs HvState (HvState<f32>)
+struct HvState {
+    y: f32,
+    w: f32,
+    armed: u32,
+    pad: u32,
+}
+
+// One receptor-activation pulse of one neuron: amp added to P^A (receptor 0) or P^G (1)
+// on steps on <= step < off.
+// keep in sync with src/model/hv.rs HvPulse (HvPulse<f32>)
+struct HvPulse {
+    on: u32,
+    off: u32,
+    receptor: u32,
+    amp: f32,
+}
+
+// `bad` (hv_step.wgsl) holds this until a non-finite state is found.
+// keep in sync with src/backend/gpu/hv.rs NO_BAD
+const HV_NO_BAD: u32 = 0xffffffffu;

@@ -100,22 +100,24 @@ impl<F> BatchOutput<F> {
 }
 
 /// The error for a non-finite state (spec hv-model.md 6.4), naming the population,
-/// neuron, step and time; `v_mv` and `w` are the offending values.
+/// neuron, step and time; `values` are the offending (v in mV, w) where known.
 pub fn nonfinite_error(
     pops: &[crate::network::PopulationInfo],
     global: usize,
     step: u64,
     dt_ms: f64,
-    v_mv: f64,
-    w: f64,
+    values: Option<(f64, f64)>,
 ) -> crate::error::Error {
     let p = pops.partition_point(|p| p.offset + p.size <= global);
     let (name, local) = pops
         .get(p)
         .map(|q| (q.name.as_str(), global - q.offset))
         .unwrap_or(("?", global));
+    let values = values
+        .map(|(v, w)| format!(": v = {v} mV, w = {w}"))
+        .unwrap_or_default();
     crate::error::Error::NonFinite(format!(
-        "non-finite state in population '{name}', neuron {local}, in step {step} (t = {:.6} ms): v = {v_mv} mV, w = {w}; the HV model is only conditionally stable (RK4 with a stiff w-equation when hyperpolarised with w high, spec hv-model.md 6.4): reduce dt_ms or the drive. The run stopped; its outputs are incomplete",
+        "non-finite state in population '{name}', neuron {local}, in step {step} (t = {:.6} ms){values}; the HV model is only conditionally stable (RK4 with a stiff w-equation when hyperpolarised with w high, spec hv-model.md 6.4): reduce dt_ms or the drive. The run stopped; its outputs are incomplete",
         (step + 1) as f64 * dt_ms
     ))
 }
@@ -168,10 +170,15 @@ pub enum BackendKind {
 }
 
 /// How many steps a batch holds: bounded so the recording buffers stay small (≤ 16 MiB
-/// of spike bits) and the host sees results regularly.
+/// of spike bits, and for HV ≤ 16 MiB of spike-crossing fractions, one f32 per neuron and
+/// step on the GPU) and the host sees results regularly.
 pub fn batch_steps(net: &Network) -> u32 {
     let words = net.n.div_ceil(32).max(1);
     let by_bits = (4 << 20) / words; // 4 Mi words = 16 MiB
+    let by_bits = match net.neurons {
+        crate::network::Neurons::Hv(_) => by_bits.min((4 << 20) / net.n.max(1)),
+        _ => by_bits,
+    };
     let by_probes = if net.probes.is_empty() {
         usize::MAX
     } else {

@@ -299,8 +299,7 @@ impl<F: Real> Backend for CpuBackend<F> {
                         i as usize,
                         step,
                         self.dt_ms,
-                        (m.params[i as usize].v_t * s.y).f64(),
-                        s.w.f64(),
+                        Some(((m.params[i as usize].v_t * s.y).f64(), s.w.f64())),
                     ));
                 }
             }

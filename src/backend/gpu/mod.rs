@@ -1,5 +1,7 @@
 //! The wgpu backend: the same stages as the CPU backend, as compute kernels
-//! (`shaders/*.wgsl`), many steps per submit, with pipelined readback.
+//! (`shaders/*.wgsl`), many steps per submit, with pipelined readback. [`GpuBackend`]
+//! runs the LIF kernels described below, or for HV networks the kernels of [`hv`]
+//! (`hv_step`, `hv_gather`, `hv_record_voltage`), batched and read back the same way.
 //!
 //! - **Stages** (CPU twins in `backend/cpu`): `lif_step` (one invocation per neuron: read
 //!   and clear this step's delay-ring slot, [`lif_update`](crate::model::lif::lif_update),
@@ -26,6 +28,7 @@
 //!   returned as [`Error::Gpu`].
 
 mod context;
+pub mod hv;
 pub mod layout;
 pub mod limits;
 pub mod pipelines;
@@ -80,8 +83,81 @@ struct InFlight {
     index: wgpu::SubmissionIndex,
 }
 
-/// The GPU backend (f32, i32 fixed-point input accumulators).
-pub struct GpuBackend {
+/// The GPU backend (f32): the LIF kernels or the HV kernels ([`hv::HvGpu`]), by the
+/// network's model.
+pub struct GpuBackend(Kernels);
+
+enum Kernels {
+    Lif(Box<LifGpu>),
+    Hv(Box<hv::HvGpu>),
+}
+
+impl GpuBackend {
+    /// Checks the network against the device limits, then uploads it and compiles the
+    /// kernels of its model.
+    pub fn new(ctx: &GpuContext, net: &Network) -> Result<Self> {
+        Ok(GpuBackend(match &net.neurons {
+            Neurons::Lif { .. } => Kernels::Lif(Box::new(LifGpu::new(ctx, net)?)),
+            Neurons::Hv(h) => Kernels::Hv(Box::new(hv::HvGpu::new(ctx, net, h)?)),
+        }))
+    }
+}
+
+impl std::fmt::Debug for GpuBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Kernels::Lif(b) => b.fmt(f),
+            Kernels::Hv(b) => f
+                .debug_struct("GpuBackend")
+                .field("model", &"hv")
+                .field("device", &b.info().device)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl Backend for GpuBackend {
+    type Float = f32;
+    fn info(&self) -> BackendInfo {
+        match &self.0 {
+            Kernels::Lif(b) => b.info(),
+            Kernels::Hv(b) => b.info(),
+        }
+    }
+    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.begin_batch(first_step, steps),
+            Kernels::Hv(b) => b.begin_batch(first_step, steps),
+        }
+    }
+    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.run_stage(stage, step),
+            Kernels::Hv(b) => b.run_stage(stage, step),
+        }
+    }
+    fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.end_batch(),
+            Kernels::Hv(b) => b.end_batch(),
+        }
+    }
+    fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.finish(),
+            Kernels::Hv(b) => b.finish(),
+        }
+    }
+    fn voltages(&mut self) -> Result<Vec<f64>> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.voltages(),
+            Kernels::Hv(b) => b.voltages(),
+        }
+    }
+}
+
+/// The LIF kernels (f32, i32 fixed-point input accumulators).
+struct LifGpu {
     ctx: GpuContext,
     lif: Kernel,
     propagate: Kernel,
@@ -118,7 +194,7 @@ pub struct GpuBackend {
     in_flight: Option<InFlight>,
 }
 
-impl std::fmt::Debug for GpuBackend {
+impl std::fmt::Debug for LifGpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuBackend")
             .field("adapter", &self.ctx.describe())
@@ -142,10 +218,10 @@ fn padded_size(bytes: u64) -> u64 {
     bytes.max(64).next_multiple_of(16)
 }
 
-impl GpuBackend {
+impl LifGpu {
     /// Checks the network against the device limits, then uploads it and compiles the
     /// kernels.
-    pub fn new(ctx: &GpuContext, net: &Network) -> Result<Self> {
+    fn new(ctx: &GpuContext, net: &Network) -> Result<Self> {
         let device = ctx.device();
         let limits = ctx.limits();
         let batch_cap = super::batch_steps(net);
@@ -153,9 +229,7 @@ impl GpuBackend {
         ctx.take_error()?;
 
         let Neurons::Lif { params, v0 } = &net.neurons else {
-            return Err(Error::Gpu(
-                "the HV model is not on the GPU backend yet; use --backend cpu".into(),
-            ));
+            return Err(Error::Gpu("LifGpu::new: not a LIF network".into()));
         };
         let n = net.n;
         let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
@@ -344,7 +418,7 @@ impl GpuBackend {
         let mut everys: Vec<u32> = net.probes.iter().map(|p| p.every.max(1)).collect();
         everys.sort_unstable();
         everys.dedup();
-        Ok(GpuBackend {
+        Ok(LifGpu {
             ctx: ctx.clone(),
             lif,
             propagate,
@@ -514,7 +588,7 @@ impl GpuBackend {
     }
 }
 
-impl Backend for GpuBackend {
+impl Backend for LifGpu {
     type Float = f32;
 
     fn info(&self) -> BackendInfo {

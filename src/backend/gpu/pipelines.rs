@@ -74,8 +74,44 @@ pub const POISSON_INPUT: KernelSpec = KernelSpec {
     bindings: &[Uni, ReadOnly(32), ReadOnly(8), ReadOnly(4), ReadWrite(4)],
 };
 
+/// `shaders/hv_step.wgsl`: u, params, state, coupling, pulses, spike_bits, spike_frac,
+/// bad.
+pub const HV_STEP: KernelSpec = KernelSpec {
+    name: "hv_step",
+    bindings: &[
+        Uni,
+        ReadOnly(160),
+        ReadWrite(16),
+        ReadWrite(4),
+        ReadOnly(16),
+        ReadWrite(4),
+        ReadWrite(4),
+        ReadWrite(8),
+    ],
+};
+
+/// `shaders/hv_gather.wgsl`: u, row_ptr, src, weight, coupling.
+pub const HV_GATHER: KernelSpec = KernelSpec {
+    name: "hv_gather",
+    bindings: &[Uni, ReadOnly(4), ReadOnly(4), ReadOnly(4), ReadWrite(4)],
+};
+
+/// `shaders/hv_record_voltage.wgsl`: u, params, state, probes, volt.
+pub const HV_RECORD_VOLTAGE: KernelSpec = KernelSpec {
+    name: "hv_record_voltage",
+    bindings: &[Uni, ReadOnly(160), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
+};
+
 /// Every kernel the backend runs.
-pub const KERNEL_SPECS: &[KernelSpec] = &[LIF_STEP, PROPAGATE, RECORD_VOLTAGE, POISSON_INPUT];
+pub const KERNEL_SPECS: &[KernelSpec] = &[
+    LIF_STEP,
+    PROPAGATE,
+    RECORD_VOLTAGE,
+    POISSON_INPUT,
+    HV_STEP,
+    HV_GATHER,
+    HV_RECORD_VOLTAGE,
+];
 
 /// The layout entries of a binding list.
 pub fn layout_entries(bindings: &[BindKind]) -> Vec<wgpu::BindGroupLayoutEntry> {

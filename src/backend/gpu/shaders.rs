@@ -45,6 +45,9 @@ pub const KERNELS: &[ShaderFile] = &[
     wgsl!("propagate", "propagate.wgsl"),
     wgsl!("record_voltage", "record_voltage.wgsl"),
     wgsl!("poisson_input", "poisson_input.wgsl"),
+    wgsl!("hv_step", "hv_step.wgsl"),
+    wgsl!("hv_gather", "hv_gather.wgsl"),
+    wgsl!("hv_record_voltage", "hv_record_voltage.wgsl"),
 ];
 
 /// Expands `#import name` lines with the shared modules in `shared` (recursively; each

@@ -1,0 +1,726 @@
+//! HV networks on the GPU: the same stages as the CPU backend (`backend/cpu/hv_*.rs`) as
+//! compute kernels, batched and read back like the LIF kernels (see the module docs of
+//! [`super`]).
+//!
+//! - `hv_step` (stage `NeuronStep`, one invocation per neuron): RK4 with the coupling
+//!   frozen over the step, spike detection (bit in the batch's record row and the
+//!   crossing's fraction of the step in a `rows × n` array), release of the new voltage.
+//!   A non-finite state sets the device flag `bad` = (first step, its lowest neuron),
+//!   which the host checks with every batch it reads back.
+//! - `hv_gather` (stage `Propagate`, one invocation per postsynaptic neuron): the graded
+//!   activation of the next step over the incoming row, ascending presynaptic order.
+//! - `hv_record_voltage` (stage `Record`, one invocation per probe, when one is due).
+//!
+//! The coupling of step 0 (release of y^0 and its gather) is computed on the host by the
+//! CPU twins in f32 and uploaded, so both f32 backends start from identical values.
+
+use std::sync::mpsc;
+
+use wgpu::util::DeviceExt;
+
+use super::context::GpuContext;
+use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
+use super::limits::{BufferSpec, check_buffer, dispatch_2d, human_count};
+use super::pipelines::{HV_GATHER, HV_RECORD_VOLTAGE, HV_STEP, Kernel};
+use crate::backend::cpu::{COUPLING_STRIDE, hv_activate, hv_gather};
+use crate::backend::{BackendInfo, BatchOutput, Stage, nonfinite_error};
+use crate::error::{Error, Result};
+use crate::model::hv::{self, HvParams, HvPulse, HvState};
+use crate::network::{HvNeurons, Network, PopulationInfo};
+use crate::real::Precision;
+
+/// The value of `bad` (both words) until a non-finite state is found. WGSL twin:
+/// `HV_NO_BAD` in `shaders/shared/types.wgsl`.
+pub const NO_BAD: u32 = u32::MAX;
+
+/// Storage buffers `hv_step` binds (the most of the HV kernels).
+pub const HV_STORAGE_BINDINGS: u32 = 7;
+
+/// Record buffers of one batch in flight.
+struct RecordSet {
+    spike_bits: wgpu::Buffer,
+    spike_frac: wgpu::Buffer,
+    volt: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bind_step: wgpu::BindGroup,
+    bind_record: wgpu::BindGroup,
+}
+
+struct OpenBatch {
+    // Declared before `encoder`: the pass must end (drop) before the encoder finishes.
+    pass: Option<wgpu::ComputePass<'static>>,
+    encoder: wgpu::CommandEncoder,
+    first_step: u64,
+    steps: u32,
+    set: usize,
+}
+
+struct InFlight {
+    first_step: u64,
+    steps: u32,
+    set: usize,
+    index: wgpu::SubmissionIndex,
+}
+
+/// The HV kernels and their buffers.
+pub struct HvGpu {
+    ctx: GpuContext,
+    step_kernel: Kernel,
+    gather_kernel: Kernel,
+    record_kernel: Kernel,
+    state: wgpu::Buffer,
+    state_staging: wgpu::Buffer,
+    bad: wgpu::Buffer,
+    uniforms: wgpu::Buffer,
+    probe_buf: wgpu::Buffer,
+    sets: [RecordSet; 2],
+    bind_gather: wgpu::BindGroup,
+    base: StepUniform,
+    /// v_T per neuron, to report v = v_T·y.
+    v_t: Vec<f32>,
+    probes: Vec<(u32, u32)>,
+    everys: Vec<u32>,
+    has_synapses: bool,
+    batch_cap: u32,
+    step_groups: (u32, u32),
+    record_groups: (u32, u32),
+    batches: u64,
+    open: Option<OpenBatch>,
+    in_flight: Option<InFlight>,
+    pops: Vec<PopulationInfo>,
+    dt_ms: f64,
+}
+
+/// Every buffer of an HV network with batches of up to `batch` steps (two record sets).
+pub fn hv_buffer_plan(net: &Network, h: &HvNeurons, batch: u32) -> Vec<BufferSpec> {
+    let n = net.n as u64;
+    let syn = h.incoming.src.len() as u64;
+    let words = n.div_ceil(32).max(1);
+    let probes = net.probes.len() as u64;
+    let batch = batch as u64;
+    let neurons = format!("{} neurons", human_count(n));
+    let synapses = format!("{} synapses", human_count(syn));
+    let rec = format!("{batch} steps per batch × {words} words");
+    let frac = format!("{batch} steps per batch × {} neurons", human_count(n));
+    let volt = format!("{batch} steps per batch × {probes} probes");
+    let spec = |name, what, elements: u64, elem: u64, storage, cause: &String| BufferSpec {
+        name,
+        what,
+        bytes: elements * elem,
+        storage,
+        elements,
+        cause: cause.clone(),
+    };
+    vec![
+        spec(
+            "params",
+            "HV neuron parameters",
+            n,
+            size_of::<HvParams<f32>>() as u64,
+            true,
+            &neurons,
+        ),
+        spec(
+            "state",
+            "HV neuron state",
+            n,
+            size_of::<HvState<f32>>() as u64,
+            true,
+            &neurons,
+        ),
+        spec(
+            "coupling",
+            "release and activation per neuron",
+            COUPLING_STRIDE as u64 * n,
+            4,
+            true,
+            &neurons,
+        ),
+        spec(
+            "pulses",
+            "receptor pulses",
+            h.pulses.len() as u64,
+            size_of::<HvPulse<f32>>() as u64,
+            true,
+            &format!(
+                "{} (neuron, pulse) pairs",
+                human_count(h.pulses.len() as u64)
+            ),
+        ),
+        spec(
+            "row_ptr",
+            "incoming-synapse row pointers",
+            n + 1,
+            4,
+            true,
+            &neurons,
+        ),
+        spec("src", "synapse sources", syn, 4, true, &synapses),
+        spec("weight", "synapse weights", syn, 4, true, &synapses),
+        spec(
+            "spike_bits",
+            "spike-record rows",
+            batch * words,
+            4,
+            true,
+            &rec,
+        ),
+        spec(
+            "spike_frac",
+            "spike-crossing fractions",
+            batch * n,
+            4,
+            true,
+            &frac,
+        ),
+        spec(
+            "volt",
+            "voltage-record rows",
+            batch * probes,
+            4,
+            true,
+            &volt,
+        ),
+        spec(
+            "probes",
+            "voltage probes",
+            probes,
+            size_of::<GpuProbe>() as u64,
+            true,
+            &volt,
+        ),
+        BufferSpec {
+            name: "u",
+            what: "per-step uniforms",
+            bytes: batch * STEP_STRIDE,
+            storage: false,
+            elements: batch,
+            cause: format!("{batch} steps per batch"),
+        },
+        BufferSpec {
+            name: "staging",
+            what: "readback staging",
+            bytes: batch * (words + probes + n) * 4 + 8,
+            storage: false,
+            elements: 0,
+            cause: frac.clone(),
+        },
+    ]
+}
+
+/// Checks an HV network against the device limits before any buffer is created.
+fn check_hv_limits(net: &Network, h: &HvNeurons, batch: u32, limits: &wgpu::Limits) -> Result<()> {
+    if limits.max_storage_buffers_per_shader_stage < HV_STORAGE_BINDINGS {
+        return Err(Error::Limit(format!(
+            "the hv_step kernel binds {HV_STORAGE_BINDINGS} storage buffers but this adapter \
+             allows {} per shader stage (max_storage_buffers_per_shader_stage)",
+            limits.max_storage_buffers_per_shader_stage
+        )));
+    }
+    // The coupling array is indexed 4·neuron (u32), the fractions row·n + neuron.
+    if net.n as u64 >= 1 << 30 || batch as u64 * net.n as u64 > u32::MAX as u64 {
+        return Err(Error::Limit(format!(
+            "{} HV neurons is too many for one device",
+            human_count(net.n as u64)
+        )));
+    }
+    let wg = WG_SIZE;
+    if limits.max_compute_workgroup_size_x < wg || limits.max_compute_invocations_per_workgroup < wg
+    {
+        return Err(Error::Limit(format!(
+            "the kernels use workgroups of {wg} invocations but this adapter allows {} \
+             (max_compute_workgroup_size_x) / {} (max_compute_invocations_per_workgroup)",
+            limits.max_compute_workgroup_size_x, limits.max_compute_invocations_per_workgroup
+        )));
+    }
+    if limits.min_uniform_buffer_offset_alignment as u64 > STEP_STRIDE
+        || size_of::<StepUniform>() as u64 > limits.max_uniform_buffer_binding_size
+    {
+        return Err(Error::Limit(format!(
+            "the per-step uniforms ({} bytes, {STEP_STRIDE} apart) do not fit this adapter's \
+             min_uniform_buffer_offset_alignment {} / max_uniform_buffer_binding_size {}",
+            size_of::<StepUniform>(),
+            limits.min_uniform_buffer_offset_alignment,
+            limits.max_uniform_buffer_binding_size
+        )));
+    }
+    let max_groups = limits.max_compute_workgroups_per_dimension as u64;
+    if (net.n as u64).div_ceil(wg as u64) > max_groups * max_groups {
+        return Err(Error::Limit(format!(
+            "{} neurons is too many for one device",
+            human_count(net.n as u64)
+        )));
+    }
+    for b in hv_buffer_plan(net, h, batch) {
+        check_buffer(&b, limits)?;
+    }
+    Ok(())
+}
+
+/// Bytes of `data`, zero-padded to at least 64 bytes (wgpu rejects empty bindings).
+fn padded(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    v.resize(v.len().max(64).next_multiple_of(16), 0);
+    v
+}
+
+impl HvGpu {
+    /// Checks the limits, uploads the network (with the coupling of step 0 computed on
+    /// the host) and compiles the kernels.
+    pub fn new(ctx: &GpuContext, net: &Network, h: &HvNeurons) -> Result<Self> {
+        let device = ctx.device();
+        let lim = ctx.limits();
+        let batch_cap = crate::backend::batch_steps(net);
+        check_hv_limits(net, h, batch_cap, &lim)?;
+        ctx.take_error()?;
+
+        let n = net.n;
+        let params: Vec<HvParams<f32>> = h.params.iter().map(|p| p.cast::<f32>()).collect();
+        let state0: Vec<HvState<f32>> = h
+            .params
+            .iter()
+            .zip(h.v0.iter().zip(&h.w0))
+            .map(|(p, (&v, &w))| hv::initial_state::<f32>(p, v, w))
+            .collect();
+        let weight: Vec<f32> = h.incoming.weight.iter().map(|&w| w as f32).collect();
+        let pulses: Vec<HvPulse<f32>> = h.pulses.iter().map(|q| q.cast::<f32>()).collect();
+        // the coupling of step 0, exactly as the CPU backend computes it
+        let mut coupling = vec![0f32; COUPLING_STRIDE * n];
+        hv_activate(&params, &state0, &mut coupling);
+        hv_gather(&h.incoming.row_ptr, &h.incoming.src, &weight, &mut coupling);
+        let words = n.div_ceil(32).max(1) as u64;
+        let n_probes = net.probes.len() as u64;
+
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let val = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        use wgpu::BufferUsages as U;
+        let init = |label: &str, data: &[u8], usage: U| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &padded(data),
+                usage,
+            })
+        };
+        let empty = |label: &str, bytes: u64, usage: U| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(64).next_multiple_of(16),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let st = U::STORAGE;
+        let params_buf = init("params", bytemuck::cast_slice(&params), st);
+        let state = init("state", bytemuck::cast_slice(&state0), st | U::COPY_SRC);
+        let coupling_buf = init("coupling", bytemuck::cast_slice(&coupling), st);
+        let pulses_buf = init("pulses", bytemuck::cast_slice(&pulses), st);
+        let row_ptr = init("row_ptr", bytemuck::cast_slice(&h.incoming.row_ptr), st);
+        let src = init("src", bytemuck::cast_slice(&h.incoming.src), st);
+        let weight_buf = init("weight", bytemuck::cast_slice(&weight), st);
+        let bad = init(
+            "bad",
+            bytemuck::cast_slice(&[NO_BAD, NO_BAD]),
+            st | U::COPY_SRC,
+        );
+        let probe_buf = empty("probes", n_probes * 16, st | U::COPY_DST);
+        let uniforms = empty(
+            "u",
+            batch_cap as u64 * STEP_STRIDE,
+            U::UNIFORM | U::COPY_DST,
+        );
+        let state_staging = empty(
+            "state_staging",
+            n as u64 * size_of::<HvState<f32>>() as u64,
+            U::MAP_READ | U::COPY_DST,
+        );
+        let kernels = (
+            Kernel::new(device, HV_STEP),
+            Kernel::new(device, HV_GATHER),
+            Kernel::new(device, HV_RECORD_VOLTAGE),
+        );
+        let (step_kernel, gather_kernel, record_kernel) = match kernels {
+            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
+                drop(val);
+                drop(oom);
+                return Err(e);
+            }
+        };
+        let make_set = |tag: &str| {
+            let rec = |what: &str, bytes: u64| {
+                empty(
+                    &format!("{what} {tag}"),
+                    bytes,
+                    st | U::COPY_SRC | U::COPY_DST,
+                )
+            };
+            let spike_bits = rec("spike_bits", batch_cap as u64 * words * 4);
+            let spike_frac = rec("spike_frac", batch_cap as u64 * n as u64 * 4);
+            let volt = rec("volt", batch_cap as u64 * n_probes * 4);
+            let staging = empty(
+                &format!("staging {tag}"),
+                batch_cap as u64 * (words + n_probes + n as u64) * 4 + 8,
+                U::MAP_READ | U::COPY_DST,
+            );
+            let bind_step = step_kernel.bind(
+                device,
+                &[
+                    &uniforms,
+                    &params_buf,
+                    &state,
+                    &coupling_buf,
+                    &pulses_buf,
+                    &spike_bits,
+                    &spike_frac,
+                    &bad,
+                ],
+            );
+            let bind_record =
+                record_kernel.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, &volt]);
+            RecordSet {
+                spike_bits,
+                spike_frac,
+                volt,
+                staging,
+                bind_step,
+                bind_record,
+            }
+        };
+        let sets = [make_set("A"), make_set("B")];
+        let bind_gather = gather_kernel.bind(
+            device,
+            &[&uniforms, &row_ptr, &src, &weight_buf, &coupling_buf],
+        );
+        let val = pollster::block_on(val.pop());
+        let oom = pollster::block_on(oom.pop());
+        if let Some(e) = oom {
+            return Err(Error::Gpu(format!(
+                "out of device memory while uploading the HV network ({n} neurons, {} synapses): {e}",
+                weight.len()
+            )));
+        }
+        if let Some(e) = val {
+            return Err(Error::Gpu(format!("creating the device buffers: {e}")));
+        }
+        ctx.take_error()?;
+        let max_dim = lim.max_compute_workgroups_per_dimension;
+        let groups = |items: u64| (items.div_ceil(WG_SIZE as u64)).max(1) as u32;
+        let mut everys: Vec<u32> = net.probes.iter().map(|p| p.every.max(1)).collect();
+        everys.sort_unstable();
+        everys.dedup();
+        Ok(HvGpu {
+            ctx: ctx.clone(),
+            step_kernel,
+            gather_kernel,
+            record_kernel,
+            state,
+            state_staging,
+            bad,
+            uniforms,
+            probe_buf,
+            sets,
+            bind_gather,
+            base: StepUniform {
+                n: n as u32,
+                words: words as u32,
+                slots: 1,
+                n_probes: n_probes as u32,
+                inv_scale: 1.0,
+                ..Default::default()
+            },
+            v_t: params.iter().map(|p| p.v_t).collect(),
+            probes: net
+                .probes
+                .iter()
+                .map(|p| (p.global as u32, p.every.max(1)))
+                .collect(),
+            everys,
+            has_synapses: !weight.is_empty(),
+            batch_cap,
+            step_groups: dispatch_2d(groups(n as u64), max_dim),
+            record_groups: dispatch_2d(groups(n_probes), max_dim),
+            batches: 0,
+            open: None,
+            in_flight: None,
+            pops: net.populations.clone(),
+            dt_ms: net.dt_ms,
+        })
+    }
+
+    /// Waits for submission `index`, maps `buffer`'s first `bytes` and copies them out.
+    fn read_mapped(
+        &self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+        index: wgpu::SubmissionIndex,
+    ) -> Result<Vec<u8>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let slice = buffer.slice(0..bytes);
+        let (tx, rx) = mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        let device = self.ctx.device();
+        let poll_err = |e: wgpu::PollError| Error::Gpu(format!("waiting for the device: {e}"));
+        device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(index),
+                timeout: None,
+            })
+            .map_err(poll_err)?;
+        let mapped = match rx.try_recv() {
+            Ok(r) => r,
+            Err(_) => {
+                device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .map_err(poll_err)?;
+                rx.recv()
+                    .map_err(|_| Error::Gpu("a buffer map was never answered".into()))?
+            }
+        };
+        mapped.map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
+        let data = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Gpu(format!("reading a mapped buffer: {e}")))?;
+            view.to_vec()
+        };
+        buffer.unmap();
+        self.ctx.take_error()?;
+        Ok(data)
+    }
+
+    /// Reads a submitted batch back: spike bits, voltages, the non-finite flag and the
+    /// crossing fraction of every spike.
+    fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
+        let words = self.base.words as usize;
+        let n = self.base.n as usize;
+        let np = self.probes.len();
+        let bits_bytes = f.steps as usize * words * 4;
+        let volt_bytes = f.steps as usize * np * 4;
+        let frac_bytes = f.steps as usize * n * 4;
+        let data = self.read_mapped(
+            &self.sets[f.set].staging,
+            (bits_bytes + volt_bytes + 8 + frac_bytes) as u64,
+            f.index,
+        )?;
+        let (bits, rest) = data.split_at(bits_bytes);
+        let (volt, rest) = rest.split_at(volt_bytes);
+        let (bad, frac) = rest.split_at(8);
+        let bad: Vec<u32> = bytemuck::pod_collect_to_vec(bad);
+        if bad[0] != NO_BAD {
+            return Err(nonfinite_error(
+                &self.pops,
+                bad[1] as usize,
+                bad[0] as u64,
+                self.dt_ms,
+                None,
+            ));
+        }
+        let frac: Vec<f32> = bytemuck::pod_collect_to_vec(frac);
+        let mut out = BatchOutput {
+            first_step: f.first_step,
+            steps: f.steps,
+            spike_bits: bytemuck::pod_collect_to_vec(bits),
+            words,
+            voltages: bytemuck::pod_collect_to_vec(volt),
+            interp: Vec::new(),
+        };
+        out.interp = out
+            .spikes()
+            .map(|(step, i)| {
+                let row = (step - f.first_step) as usize;
+                (step, i as u32, frac[row * n + i])
+            })
+            .collect();
+        Ok(out)
+    }
+
+    /// Backend, device, precision.
+    pub fn info(&self) -> BackendInfo {
+        BackendInfo {
+            backend: "gpu".into(),
+            device: self.ctx.describe().to_string(),
+            precision: Precision::F32,
+        }
+    }
+
+    /// See [`crate::backend::Backend::begin_batch`].
+    pub fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        if self.open.is_some() {
+            return Err(Error::Gpu(
+                "begin_batch: the previous batch was not ended".into(),
+            ));
+        }
+        if steps == 0 || steps > self.batch_cap {
+            return Err(Error::Gpu(format!(
+                "begin_batch: {steps} steps; this backend runs batches of 1 to {} steps",
+                self.batch_cap
+            )));
+        }
+        let set = (self.batches % 2) as usize;
+        let queue = self.ctx.queue();
+        let mut uni = vec![0u8; steps as usize * STEP_STRIDE as usize];
+        for r in 0..steps as usize {
+            let e = StepUniform::for_step(self.base, first_step, first_step + r as u64);
+            let at = r * STEP_STRIDE as usize;
+            uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
+        }
+        queue.write_buffer(&self.uniforms, 0, &uni);
+        if !self.probes.is_empty() {
+            let p: Vec<GpuProbe> = self
+                .probes
+                .iter()
+                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
+                .collect();
+            queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
+        }
+        let mut encoder =
+            self.ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("hv batch"),
+                });
+        let rs = &self.sets[set];
+        encoder.clear_buffer(
+            &rs.spike_bits,
+            0,
+            Some(steps as u64 * self.base.words as u64 * 4),
+        );
+        if !self.probes.is_empty() {
+            encoder.clear_buffer(
+                &rs.volt,
+                0,
+                Some(steps as u64 * self.probes.len() as u64 * 4),
+            );
+        }
+        let pass = encoder
+            .begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("hv steps"),
+                timestamp_writes: None,
+            })
+            .forget_lifetime();
+        self.open = Some(OpenBatch {
+            pass: Some(pass),
+            encoder,
+            first_step,
+            steps,
+            set,
+        });
+        Ok(())
+    }
+
+    /// See [`crate::backend::Backend::run_stage`]: encodes the stage's dispatch.
+    pub fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
+        let Some(b) = self.open.as_mut() else {
+            return Err(Error::Gpu("run_stage outside a batch".into()));
+        };
+        if step < b.first_step || step >= b.first_step + b.steps as u64 {
+            return Err(Error::Gpu(format!(
+                "run_stage: step {step} is outside the batch {}..{}",
+                b.first_step,
+                b.first_step + b.steps as u64
+            )));
+        }
+        let offset = ((step - b.first_step) * STEP_STRIDE) as u32;
+        let pass = b.pass.as_mut().expect("an open batch has a pass");
+        let rs = &self.sets[b.set];
+        match stage {
+            Stage::NeuronStep => {
+                pass.set_pipeline(&self.step_kernel.pipeline);
+                pass.set_bind_group(0, &rs.bind_step, &[offset]);
+                pass.dispatch_workgroups(self.step_groups.0, self.step_groups.1, 1);
+            }
+            Stage::Propagate => {
+                // without synapses P stays 0, as uploaded
+                if self.has_synapses {
+                    pass.set_pipeline(&self.gather_kernel.pipeline);
+                    pass.set_bind_group(0, &self.bind_gather, &[offset]);
+                    pass.dispatch_workgroups(self.step_groups.0, self.step_groups.1, 1);
+                }
+            }
+            Stage::Record => {
+                if self
+                    .everys
+                    .iter()
+                    .any(|&e| (step + 1).is_multiple_of(e as u64))
+                {
+                    pass.set_pipeline(&self.record_kernel.pipeline);
+                    pass.set_bind_group(0, &rs.bind_record, &[offset]);
+                    pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// See [`crate::backend::Backend::end_batch`]: submits this batch, returns the
+    /// previous one.
+    pub fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
+        let Some(mut b) = self.open.take() else {
+            return Ok(Vec::new());
+        };
+        drop(b.pass.take());
+        let rs = &self.sets[b.set];
+        let bits = b.steps as u64 * self.base.words as u64 * 4;
+        let volt = b.steps as u64 * self.probes.len() as u64 * 4;
+        let frac = b.steps as u64 * self.base.n as u64 * 4;
+        b.encoder
+            .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits);
+        if volt > 0 {
+            b.encoder
+                .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits, volt);
+        }
+        b.encoder
+            .copy_buffer_to_buffer(&self.bad, 0, &rs.staging, bits + volt, 8);
+        b.encoder
+            .copy_buffer_to_buffer(&rs.spike_frac, 0, &rs.staging, bits + volt + 8, frac);
+        let index = self.ctx.queue().submit([b.encoder.finish()]);
+        self.batches += 1;
+        self.ctx.take_error()?;
+        let prev = self.in_flight.replace(InFlight {
+            first_step: b.first_step,
+            steps: b.steps,
+            set: b.set,
+            index,
+        });
+        match prev {
+            Some(p) => Ok(vec![self.read_batch(p)?]),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// See [`crate::backend::Backend::finish`].
+    pub fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
+        let mut out = self.end_batch()?;
+        if let Some(f) = self.in_flight.take() {
+            out.push(self.read_batch(f)?);
+        }
+        Ok(out)
+    }
+
+    /// v = v_T·y (mV) of every neuron, as of the work submitted so far.
+    pub fn voltages(&mut self) -> Result<Vec<f64>> {
+        let bytes = self.v_t.len() as u64 * size_of::<HvState<f32>>() as u64;
+        let mut encoder =
+            self.ctx
+                .device()
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("read hv state"),
+                });
+        if bytes > 0 {
+            encoder.copy_buffer_to_buffer(&self.state, 0, &self.state_staging, 0, bytes);
+        }
+        let index = self.ctx.queue().submit([encoder.finish()]);
+        self.ctx.take_error()?;
+        let data = self.read_mapped(&self.state_staging, bytes, index)?;
+        let state: Vec<HvState<f32>> = bytemuck::pod_collect_to_vec(&data);
+        Ok(state
+            .iter()
+            .zip(&self.v_t)
+            .map(|(s, &vt)| (vt * s.y) as f64)
+            .collect())
+    }
+}
