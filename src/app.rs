@@ -123,6 +123,24 @@ pub struct CompareArgs {
     /// Largest allowed relative difference of each population's spike count.
     #[arg(long, default_value_t = 0.05)]
     pub rate_tol: f64,
+    /// HV: spikes before this time (ms) must match one for one within --t-tol-ms.
+    #[arg(long, default_value_t = 15.0)]
+    pub match_ms: f64,
+    /// HV: largest allowed |Δt| (ms) of matched spikes (interpolated times).
+    #[arg(long, default_value_t = 1e-3)]
+    pub t_tol_ms: f64,
+    /// HV: largest allowed relative difference of the total spike count.
+    #[arg(long, default_value_t = 0.02)]
+    pub count_tol: f64,
+    /// HV: largest allowed mean |Δcount| per neuron.
+    #[arg(long, default_value_t = 1.5)]
+    pub mean_dcount: f64,
+    /// HV: smallest allowed correlation of the per-neuron spike counts.
+    #[arg(long, default_value_t = 0.98)]
+    pub min_corr: f64,
+    /// HV: largest allowed |ΔV| (mV) on recorded neurons before --match-ms.
+    #[arg(long, default_value_t = 1e-2)]
+    pub hv_v_tol_mv: f64,
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -456,6 +474,201 @@ pub fn agreement(net: &Network, a: &Collect, b: &Collect) -> Vec<PopAgreement> {
         .collect()
 }
 
+/// How two runs of an HV network agree (spec hv-model.md 10.1): spike for spike over an
+/// initial span, then in statistics only (the networks are chaotic: rounding differences
+/// of a few ulps in `exp` grow until trajectories decorrelate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HvAgreement {
+    /// Spikes on each side.
+    pub counts: (usize, usize),
+    /// Spikes before the match span compared one for one (pairs).
+    pub matched: usize,
+    /// Largest |Δt| (ms) of those pairs (infinite if one side lacks a partner).
+    pub max_dt_ms: f64,
+    /// The earliest time at which the spike trains stop agreeing within the tolerance:
+    /// a spike without partner or a pair farther apart ("none" if they agree to the end).
+    pub horizon_ms: Option<f64>,
+    /// Neurons whose spike counts differ.
+    pub neurons_differing: usize,
+    /// Mean |Δcount| per neuron.
+    pub mean_abs_dcount: f64,
+    /// Pearson correlation of the per-neuron counts (1 when both are constant and equal).
+    pub count_corr: f64,
+}
+
+/// Compares two collected HV runs neuron by neuron: the k-th spikes of a neuron are
+/// paired; pairs with either time before `match_ms` are the "matched" ones.
+pub fn hv_agreement(
+    net: &Network,
+    a: &Collect,
+    b: &Collect,
+    match_ms: f64,
+    t_tol_ms: f64,
+) -> HvAgreement {
+    let per_neuron = |c: &Collect| {
+        let mut v: Vec<Vec<f64>> = vec![Vec::new(); net.n];
+        for (s, &t) in c.spikes.iter().zip(&c.times_ms) {
+            v[net.populations[s.1 as usize].offset + s.2 as usize].push(t);
+        }
+        v
+    };
+    let (ta, tb) = (per_neuron(a), per_neuron(b));
+    let (mut matched, mut max_dt, mut horizon) = (0, 0f64, f64::INFINITY);
+    let (mut differing, mut sum_abs) = (0usize, 0f64);
+    for (x, y) in ta.iter().zip(&tb) {
+        for k in 0..x.len().max(y.len()) {
+            let (p, q) = (x.get(k), y.get(k));
+            let first = p.into_iter().chain(q).fold(f64::INFINITY, |m, &t| m.min(t));
+            let d = match (p, q) {
+                (Some(p), Some(q)) => (p - q).abs(),
+                _ => f64::INFINITY,
+            };
+            if d > t_tol_ms {
+                horizon = horizon.min(first);
+            }
+            if first < match_ms {
+                matched += 1;
+                max_dt = max_dt.max(d);
+            }
+        }
+        let dc = (x.len() as f64 - y.len() as f64).abs();
+        differing += (dc > 0.0) as usize;
+        sum_abs += dc;
+    }
+    let n = net.n.max(1) as f64;
+    let ca: Vec<f64> = ta.iter().map(|v| v.len() as f64).collect();
+    let cb: Vec<f64> = tb.iter().map(|v| v.len() as f64).collect();
+    let (ma, mb) = (ca.iter().sum::<f64>() / n, cb.iter().sum::<f64>() / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (x, y) in ca.iter().zip(&cb) {
+        sab += (x - ma) * (y - mb);
+        saa += (x - ma) * (x - ma);
+        sbb += (y - mb) * (y - mb);
+    }
+    let count_corr = if saa == 0.0 && sbb == 0.0 {
+        if ca == cb { 1.0 } else { 0.0 }
+    } else {
+        sab / (saa * sbb).sqrt()
+    };
+    HvAgreement {
+        counts: (a.spikes.len(), b.spikes.len()),
+        matched,
+        max_dt_ms: max_dt,
+        horizon_ms: horizon.is_finite().then_some(horizon),
+        neurons_differing: differing,
+        mean_abs_dcount: sum_abs / n,
+        count_corr,
+    }
+}
+
+/// `galvani compare` for HV networks: the criteria of spec hv-model.md 10.1.
+fn compare_hv(
+    a: &CompareArgs,
+    net: &Network,
+    cpu: &Collect,
+    gpu: &Collect,
+    header: &str,
+) -> Result<()> {
+    println!("{header}");
+    let duration = net.steps as f64 * net.dt_ms;
+    let ag = hv_agreement(net, cpu, gpu, a.match_ms, a.t_tol_ms);
+    println!("{:<12} {:>10} {:>10}", "population", "cpu", "gpu");
+    for (p, pop) in net.populations.iter().enumerate() {
+        let c = |x: &Collect| x.spikes.iter().filter(|s| s.1 as usize == p).count();
+        println!("{:<12} {:>10} {:>10}", pop.name, c(cpu), c(gpu));
+    }
+    let horizon = ag
+        .horizon_ms
+        .map(|t| format!("{t:.3} ms"))
+        .unwrap_or_else(|| "the end".into());
+    println!(
+        "HV network (chaotic: spike for spike only over an initial span, then statistics; spec hv-model.md 10.1):"
+    );
+    println!(
+        "  spike trains agree within {} ms until {horizon}",
+        a.t_tol_ms
+    );
+    let mut problems = Vec::new();
+    let line = |ok: bool, what: String, problems: &mut Vec<String>| {
+        println!("  [{}] {what}", if ok { "ok" } else { "FAIL" });
+        if !ok {
+            problems.push(what);
+        }
+    };
+    line(
+        ag.max_dt_ms <= a.t_tol_ms,
+        format!(
+            "{} spikes before {} ms matched one for one, max |Δt| = {:.2e} ms (required <= {} ms)",
+            ag.matched, a.match_ms, ag.max_dt_ms, a.t_tol_ms
+        ),
+        &mut problems,
+    );
+    let (x, y) = (ag.counts.0 as f64, ag.counts.1 as f64);
+    let rel = if x.max(y) > 0.0 {
+        (x - y).abs() / x.max(y)
+    } else {
+        0.0
+    };
+    line(
+        rel <= a.count_tol,
+        format!(
+            "total spikes over {duration} ms: {} vs {} ({:+.2} %, required within ±{} %)",
+            ag.counts.0,
+            ag.counts.1,
+            100.0 * (y - x) / x.max(1.0),
+            100.0 * a.count_tol
+        ),
+        &mut problems,
+    );
+    line(
+        ag.mean_abs_dcount <= a.mean_dcount,
+        format!(
+            "mean per-neuron |Δcount| = {:.3} ({} of {} neurons differ; required <= {})",
+            ag.mean_abs_dcount, ag.neurons_differing, net.n, a.mean_dcount
+        ),
+        &mut problems,
+    );
+    line(
+        ag.count_corr >= a.min_corr,
+        format!(
+            "correlation of per-neuron counts = {:.4} (required >= {})",
+            ag.count_corr, a.min_corr
+        ),
+        &mut problems,
+    );
+    if !net.probes.is_empty() {
+        let mut dv = 0f64;
+        for (x, y) in cpu.voltages.iter().zip(&gpu.voltages) {
+            let t = x.0.map(|s| sim::stamp_ms(s, net.dt_ms)).unwrap_or(0.0);
+            if t < a.match_ms {
+                dv = dv.max((x.2 - y.2).abs());
+            }
+        }
+        line(
+            dv <= a.hv_v_tol_mv,
+            format!(
+                "largest |ΔV| before {} ms on {} recorded neurons = {dv:.2e} mV (required <= {} mV)",
+                a.match_ms,
+                net.probes.len(),
+                a.hv_v_tol_mv
+            ),
+            &mut problems,
+        );
+    }
+    if problems.is_empty() {
+        println!(
+            "agree: spike for spike for {} ms, then in statistics (as expected of a chaotic network in f32)",
+            a.match_ms
+        );
+        Ok(())
+    } else {
+        Err(Error::Disagree(format!(
+            "backends disagree: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
 /// `galvani compare`.
 pub fn compare(a: &CompareArgs) -> Result<()> {
     let cfg = config::load(&a.config)?;
@@ -466,6 +679,21 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
     let sc = drive(&net, CpuBackend::<f32>::new(&net)?, &mut cpu)?;
     let sg = drive(&net, GpuBackend::new(&ctx, &net)?, &mut gpu)?;
     let duration = net.steps as f64 * net.dt_ms;
+    if net.neurons.model() == "hv" {
+        let header = format!(
+            "{}: {} neurons, {} synapses, {} ms; cpu f32 ({:.3} s, {:.0} steps/s) vs gpu f32 on {} ({:.3} s, {:.0} steps/s)",
+            a.config.display(),
+            net.n,
+            net.synapses.len(),
+            duration,
+            sc.simulate_s,
+            net.steps as f64 / sc.simulate_s,
+            sg.info.device,
+            sg.simulate_s,
+            net.steps as f64 / sg.simulate_s
+        );
+        return compare_hv(a, &net, &cpu, &gpu, &header);
+    }
     let portable = net.bitwise_portable();
     let need = a
         .identical_ms
