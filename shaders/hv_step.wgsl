@@ -39,11 +39,27 @@ fn hv_rhs(p: HvParams, y: f32, w: f32, pa: f32, pg: f32) -> vec2<f32> {
     let x_w = p.g_kad * (y - p.y_half_kad);
     let w_inf = sigmoid(x_w);
     let lambda = p.r_kad * (exp(p.s_kad * x_w) + exp(p.s_kad_m1 * x_w));
-    let j_nat = flux(p.nat_amp, p.nat_k1, p.nat_k2, p.y_na, y);
-    let j_kad = flux(p.kad_amp, p.kad_k1, p.kad_k2, p.y_ka, y);
-    let j_naka = flux(p.naka_amp, p.naka_k1, p.naka_k2, p.y_naka, y);
-    let j_ampa = flux(p.ampa_amp, p.ampa_k1, p.ampa_k2, p.y_ampa, y);
-    let j_gaba = flux(p.gaba_amp, p.gaba_k1, p.gaba_k2, p.y_gaba, y);
+    var j_nat: f32;
+    var j_kad: f32;
+    var j_naka: f32;
+    var j_ampa: f32;
+    var j_gaba: f32;
+    if p.sinh_form != 0u {
+        // every r = 0.5: N·J = ap·e − am/e, e = exp(y/2)
+        let e = exp(y * 0.5);
+        let ei = 1.0 / e;
+        j_nat = p.nat_ap * e - p.nat_am * ei;
+        j_kad = p.kad_ap * e - p.kad_am * ei;
+        j_naka = p.naka_ap * e - p.naka_am * ei;
+        j_ampa = p.ampa_ap * e - p.ampa_am * ei;
+        j_gaba = p.gaba_ap * e - p.gaba_am * ei;
+    } else {
+        j_nat = flux(p.nat_amp, p.nat_k1, p.nat_k2, p.y_na, y);
+        j_kad = flux(p.kad_amp, p.kad_k1, p.kad_k2, p.y_ka, y);
+        j_naka = flux(p.naka_amp, p.naka_k1, p.naka_k2, p.y_naka, y);
+        j_ampa = flux(p.ampa_amp, p.ampa_k1, p.ampa_k2, p.y_ampa, y);
+        j_gaba = flux(p.gaba_amp, p.gaba_k1, p.gaba_k2, p.y_gaba, y);
+    }
     let dy = -(m_inf * (1.0 - w)) * j_nat - w * j_kad - j_naka - pa * j_ampa - pg * j_gaba + p.c;
     var wp = w;
     if p.p_kad != 1.0 {

@@ -230,6 +230,48 @@ fn case_b_pair() {
     );
 }
 
+/// The general two-exponential flux form (used whenever some r != 0.5) reproduces the
+/// references as well as the sinh form the defaults select: cases a2 and b with every
+/// neuron forced onto the general path, on every backend.
+#[test]
+fn general_flux_form_matches_the_references_too() {
+    let general = |mut net: Network| {
+        let galvani::network::Neurons::Hv(h) = &mut net.neurons else {
+            panic!("HV")
+        };
+        for p in &mut h.params {
+            assert_eq!(p.sinh_form, 1);
+            p.sinh_form = 0;
+        }
+        net
+    };
+    let a2 = general(net(&single_cell(
+        300.0,
+        "v_mv = -69.92248177745992\nw = 0.00010453663854758004",
+    )));
+    check_case(
+        "a2_single_rest_NAmpa300",
+        &a2,
+        "spikes_f64.csv",
+        Some("trace_1ms_f64.csv"),
+    );
+    let b = net(&std::fs::read_to_string(config_path("hv_pair.toml")).unwrap());
+    let b = general(Network {
+        probes: b
+            .probes
+            .iter()
+            .map(|p| galvani::network::Probe { every: 70, ..*p })
+            .collect(),
+        ..b
+    });
+    check_case(
+        "b_pair",
+        &b,
+        "spikes_f64_frozen.csv",
+        Some("trace_1ms_f64.csv"),
+    );
+}
+
 fn config_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("configs")

@@ -288,6 +288,18 @@ fn hv_params_matches_wgsl() {
         ("half_dt", offset_of!(P, half_dt)),
         ("pulse_at", offset_of!(P, pulse_at)),
         ("pulse_len", offset_of!(P, pulse_len)),
+        ("sinh_form", offset_of!(P, sinh_form)),
+        ("nat_ap", offset_of!(P, nat_ap)),
+        ("nat_am", offset_of!(P, nat_am)),
+        ("kad_ap", offset_of!(P, kad_ap)),
+        ("kad_am", offset_of!(P, kad_am)),
+        ("naka_ap", offset_of!(P, naka_ap)),
+        ("naka_am", offset_of!(P, naka_am)),
+        ("ampa_ap", offset_of!(P, ampa_ap)),
+        ("ampa_am", offset_of!(P, ampa_am)),
+        ("gaba_ap", offset_of!(P, gaba_ap)),
+        ("gaba_am", offset_of!(P, gaba_am)),
+        ("pad", offset_of!(P, pad)),
     ];
     check(&types_module(), "HvParams", size_of::<P>(), &fields);
 }

@@ -104,8 +104,9 @@ fn pin(x: f32) -> f32 {
 
 // ---- Herrera-Valdez (HV) model: spec ../shared/specs/hv-model.md ----
 
-// Per-neuron constants of the HV step, derived on the host (160 bytes): for each current
-// X, N_X·J_X(y) = amp·(exp(k1·(y − y_X)) − exp(k2·(y − y_X))).
+// Per-neuron constants of the HV step, derived on the host (208 bytes): for each current
+// X, N_X·J_X(y) = amp·(exp(k1·(y − y_X)) − exp(k2·(y − y_X))), or when sinh_form = 1
+// (every r = 0.5) ap·e − am/e with e = exp(y/2).
 // keep in sync with src/model/hv.rs HvParams (HvParams<f32>)
 struct HvParams {
     nat_amp: f32,
@@ -148,6 +149,18 @@ struct HvParams {
     half_dt: f32,
     pulse_at: u32,
     pulse_len: u32,
+    sinh_form: u32,
+    nat_ap: f32,
+    nat_am: f32,
+    kad_ap: f32,
+    kad_am: f32,
+    naka_ap: f32,
+    naka_am: f32,
+    ampa_ap: f32,
+    ampa_am: f32,
+    gaba_ap: f32,
+    gaba_am: f32,
+    pad: u32,
 }
 
 // Per-neuron HV state (16 bytes): y = v / v_T, w, spike detector armed (1) or not (0).

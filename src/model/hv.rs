@@ -245,8 +245,14 @@ impl HvPrimary {
 /// `k2_X = −η_X·r_X` and the normalised reversal `y_X`, so that
 /// `N_X·J_X(y) = amp_X·(exp(k1_X·(y − y_X)) − exp(k2_X·(y − y_X)))`.
 ///
+/// When every rectification is 0.5 (the default), `sinh_form` is 1 and the fluxes take the
+/// form spec 2.3.3 allows for r = 0.5, `N_X·J_X = 2·N_X·A_X·sinh((y − y_X)/2)`, evaluated
+/// as `ap_X·e − am_X/e` with `e = exp(y/2)`, `ap_X = N_X·A_X·exp(−y_X/2)` and
+/// `am_X = N_X·A_X·exp(y_X/2)`: one `exp` for all five currents instead of ten. The two
+/// forms are algebraically identical and differ by rounding only (`tests` below).
+///
 /// WGSL twin: `struct HvParams` in `shaders/shared/types.wgsl` (checked by
-/// `tests/layout.rs`; `HvParams<f32>` crosses the bus, 160 bytes).
+/// `tests/layout.rs`; `HvParams<f32>` crosses the bus, 208 bytes).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct HvParams<F> {
@@ -330,13 +336,37 @@ pub struct HvParams<F> {
     pub pulse_at: u32,
     /// Number of its receptor pulses.
     pub pulse_len: u32,
+    /// 1: every rectification is 0.5 and the fluxes use the `ap`/`am` constants below.
+    pub sinh_form: u32,
+    /// N_NaT·A_NaT·exp(−y_Na/2).
+    pub nat_ap: F,
+    /// N_NaT·A_NaT·exp(y_Na/2).
+    pub nat_am: F,
+    /// N_KaD·A_KaD·exp(−y_Ka/2).
+    pub kad_ap: F,
+    /// N_KaD·A_KaD·exp(y_Ka/2).
+    pub kad_am: F,
+    /// N_NaKa·A_NaKa·exp(−y_NaKa/2).
+    pub naka_ap: F,
+    /// N_NaKa·A_NaKa·exp(y_NaKa/2).
+    pub naka_am: F,
+    /// N_Ampa·A_Ampa·exp(−y_Ampa/2).
+    pub ampa_ap: F,
+    /// N_Ampa·A_Ampa·exp(y_Ampa/2).
+    pub ampa_am: F,
+    /// N_GabaA·A_GabaA·exp(−y_GabaA/2).
+    pub gaba_ap: F,
+    /// N_GabaA·A_GabaA·exp(y_GabaA/2).
+    pub gaba_am: F,
+    /// Padding to 208 bytes.
+    pub pad: u32,
 }
 
 // SAFETY: with F = f32 every field is a 4-byte f32 or u32: no padding, every bit pattern
 // valid. (`HvParams<f64>` is host-only and never cast to bytes.)
 unsafe impl bytemuck::Zeroable for HvParams<f32> {}
 unsafe impl bytemuck::Pod for HvParams<f32> {}
-const _: () = assert!(std::mem::size_of::<HvParams<f32>>() == 160);
+const _: () = assert!(std::mem::size_of::<HvParams<f32>>() == 208);
 
 /// Per-neuron HV state.
 ///
@@ -438,6 +468,18 @@ pub fn derive(p: &HvPrimary, dt: f64) -> HvParams<f64> {
         )
     };
     let (nat, kad, naka, ampa, gaba) = (cur(0), cur(1), cur(2), cur(3), cur(4));
+    // sinh form: (N·A·exp(−y_X/2), N·A·exp(y_X/2)); N·A = η·amp ≥ 0
+    let sinh = |i: usize, c: (f64, f64, f64, f64)| {
+        let na = p.eta[i] * c.0;
+        (na * (-c.3 / 2.0).exp(), na * (c.3 / 2.0).exp())
+    };
+    let (s_nat, s_kad, s_naka, s_ampa, s_gaba) = (
+        sinh(0, nat),
+        sinh(1, kad),
+        sinh(2, naka),
+        sinh(3, ampa),
+        sinh(4, gaba),
+    );
     HvParams {
         nat_amp: nat.0,
         nat_k1: nat.1,
@@ -479,6 +521,18 @@ pub fn derive(p: &HvPrimary, dt: f64) -> HvParams<f64> {
         half_dt: dt / 2.0,
         pulse_at: 0,
         pulse_len: 0,
+        sinh_form: p.rect.iter().all(|&r| r == 0.5) as u32,
+        nat_ap: s_nat.0,
+        nat_am: s_nat.1,
+        kad_ap: s_kad.0,
+        kad_am: s_kad.1,
+        naka_ap: s_naka.0,
+        naka_am: s_naka.1,
+        ampa_ap: s_ampa.0,
+        ampa_am: s_ampa.1,
+        gaba_ap: s_gaba.0,
+        gaba_am: s_gaba.1,
+        pad: 0,
     }
 }
 
@@ -527,6 +581,18 @@ impl HvParams<f64> {
             half_dt: f(self.half_dt),
             pulse_at: self.pulse_at,
             pulse_len: self.pulse_len,
+            sinh_form: self.sinh_form,
+            nat_ap: f(self.nat_ap),
+            nat_am: f(self.nat_am),
+            kad_ap: f(self.kad_ap),
+            kad_am: f(self.kad_am),
+            naka_ap: f(self.naka_ap),
+            naka_am: f(self.naka_am),
+            ampa_ap: f(self.ampa_ap),
+            ampa_am: f(self.ampa_am),
+            gaba_ap: f(self.gaba_ap),
+            gaba_am: f(self.gaba_am),
+            pad: self.pad,
         }
     }
 }
@@ -553,11 +619,23 @@ pub fn hv_rhs<F: Real>(p: &HvParams<F>, y: F, w: F, pa: F, pg: F) -> (F, F) {
     let x_w = p.g_kad * (y - p.y_half_kad);
     let w_inf = sigmoid(x_w);
     let lambda = p.r_kad * ((p.s_kad * x_w).exp() + (p.s_kad_m1 * x_w).exp());
-    let j_nat = flux(p.nat_amp, p.nat_k1, p.nat_k2, p.y_na, y);
-    let j_kad = flux(p.kad_amp, p.kad_k1, p.kad_k2, p.y_ka, y);
-    let j_naka = flux(p.naka_amp, p.naka_k1, p.naka_k2, p.y_naka, y);
-    let j_ampa = flux(p.ampa_amp, p.ampa_k1, p.ampa_k2, p.y_ampa, y);
-    let j_gaba = flux(p.gaba_amp, p.gaba_k1, p.gaba_k2, p.y_gaba, y);
+    let (j_nat, j_kad, j_naka, j_ampa, j_gaba);
+    if p.sinh_form != 0 {
+        // every r = 0.5: N·J = ap·e − am/e, e = exp(y/2)
+        let e = (y * F::of(0.5)).exp();
+        let ei = one / e;
+        j_nat = p.nat_ap * e - p.nat_am * ei;
+        j_kad = p.kad_ap * e - p.kad_am * ei;
+        j_naka = p.naka_ap * e - p.naka_am * ei;
+        j_ampa = p.ampa_ap * e - p.ampa_am * ei;
+        j_gaba = p.gaba_ap * e - p.gaba_am * ei;
+    } else {
+        j_nat = flux(p.nat_amp, p.nat_k1, p.nat_k2, p.y_na, y);
+        j_kad = flux(p.kad_amp, p.kad_k1, p.kad_k2, p.y_ka, y);
+        j_naka = flux(p.naka_amp, p.naka_k1, p.naka_k2, p.y_naka, y);
+        j_ampa = flux(p.ampa_amp, p.ampa_k1, p.ampa_k2, p.y_ampa, y);
+        j_gaba = flux(p.gaba_amp, p.gaba_k1, p.gaba_k2, p.y_gaba, y);
+    }
     let dy = -(m_inf * (one - w)) * j_nat - w * j_kad - j_naka - pa * j_ampa - pg * j_gaba + p.c;
     let wp = if p.p_kad == one { w } else { w.powf(p.p_kad) };
     let dw = wp * lambda * (w_inf - w);
@@ -709,6 +787,34 @@ mod tests {
             let j = flux(d.naka_amp, d.naka_k1, d.naka_k2, d.y_naka, y);
             assert!((j - sinh(a, d.y_naka)).abs() < 1e-12, "{j}");
         }
+    }
+
+    /// The sinh form (r = 0.5) and the general two-exponential form give the same
+    /// right-hand side to rounding, over the whole physiological range and beyond.
+    #[test]
+    fn sinh_form_equals_the_general_form() {
+        let p = derive(&HvPrimary::defaults(), 1.0 / 70.0);
+        assert_eq!(p.sinh_form, 1);
+        let general = HvParams { sinh_form: 0, ..p };
+        let mut worst = 0f64;
+        for i in 0..=400 {
+            let y = -5.0 + 8.0 * i as f64 / 400.0;
+            for &(w, pa, pg) in &[(1e-4, 0.0, 0.0), (0.2, 1.0, 0.5), (0.9, 30.0, 24.0)] {
+                let (a, b) = (hv_rhs(&p, y, w, pa, pg), hv_rhs(&general, y, w, pa, pg));
+                let scale = 1.0 + a.0.abs();
+                worst = worst.max((a.0 - b.0).abs() / scale);
+                assert!((a.0 - b.0).abs() <= 1e-13 * scale, "y {y}: {a:?} vs {b:?}");
+                assert!((a.1 - b.1).abs() <= 1e-13 * (1.0 + a.1.abs()), "y {y}");
+            }
+        }
+        eprintln!("largest relative difference of dy/dt: {worst:.2e}");
+        let mut r = HvPrimary::defaults();
+        r.rect[2] = 0.3;
+        assert_eq!(
+            derive(&r, 1.0).sinh_form,
+            0,
+            "any r != 0.5 takes the general form"
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub const HV_STEP: KernelSpec = KernelSpec {
     name: "hv_step",
     bindings: &[
         Uni,
-        ReadOnly(160),
+        ReadOnly(208),
         ReadWrite(16),
         ReadWrite(4),
         ReadOnly(16),
@@ -99,7 +99,7 @@ pub const HV_GATHER: KernelSpec = KernelSpec {
 /// `shaders/hv_record_voltage.wgsl`: u, params, state, probes, volt.
 pub const HV_RECORD_VOLTAGE: KernelSpec = KernelSpec {
     name: "hv_record_voltage",
-    bindings: &[Uni, ReadOnly(160), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
+    bindings: &[Uni, ReadOnly(208), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
 };
 
 /// Every kernel the backend runs.
