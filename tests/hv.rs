@@ -603,3 +603,61 @@ w = { linspace = [0.0001, 0.1] }
         }
     }
 }
+
+/// `galvani compare` on HV networks: the pair (not chaotic: agrees to the end) and c_weak
+/// (weakly chaotic), against the f32-vs-f64 yardstick. Needs a GPU.
+#[test]
+fn compare_reports_agreement_on_hv_networks() {
+    if gpu().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let c_weak = dir.path().join("c_weak.toml");
+    std::fs::write(&c_weak, c_weak_config(dir.path())).unwrap();
+    for cfg in [config_path("hv_pair.toml"), c_weak] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_galvani"))
+            .args(["compare", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        eprintln!("{out}{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.status.success(), "{}", cfg.display());
+        assert!(
+            out.contains("yardstick") && out.contains("\nagree:"),
+            "{out}"
+        );
+        assert!(!out.contains("FAIL"), "{out}");
+    }
+}
+
+/// The statistics `compare` reports, on runs whose differences are known.
+#[test]
+fn hv_agreement_measures_what_it_says() {
+    let net = net(&one_pop(3, 10.0, "", "", ""));
+    let run = |spikes: &[(u32, f64)]| Collect {
+        spikes: spikes
+            .iter()
+            .map(|&(i, t)| ((t / net.dt_ms) as u64, 0, i))
+            .collect(),
+        times_ms: spikes.iter().map(|s| s.1).collect(),
+        voltages: Vec::new(),
+    };
+    let a = run(&[(0, 1.0), (1, 2.0), (0, 5.0), (2, 7.0)]);
+    let same = galvani::app::hv_agreement(&net, &a, &a, 15.0, 1e-3);
+    assert_eq!(same.horizon_ms, None);
+    assert_eq!(
+        (same.matched, same.max_dt_ms, same.count_corr),
+        (4, 0.0, 1.0)
+    );
+    // neuron 0's second spike moves by 0.01 ms at 5 ms; neuron 2 loses its spike
+    let b = run(&[(0, 1.0), (1, 2.0005), (0, 5.01)]);
+    let d = galvani::app::hv_agreement(&net, &a, &b, 15.0, 1e-3);
+    assert_eq!(d.horizon_ms, Some(5.0));
+    assert_eq!(d.matched, 4);
+    assert!(d.max_dt_ms.is_infinite(), "a spike without partner");
+    assert_eq!(d.neurons_differing, 1);
+    assert!((d.mean_abs_dcount - 1.0 / 3.0).abs() < 1e-12);
+    let d = galvani::app::hv_agreement(&net, &a, &b, 4.0, 1e-3);
+    assert_eq!(d.matched, 2);
+    assert!((d.max_dt_ms - 5e-4).abs() < 1e-12, "{}", d.max_dt_ms);
+}
