@@ -25,15 +25,15 @@ fn hv_gather(
     }
     var pa = 0.0;
     var pg = 0.0;
-    for (var k = row_ptr[i]; k < row_ptr[i + 1u]; k++) {
+    let end = row_ptr[i + 1u];
+    for (var k = row_ptr[i]; k < end; k++) {
         let s = src[k];
         // release of (pre, receptor) = coupling[4·pre + receptor] = coupling[2·src − receptor]
         let x = weight[k] * coupling[2u * s - (s & 1u)];
-        if (s & 1u) == 0u {
-            pa = pa + x;
-        } else {
-            pg = pg + x;
-        }
+        // branch-free: x·1 and x·0 are exact, so this is the same sum as an if/else
+        let g = f32(s & 1u);
+        pa = pa + x * (1.0 - g);
+        pg = pg + x * g;
     }
     coupling[4u * i + 2u] = pa;
     coupling[4u * i + 3u] = pg;

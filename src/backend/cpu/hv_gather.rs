@@ -17,11 +17,11 @@ pub fn hv_gather<F: Real>(row_ptr: &[u32], src: &[u32], weight: &[F], coupling: 
         for k in row_ptr[i] as usize..row_ptr[i + 1] as usize {
             let s = src[k];
             let x = weight[k] * coupling[(2 * s - (s & 1)) as usize];
-            if s & 1 == 0 {
-                pa = pa + x;
-            } else {
-                pg = pg + x;
-            }
+            // branch-free, as the shader: x·1 and x·0 are exact, the sums are those of
+            // an if/else on the receptor
+            let g = F::of((s & 1) as f64);
+            pa = pa + x * (F::one() - g);
+            pg = pg + x * g;
         }
         coupling[4 * i + 2] = pa;
         coupling[4 * i + 3] = pg;
