@@ -130,8 +130,8 @@ pub struct CompareArgs {
     /// HV: largest allowed |Δt| (ms) of matched spikes (interpolated times).
     #[arg(long, default_value_t = 1e-3)]
     pub t_tol_ms: f64,
-    /// HV: largest allowed relative difference of the total spike count (or 1.5 ×
-    /// f32-vs-f64's).
+    /// HV: largest allowed relative difference of the total spike count (larger ones pass
+    /// when within 3 standard errors of the run's own rate fluctuations).
     #[arg(long, default_value_t = 0.02)]
     pub count_tol: f64,
     /// HV: largest allowed mean |Δcount| per neuron (or 1.5 × f32-vs-f64's + 0.1).
@@ -497,6 +497,10 @@ pub struct HvAgreement {
     pub mean_abs_dcount: f64,
     /// Pearson correlation of the per-neuron counts (1 when both are constant and equal).
     pub count_corr: f64,
+    /// The difference of the total counts in units of its own run-to-run variability:
+    /// D / sqrt(Σ d_k²), with d_k the differences of the counts in 10 ms windows (a
+    /// chaotic network's population rate fluctuates, so its total count does too).
+    pub count_z: f64,
 }
 
 /// Compares two collected HV runs neuron by neuron: the k-th spikes of a neuron are
@@ -553,7 +557,20 @@ pub fn hv_agreement(
     } else {
         sab / (saa * sbb).sqrt()
     };
+    let window = |c: &Collect| {
+        let mut w = vec![0f64; ((net.steps as f64 * net.dt_ms) / 10.0).ceil().max(1.0) as usize];
+        for &t in &c.times_ms {
+            let k = ((t / 10.0) as usize).min(w.len() - 1);
+            w[k] += 1.0;
+        }
+        w
+    };
+    let (wa, wb) = (window(a), window(b));
+    let d: f64 = wa.iter().zip(&wb).map(|(x, y)| x - y).sum();
+    let ss: f64 = wa.iter().zip(&wb).map(|(x, y)| (x - y) * (x - y)).sum();
+    let count_z = if d == 0.0 { 0.0 } else { d / ss.sqrt() };
     HvAgreement {
+        count_z,
         counts: (a.spikes.len(), b.spikes.len()),
         matched,
         max_dt_ms: max_dt,
@@ -568,8 +585,10 @@ pub fn hv_agreement(
 /// so the CPU-vs-GPU differences are measured against a yardstick taken on the spot: the
 /// same distances between the CPU backend in f32 and in f64, i.e. what precision alone
 /// does to this network. Checked: (1) spikes match one for one (|Δt| ≤ `t_tol_ms`) at
-/// least until min(`match_ms`, half the yardstick's agreement horizon); (2) total count within
-/// ±`count_tol` or 1.5 × the yardstick's; (3) mean per-neuron |Δcount| within `mean_dcount` or 1.5 × the
+/// least until min(`match_ms`, half the yardstick's agreement horizon); (2) total count
+/// within ±`count_tol`, or within 3 standard errors of the run's own fluctuations
+/// ([`HvAgreement::count_z`]: a single yardstick sample cannot bound a single number);
+/// (3) mean per-neuron |Δcount| within `mean_dcount` or 1.5 × the
 /// yardstick's (+0.1); (4) per-neuron count correlation at least `min_corr` or
 /// 1 − 1.5 × (1 − the yardstick's); (5) recorded voltages within `hv_v_tol_mv` while
 /// the spikes still match.
@@ -651,6 +670,12 @@ fn compare_hv(
     );
     println!(
         "  {:<40} {:>16} {:>16}",
+        "  in standard errors (10 ms windows)",
+        format!("{:+.2}", t.count_z),
+        format!("{:+.2}", y.count_z)
+    );
+    println!(
+        "  {:<40} {:>16} {:>16}",
         "mean per-neuron |Δcount|",
         format!("{:.3}", t.mean_abs_dcount),
         format!("{:.3}", y.mean_abs_dcount)
@@ -683,16 +708,15 @@ fn compare_hv(
         ),
         &mut problems,
     );
-    let count_limit = a.count_tol.max(1.5 * rel(&y).abs());
     line(
-        rel(&t).abs() <= count_limit,
+        rel(&t).abs() <= a.count_tol || t.count_z.abs() <= 3.0,
         format!(
-            "total spikes over {duration} ms {} vs {}: {:+.2} %, within ±{:.2} % (max of {} % and 1.5 × yardstick)",
+            "total spikes over {duration} ms {} vs {}: {:+.2} %, within ±{} % or 3 standard errors of the run's own rate fluctuations (z = {:+.2})",
             t.counts.0,
             t.counts.1,
             100.0 * rel(&t),
-            100.0 * count_limit,
-            100.0 * a.count_tol
+            100.0 * a.count_tol,
+            t.count_z
         ),
         &mut problems,
     );
