@@ -498,7 +498,7 @@ pub struct HvAgreement {
     /// Pearson correlation of the per-neuron counts (1 when both are constant and equal).
     pub count_corr: f64,
     /// The difference of the total counts in units of its own run-to-run variability:
-    /// D / sqrt(Σ d_k²), with d_k the differences of the counts in 10 ms windows (a
+    /// D / sqrt(Σ d_k²), with d_k the differences (b − a) of the counts in 10 ms windows (a
     /// chaotic network's population rate fluctuates, so its total count does too).
     pub count_z: f64,
 }
@@ -566,7 +566,7 @@ pub fn hv_agreement(
         w
     };
     let (wa, wb) = (window(a), window(b));
-    let d: f64 = wa.iter().zip(&wb).map(|(x, y)| x - y).sum();
+    let d: f64 = wa.iter().zip(&wb).map(|(x, y)| y - x).sum();
     let ss: f64 = wa.iter().zip(&wb).map(|(x, y)| (x - y) * (x - y)).sum();
     let count_z = if d == 0.0 { 0.0 } else { d / ss.sqrt() };
     HvAgreement {

@@ -657,7 +657,11 @@ fn hv_agreement_measures_what_it_says() {
     assert!(d.max_dt_ms.is_infinite(), "a spike without partner");
     assert_eq!(d.neurons_differing, 1);
     assert!((d.mean_abs_dcount - 1.0 / 3.0).abs() < 1e-12);
-    assert_eq!((same.count_z, d.count_z), (0.0, 1.0), "one 10 ms window, 4 vs 3");
+    assert_eq!(
+        (same.count_z, d.count_z),
+        (0.0, -1.0),
+        "one 10 ms window, 4 vs 3"
+    );
     let d = galvani::app::hv_agreement(&net, &a, &b, 4.0, 1e-3);
     assert_eq!(d.matched, 2);
     assert!((d.max_dt_ms - 5e-4).abs() < 1e-12, "{}", d.max_dt_ms);
