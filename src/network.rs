@@ -442,10 +442,8 @@ fn build_hv(
                     i_e_pa: 0.0,
                     ..prim
                 };
-                if let Some((k, r)) = &rest_cache {
-                    if *k == key {
-                        return Ok(*r);
-                    }
+                if let Some((_, r)) = rest_cache.as_ref().filter(|(k, _)| *k == key) {
+                    return Ok(*r);
                 }
                 let r = hv::resting_state(&key).ok_or_else(|| {
                     Error::config(
@@ -722,6 +720,7 @@ fn build_projection(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_edges(
     path: &Path,
     n_pre: usize,

@@ -173,6 +173,7 @@ impl HvPrimary {
     }
 
     /// Why these parameters cannot be simulated, if they cannot: (key, message).
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // `!(x > 0)` also rejects NaN
     pub fn check(&self) -> Option<(String, String)> {
         let bad = |k: &str, m: String| Some((k.to_string(), m));
         if !(self.c_m_pf > 0.0) {
