@@ -272,6 +272,41 @@ fn general_flux_form_matches_the_references_too() {
     );
 }
 
+/// The seed figure's config (configs/seeds/hv_ampa_pulses.toml) shows reference cases a
+/// and a2 and the EPSPs from rest: its spikes are the references' on every backend.
+#[test]
+fn seed_config_shows_the_reference_spikes() {
+    let net = net(&std::fs::read_to_string(config_path("seeds/hv_ampa_pulses.toml")).unwrap());
+    for (name, run) in every_backend(&net) {
+        let t: Vec<(u32, f64)> = run
+            .spikes
+            .iter()
+            .zip(&run.times_ms)
+            .map(|(s, &t)| (s.1, t))
+            .collect();
+        assert_eq!(t.len(), 3, "{name}: {t:?}");
+        for ((p, t), (rp, rt)) in
+            t.iter()
+                .zip([(0, 0.344545149), (2, 21.6869576), (2, 31.65213185)])
+        {
+            assert_eq!(*p, rp, "{name}");
+            assert!((t - rt).abs() < 1e-3, "{name}: {t} vs {rt}");
+        }
+        let rest = trace(&run, &net, 1);
+        // the first pulse's EPSP (the second starts from its not quite decayed tail)
+        let peak = rest
+            .iter()
+            .filter(|x| x.0 < 30.0)
+            .map(|x| x.1)
+            .fold(f64::MIN, f64::max);
+        assert!(
+            (peak - rest[0].1 - 2.357).abs() < 0.01,
+            "{name}: EPSP {}",
+            peak - rest[0].1
+        );
+    }
+}
+
 fn config_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("configs")
