@@ -285,6 +285,26 @@ fn bad_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             g.replace("neurons = [0, 3]", "neurons = [0, 40]"),
             vec!["record.voltage", "40"],
         ),
+        (
+            "negative conductance weight",
+            g.replace(
+                "size = 40\nmodel = \"lif\"",
+                "size = 40\nmodel = \"lif\"\nsynapse = \"exp_conductance\"",
+            ),
+            vec!["weight", "negative", "conductance"],
+        ),
+        (
+            "unknown stimulus kind",
+            format!("{g}\n[[stimulus]]\nkind = \"noise\"\ntarget = \"exc\"\n"),
+            vec!["noise", "expected one of", "poisson"],
+        ),
+        (
+            "negative poisson rate",
+            format!(
+                "{g}\n[[stimulus]]\nkind = \"poisson\"\ntarget = \"exc\"\nrate_hz = -5.0\nweight = 1.0\nreceptor = \"ampa\"\n"
+            ),
+            vec!["rate_hz"],
+        ),
     ]
 }
 
