@@ -61,7 +61,12 @@ fn kind<F: Real, const KIND: u32>(
 ) {
     let a = r.start;
     match (&r.shared, i_stim.is_empty()) {
-        (Some(p), true) => range::<F, KIND>(|_| p, |_| F::zero(), st, inp, inv_scale, a, spiked),
+        (Some(p), true) => {
+            // A local copy: its fields stay in registers across the loop (through the
+            // reference LLVM reloads them after every store to the state).
+            let p = *p;
+            range::<F, KIND>(|_| &p, |_| F::zero(), st, inp, inv_scale, a, spiked)
+        }
         (_, true) => range::<F, KIND>(
             |k| &params[a + k],
             |_| F::zero(),
