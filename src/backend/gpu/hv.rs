@@ -14,10 +14,9 @@
 //! The coupling of step 0 (release of y^0 and its gather) is computed on the host by the
 //! CPU twins in f32 and uploaded, so both f32 backends start from identical values.
 
-use std::sync::mpsc;
-
 use wgpu::util::DeviceExt;
 
+use super::batch::{Batches, InFlight, RecordSet, read_mapped};
 use super::context::GpuContext;
 use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
 use super::limits::{BufferSpec, check_buffer, dispatch_2d, human_count};
@@ -36,30 +35,11 @@ pub const NO_BAD: u32 = u32::MAX;
 /// Storage buffers `hv_step` binds (the most of the HV kernels).
 pub const HV_STORAGE_BINDINGS: u32 = 7;
 
-/// Record buffers of one batch in flight.
-struct RecordSet {
-    spike_bits: wgpu::Buffer,
+/// The HV buffers and bind groups of one record set.
+struct HvSet {
     spike_frac: wgpu::Buffer,
-    volt: wgpu::Buffer,
-    staging: wgpu::Buffer,
     bind_step: wgpu::BindGroup,
     bind_record: wgpu::BindGroup,
-}
-
-struct OpenBatch {
-    // Declared before `encoder`: the pass must end (drop) before the encoder finishes.
-    pass: Option<wgpu::ComputePass<'static>>,
-    encoder: wgpu::CommandEncoder,
-    first_step: u64,
-    steps: u32,
-    set: usize,
-}
-
-struct InFlight {
-    first_step: u64,
-    steps: u32,
-    set: usize,
-    index: wgpu::SubmissionIndex,
 }
 
 /// The HV kernels and their buffers.
@@ -71,22 +51,14 @@ pub struct HvGpu {
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
     bad: wgpu::Buffer,
-    uniforms: wgpu::Buffer,
-    probe_buf: wgpu::Buffer,
-    sets: [RecordSet; 2],
+    /// The uniforms, probes, record sets and the batches open and in flight.
+    batches: Batches<HvSet>,
     bind_gather: wgpu::BindGroup,
-    base: StepUniform,
     /// v_T per neuron, to report v = v_T·y.
     v_t: Vec<f32>,
-    probes: Vec<(u32, u32)>,
-    everys: Vec<u32>,
     has_synapses: bool,
-    batch_cap: u32,
     step_groups: (u32, u32),
     record_groups: (u32, u32),
-    batches: u64,
-    open: Option<OpenBatch>,
-    in_flight: Option<InFlight>,
     pops: Vec<PopulationInfo>,
     dt_ms: f64,
 }
@@ -379,11 +351,13 @@ impl HvGpu {
                 record_kernel.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, &volt]);
             RecordSet {
                 spike_bits,
-                spike_frac,
                 volt,
                 staging,
-                bind_step,
-                bind_record,
+                ext: HvSet {
+                    spike_frac,
+                    bind_step,
+                    bind_record,
+                },
             }
         };
         let sets = [make_set("A"), make_set("B")];
@@ -405,9 +379,14 @@ impl HvGpu {
         ctx.take_error()?;
         let max_dim = lim.max_compute_workgroups_per_dimension;
         let groups = |items: u64| (items.div_ceil(WG_SIZE as u64)).max(1) as u32;
-        let mut everys: Vec<u32> = net.probes.iter().map(|p| p.every.max(1)).collect();
-        everys.sort_unstable();
-        everys.dedup();
+        let base = StepUniform {
+            n: n as u32,
+            words: words as u32,
+            slots: 1,
+            n_probes: n_probes as u32,
+            inv_scale: 1.0,
+            ..Default::default()
+        };
         Ok(HvGpu {
             ctx: ctx.clone(),
             step_kernel,
@@ -416,126 +395,44 @@ impl HvGpu {
             state,
             state_staging,
             bad,
-            uniforms,
-            probe_buf,
-            sets,
+            batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_gather,
-            base: StepUniform {
-                n: n as u32,
-                words: words as u32,
-                slots: 1,
-                n_probes: n_probes as u32,
-                inv_scale: 1.0,
-                ..Default::default()
-            },
             v_t: params.iter().map(|p| p.v_t).collect(),
-            probes: net
-                .probes
-                .iter()
-                .map(|p| (p.global as u32, p.every.max(1)))
-                .collect(),
-            everys,
             has_synapses: !weight.is_empty(),
-            batch_cap,
             step_groups: dispatch_2d(groups(n as u64), max_dim),
             record_groups: dispatch_2d(groups(n_probes), max_dim),
-            batches: 0,
-            open: None,
-            in_flight: None,
             pops: net.populations.clone(),
             dt_ms: net.dt_ms,
         })
     }
 
-    /// Waits for submission `index`, maps `buffer`'s first `bytes` and copies them out.
-    fn read_mapped(
-        &self,
-        buffer: &wgpu::Buffer,
-        bytes: u64,
-        index: wgpu::SubmissionIndex,
-    ) -> Result<Vec<u8>> {
-        if bytes == 0 {
-            return Ok(Vec::new());
-        }
-        let slice = buffer.slice(0..bytes);
-        let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        let device = self.ctx.device();
-        let poll_err = |e: wgpu::PollError| Error::Gpu(format!("waiting for the device: {e}"));
-        device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .map_err(poll_err)?;
-        let mapped = match rx.try_recv() {
-            Ok(r) => r,
-            Err(_) => {
-                device
-                    .poll(wgpu::PollType::wait_indefinitely())
-                    .map_err(poll_err)?;
-                rx.recv()
-                    .map_err(|_| Error::Gpu("a buffer map was never answered".into()))?
-            }
-        };
-        mapped.map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
-        let data = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| Error::Gpu(format!("reading a mapped buffer: {e}")))?;
-            view.to_vec()
-        };
-        buffer.unmap();
-        self.ctx.take_error()?;
-        Ok(data)
-    }
-
     /// Reads a submitted batch back: spike bits, voltages, the non-finite flag and the
     /// crossing fraction of every spike.
     fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
-        let words = self.base.words as usize;
-        let n = self.base.n as usize;
-        let np = self.probes.len();
-        let bits_bytes = f.steps as usize * words * 4;
-        let volt_bytes = f.steps as usize * np * 4;
-        let frac_bytes = f.steps as usize * n * 4;
-        let data = self.read_mapped(
-            &self.sets[f.set].staging,
-            (bits_bytes + volt_bytes + 8 + frac_bytes) as u64,
-            f.index,
-        )?;
-        let (bits, rest) = data.split_at(bits_bytes);
-        let (volt, rest) = rest.split_at(volt_bytes);
-        let (bad, frac) = rest.split_at(8);
-        let bad: Vec<u32> = bytemuck::pod_collect_to_vec(bad);
-        if bad[0] != NO_BAD {
-            return Err(nonfinite_error(
-                &self.pops,
-                bad[1] as usize,
-                bad[0] as u64,
-                self.dt_ms,
-                None,
-            ));
-        }
-        let frac: Vec<f32> = bytemuck::pod_collect_to_vec(frac);
-        let mut out = BatchOutput {
-            first_step: f.first_step,
-            steps: f.steps,
-            spike_bits: bytemuck::pod_collect_to_vec(bits),
-            words,
-            voltages: bytemuck::pod_collect_to_vec(volt),
-            interp: Vec::new(),
-        };
-        out.interp = out
-            .spikes()
-            .map(|(step, i)| {
-                let row = (step - f.first_step) as usize;
-                (step, i as u32, frac[row * n + i])
-            })
-            .collect();
-        Ok(out)
+        let n = self.batches.base.n as usize;
+        let frac_bytes = f.steps as u64 * n as u64 * 4;
+        self.batches.read(f, 8 + frac_bytes, |out, rest| {
+            let (bad, frac) = rest.split_at(8);
+            let bad: Vec<u32> = bytemuck::pod_collect_to_vec(bad);
+            if bad[0] != NO_BAD {
+                return Err(nonfinite_error(
+                    &self.pops,
+                    bad[1] as usize,
+                    bad[0] as u64,
+                    self.dt_ms,
+                    None,
+                ));
+            }
+            let frac: Vec<f32> = bytemuck::pod_collect_to_vec(frac);
+            out.interp = out
+                .spikes()
+                .map(|(step, i)| {
+                    let row = (step - out.first_step) as usize;
+                    (step, i as u32, frac[row * n + i])
+                })
+                .collect();
+            Ok(())
+        })
     }
 
     /// Backend, device, precision.
@@ -549,84 +446,16 @@ impl HvGpu {
 
     /// See [`crate::backend::Backend::begin_batch`].
     pub fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
-        if self.open.is_some() {
-            return Err(Error::Gpu(
-                "begin_batch: the previous batch was not ended".into(),
-            ));
-        }
-        if steps == 0 || steps > self.batch_cap {
-            return Err(Error::Gpu(format!(
-                "begin_batch: {steps} steps; this backend runs batches of 1 to {} steps",
-                self.batch_cap
-            )));
-        }
-        let set = (self.batches % 2) as usize;
-        let queue = self.ctx.queue();
-        let mut uni = vec![0u8; steps as usize * STEP_STRIDE as usize];
-        for r in 0..steps as usize {
-            let e = StepUniform::for_step(self.base, first_step, first_step + r as u64);
-            let at = r * STEP_STRIDE as usize;
-            uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
-        }
-        queue.write_buffer(&self.uniforms, 0, &uni);
-        if !self.probes.is_empty() {
-            let p: Vec<GpuProbe> = self
-                .probes
-                .iter()
-                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
-                .collect();
-            queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
-        }
-        let mut encoder =
-            self.ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("hv batch"),
-                });
-        let rs = &self.sets[set];
-        encoder.clear_buffer(
-            &rs.spike_bits,
-            0,
-            Some(steps as u64 * self.base.words as u64 * 4),
-        );
-        if !self.probes.is_empty() {
-            encoder.clear_buffer(
-                &rs.volt,
-                0,
-                Some(steps as u64 * self.probes.len() as u64 * 4),
-            );
-        }
-        let pass = encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("hv steps"),
-                timestamp_writes: None,
-            })
-            .forget_lifetime();
-        self.open = Some(OpenBatch {
-            pass: Some(pass),
-            encoder,
-            first_step,
-            steps,
-            set,
-        });
-        Ok(())
+        self.batches
+            .begin(first_step, steps, "hv batch", "hv steps")
     }
 
     /// See [`crate::backend::Backend::run_stage`]: encodes the stage's dispatch.
     pub fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        let Some(b) = self.open.as_mut() else {
-            return Err(Error::Gpu("run_stage outside a batch".into()));
-        };
-        if step < b.first_step || step >= b.first_step + b.steps as u64 {
-            return Err(Error::Gpu(format!(
-                "run_stage: step {step} is outside the batch {}..{}",
-                b.first_step,
-                b.first_step + b.steps as u64
-            )));
-        }
-        let offset = ((step - b.first_step) * STEP_STRIDE) as u32;
-        let pass = b.pass.as_mut().expect("an open batch has a pass");
-        let rs = &self.sets[b.set];
+        let record = stage == Stage::Record && self.batches.probe_due(step);
+        let (b, rs, offset) = self.batches.stage(step)?;
+        let pass = b.pass();
+        let rs = &rs.ext;
         match stage {
             Stage::NeuronStep => {
                 pass.set_pipeline(&self.step_kernel.pipeline);
@@ -642,11 +471,7 @@ impl HvGpu {
                 }
             }
             Stage::Record => {
-                if self
-                    .everys
-                    .iter()
-                    .any(|&e| (step + 1).is_multiple_of(e as u64))
-                {
+                if record {
                     pass.set_pipeline(&self.record_kernel.pipeline);
                     pass.set_bind_group(0, &rs.bind_record, &[offset]);
                     pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
@@ -659,33 +484,12 @@ impl HvGpu {
     /// See [`crate::backend::Backend::end_batch`]: submits this batch, returns the
     /// previous one.
     pub fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
-        let Some(mut b) = self.open.take() else {
-            return Ok(Vec::new());
-        };
-        drop(b.pass.take());
-        let rs = &self.sets[b.set];
-        let bits = b.steps as u64 * self.base.words as u64 * 4;
-        let volt = b.steps as u64 * self.probes.len() as u64 * 4;
-        let frac = b.steps as u64 * self.base.n as u64 * 4;
-        b.encoder
-            .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits);
-        if volt > 0 {
-            b.encoder
-                .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits, volt);
-        }
-        b.encoder
-            .copy_buffer_to_buffer(&self.bad, 0, &rs.staging, bits + volt, 8);
-        b.encoder
-            .copy_buffer_to_buffer(&rs.spike_frac, 0, &rs.staging, bits + volt + 8, frac);
-        let index = self.ctx.queue().submit([b.encoder.finish()]);
-        self.batches += 1;
-        self.ctx.take_error()?;
-        let prev = self.in_flight.replace(InFlight {
-            first_step: b.first_step,
-            steps: b.steps,
-            set: b.set,
-            index,
-        });
+        let (bad, n) = (&self.bad, self.batches.base.n as u64);
+        let prev = self.batches.submit(|encoder, rs, steps, at| {
+            encoder.copy_buffer_to_buffer(bad, 0, &rs.staging, at, 8);
+            let frac = steps as u64 * n * 4;
+            encoder.copy_buffer_to_buffer(&rs.ext.spike_frac, 0, &rs.staging, at + 8, frac);
+        })?;
         match prev {
             Some(p) => Ok(vec![self.read_batch(p)?]),
             None => Ok(Vec::new()),
@@ -695,7 +499,7 @@ impl HvGpu {
     /// See [`crate::backend::Backend::finish`].
     pub fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
         let mut out = self.end_batch()?;
-        if let Some(f) = self.in_flight.take() {
+        if let Some(f) = self.batches.take_in_flight() {
             out.push(self.read_batch(f)?);
         }
         Ok(out)
@@ -715,7 +519,7 @@ impl HvGpu {
         }
         let index = self.ctx.queue().submit([encoder.finish()]);
         self.ctx.take_error()?;
-        let data = self.read_mapped(&self.state_staging, bytes, index)?;
+        let data = read_mapped(&self.ctx, &self.state_staging, bytes, index)?;
         let state: Vec<HvState<f32>> = bytemuck::pod_collect_to_vec(&data);
         Ok(state
             .iter()

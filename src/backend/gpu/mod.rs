@@ -27,6 +27,7 @@
 //!   [`Error::Limit`]. wgpu errors outside error scopes are collected by the context and
 //!   returned as [`Error::Gpu`].
 
+mod batch;
 mod context;
 pub mod hv;
 pub mod layout;
@@ -37,11 +38,10 @@ pub mod shaders;
 pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
 
-use std::sync::mpsc;
-
 use wgpu::util::DeviceExt;
 
-use self::layout::{GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
+use self::batch::{Batches, InFlight, RecordSet, read_mapped};
+use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
 use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE};
 use super::cpu::{Pulse, stim_current};
@@ -54,33 +54,10 @@ use crate::real::{Precision, Real};
 /// Most workgroups `propagate` runs; they loop over the spike list.
 const MAX_PROPAGATE_GROUPS: u32 = 1024;
 
-/// Record buffers of one batch in flight: written by the kernels, copied to `staging`.
-struct RecordSet {
-    spike_bits: wgpu::Buffer,
-    volt: wgpu::Buffer,
-    staging: wgpu::Buffer,
+/// The LIF bind groups of one record set.
+struct LifBinds {
     bind_lif: wgpu::BindGroup,
     bind_record: wgpu::BindGroup,
-}
-
-/// The batch being encoded.
-struct OpenBatch {
-    // Declared before `encoder`: the pass must end (drop) before the encoder finishes.
-    pass: Option<wgpu::ComputePass<'static>>,
-    encoder: wgpu::CommandEncoder,
-    first_step: u64,
-    steps: u32,
-    set: usize,
-    /// Stimulus-current vectors of this batch's pulse edges, uploaded before the submit.
-    stim: Vec<u8>,
-}
-
-/// A submitted batch whose output has not been read yet.
-struct InFlight {
-    first_step: u64,
-    steps: u32,
-    set: usize,
-    index: wgpu::SubmissionIndex,
 }
 
 /// The GPU backend (f32): the LIF kernels or the HV kernels ([`hv::HvGpu`]), by the
@@ -164,9 +141,8 @@ struct LifGpu {
     record: Kernel,
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
-    uniforms: wgpu::Buffer,
-    probe_buf: wgpu::Buffer,
-    sets: [RecordSet; 2],
+    /// The uniforms, probes, record sets and the batches open and in flight.
+    batches: Batches<LifBinds>,
     bind_propagate: wgpu::BindGroup,
     /// The Poisson drive: its kernel's bind group and dispatch (None without streams).
     poisson: Option<(wgpu::BindGroup, (u32, u32))>,
@@ -177,28 +153,22 @@ struct LifGpu {
     host_i_stim: Vec<f32>,
     i_stim: wgpu::Buffer,
     stim_upload: Option<wgpu::Buffer>,
-    base: StepUniform,
+    /// Stimulus-current vectors of the open batch's pulse edges, uploaded before its
+    /// submit.
+    stim: Vec<u8>,
     /// E_L per neuron (f32), to report absolute voltages from `u`.
     e_l: Vec<f32>,
-    /// (global neuron, every) per probe.
-    probes: Vec<(u32, u32)>,
-    /// The distinct sampling intervals, to skip `record_voltage` when no probe is due.
-    everys: Vec<u32>,
     has_synapses: bool,
-    batch_cap: u32,
     lif_groups: (u32, u32),
     record_groups: (u32, u32),
     propagate_groups: u32,
-    batches: u64,
-    open: Option<OpenBatch>,
-    in_flight: Option<InFlight>,
 }
 
 impl std::fmt::Debug for LifGpu {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GpuBackend")
             .field("adapter", &self.ctx.describe())
-            .field("n", &self.base.n)
+            .field("n", &self.batches.base.n)
             .finish_non_exhaustive()
     }
 }
@@ -377,8 +347,10 @@ impl LifGpu {
                 spike_bits,
                 volt,
                 staging,
-                bind_lif,
-                bind_record,
+                ext: LifBinds {
+                    bind_lif,
+                    bind_record,
+                },
             }
         };
         let sets = [make_set("A"), make_set("B")];
@@ -415,9 +387,22 @@ impl LifGpu {
 
         let max_dim = limits.max_compute_workgroups_per_dimension;
         let groups = |items: u64| (items.div_ceil(WG_SIZE as u64)).max(1) as u32;
-        let mut everys: Vec<u32> = net.probes.iter().map(|p| p.every.max(1)).collect();
-        everys.sort_unstable();
-        everys.dedup();
+        let base = StepUniform {
+            n: n as u32,
+            words: words as u32,
+            slots,
+            n_probes: n_probes as u32,
+            inv_scale: net.fixed.inv_scale() as f32,
+            slot: 0,
+            parity: 0,
+            row: 0,
+            zero: 0,
+            step: 0,
+            key_lo: key[0],
+            key_hi: key[1],
+            n_targets: targets.len() as u32,
+            _pad: [0; 3],
+        };
         Ok(LifGpu {
             ctx: ctx.clone(),
             lif,
@@ -425,9 +410,7 @@ impl LifGpu {
             record,
             state,
             state_staging,
-            uniforms,
-            probe_buf,
-            sets,
+            batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_propagate,
             poisson: (!targets.is_empty()).then(|| {
                 (
@@ -444,85 +427,13 @@ impl LifGpu {
             pulses,
             i_stim,
             stim_upload: None,
-            base: StepUniform {
-                n: n as u32,
-                words: words as u32,
-                slots,
-                n_probes: n_probes as u32,
-                inv_scale: net.fixed.inv_scale() as f32,
-                slot: 0,
-                parity: 0,
-                row: 0,
-                zero: 0,
-                step: 0,
-                key_lo: key[0],
-                key_hi: key[1],
-                n_targets: targets.len() as u32,
-                _pad: [0; 3],
-            },
+            stim: Vec::new(),
             e_l: params32.iter().map(|p| p.e_l).collect(),
-            probes: net
-                .probes
-                .iter()
-                .map(|p| (p.global as u32, p.every.max(1)))
-                .collect(),
-            everys,
             has_synapses: !syn.is_empty(),
-            batch_cap,
             lif_groups: dispatch_2d(groups(n as u64), max_dim),
             record_groups: dispatch_2d(groups(n_probes), max_dim),
             propagate_groups: groups(n as u64).min(MAX_PROPAGATE_GROUPS).min(max_dim),
-            batches: 0,
-            open: None,
-            in_flight: None,
         })
-    }
-
-    /// Waits for submission `index`, having asked for `buffer`'s first `bytes` to be
-    /// mapped, and returns a copy of them.
-    fn read_mapped(
-        &self,
-        buffer: &wgpu::Buffer,
-        bytes: u64,
-        index: wgpu::SubmissionIndex,
-    ) -> Result<Vec<u8>> {
-        if bytes == 0 {
-            return Ok(Vec::new());
-        }
-        let slice = buffer.slice(0..bytes);
-        let (tx, rx) = mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        let device = self.ctx.device();
-        let poll_err = |e: wgpu::PollError| Error::Gpu(format!("waiting for the device: {e}"));
-        device
-            .poll(wgpu::PollType::Wait {
-                submission_index: Some(index),
-                timeout: None,
-            })
-            .map_err(poll_err)?;
-        let mapped = match rx.try_recv() {
-            Ok(r) => r,
-            Err(_) => {
-                // The map callback fires on a later poll on some backends.
-                device
-                    .poll(wgpu::PollType::wait_indefinitely())
-                    .map_err(poll_err)?;
-                rx.recv()
-                    .map_err(|_| Error::Gpu("a buffer map was never answered".into()))?
-            }
-        };
-        mapped.map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
-        let data = {
-            let view = slice
-                .get_mapped_range()
-                .map_err(|e| Error::Gpu(format!("reading a mapped buffer: {e}")))?;
-            view.to_vec()
-        };
-        buffer.unmap();
-        self.ctx.take_error()?;
-        Ok(data)
     }
 
     /// Makes sure the stimulus upload buffer holds the current vectors of every pulse
@@ -571,20 +482,7 @@ impl LifGpu {
 
     /// Reads a submitted batch back and decodes it.
     fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
-        let words = self.base.words as usize;
-        let np = self.probes.len();
-        let bits_bytes = f.steps as u64 * words as u64 * 4;
-        let volt_bytes = f.steps as u64 * np as u64 * 4;
-        let data = self.read_mapped(&self.sets[f.set].staging, bits_bytes + volt_bytes, f.index)?;
-        let (bits, volt) = data.split_at(bits_bytes as usize);
-        Ok(BatchOutput {
-            first_step: f.first_step,
-            steps: f.steps,
-            spike_bits: bytemuck::pod_collect_to_vec(bits),
-            words,
-            voltages: bytemuck::pod_collect_to_vec(volt),
-            interp: Vec::new(),
-        })
+        self.batches.read(f, 0, |_, _| Ok(()))
     }
 }
 
@@ -600,85 +498,16 @@ impl Backend for LifGpu {
     }
 
     fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
-        if self.open.is_some() {
-            return Err(Error::Gpu(
-                "begin_batch: the previous batch was not ended".into(),
-            ));
-        }
-        if steps == 0 || steps > self.batch_cap {
-            return Err(Error::Gpu(format!(
-                "begin_batch: {steps} steps; this backend runs batches of 1 to {} steps",
-                self.batch_cap
-            )));
-        }
-        let set = (self.batches % 2) as usize;
+        self.batches.check(steps)?;
         self.reserve_stim_upload(first_step, steps)?;
-        let queue = self.ctx.queue();
-        // One StepUniform per step, 256 bytes apart; applied before this batch's submit
-        // and after the previous one (queue order), so one buffer serves every batch.
-        let mut uni = vec![0u8; steps as usize * STEP_STRIDE as usize];
-        for r in 0..steps as usize {
-            let e = StepUniform::for_step(self.base, first_step, first_step + r as u64);
-            let at = r * STEP_STRIDE as usize;
-            uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
-        }
-        queue.write_buffer(&self.uniforms, 0, &uni);
-        if !self.probes.is_empty() {
-            let p: Vec<GpuProbe> = self
-                .probes
-                .iter()
-                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
-                .collect();
-            queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
-        }
-        let mut encoder =
-            self.ctx
-                .device()
-                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-                    label: Some("batch"),
-                });
-        let rs = &self.sets[set];
-        encoder.clear_buffer(
-            &rs.spike_bits,
-            0,
-            Some(steps as u64 * self.base.words as u64 * 4),
-        );
-        if !self.probes.is_empty() {
-            encoder.clear_buffer(
-                &rs.volt,
-                0,
-                Some(steps as u64 * self.probes.len() as u64 * 4),
-            );
-        }
-        let pass = encoder
-            .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("steps"),
-                timestamp_writes: None,
-            })
-            .forget_lifetime();
-        self.open = Some(OpenBatch {
-            pass: Some(pass),
-            encoder,
-            first_step,
-            steps,
-            set,
-            stim: Vec::new(),
-        });
-        Ok(())
+        self.stim.clear();
+        self.batches.begin(first_step, steps, "batch", "steps")
     }
 
     fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        let Some(b) = self.open.as_mut() else {
-            return Err(Error::Gpu("run_stage outside a batch".into()));
-        };
-        if step < b.first_step || step >= b.first_step + b.steps as u64 {
-            return Err(Error::Gpu(format!(
-                "run_stage: step {step} is outside the batch {}..{}",
-                b.first_step,
-                b.first_step + b.steps as u64
-            )));
-        }
-        let offset = ((step - b.first_step) * STEP_STRIDE) as u32;
+        // Spike bits are set by lif_step; voltages only when a probe is due.
+        let record = stage == Stage::Record && self.batches.probe_due(step);
+        let (b, rs, offset) = self.batches.stage(step)?;
         if stage == Stage::NeuronStep && self.pulses.iter().any(|p| p.on == step || p.off == step) {
             // A pulse edge: the host computes the stimulus current as the CPU does (with
             // its function), and the batch copies it in before this step's lif_step.
@@ -686,24 +515,15 @@ impl Backend for LifGpu {
             let Some(upload) = &self.stim_upload else {
                 return Err(Error::Gpu("no stimulus upload buffer".into()));
             };
-            let at = b.stim.len() as u64;
-            b.stim
+            let at = self.stim.len() as u64;
+            self.stim
                 .extend_from_slice(bytemuck::cast_slice(&self.host_i_stim));
-            drop(b.pass.take());
             let bytes = self.host_i_stim.len() as u64 * 4;
-            b.encoder
-                .copy_buffer_to_buffer(upload, at, &self.i_stim, 0, bytes);
-            b.pass = Some(
-                b.encoder
-                    .begin_compute_pass(&wgpu::ComputePassDescriptor {
-                        label: Some("steps"),
-                        timestamp_writes: None,
-                    })
-                    .forget_lifetime(),
-            );
+            let i_stim = &self.i_stim;
+            b.outside_pass(|encoder| encoder.copy_buffer_to_buffer(upload, at, i_stim, 0, bytes));
         }
-        let pass = b.pass.as_mut().expect("an open batch has a pass");
-        let rs = &self.sets[b.set];
+        let pass = b.pass();
+        let rs = &rs.ext;
         match stage {
             Stage::NeuronStep => {
                 pass.set_pipeline(&self.lif.pipeline);
@@ -723,12 +543,7 @@ impl Backend for LifGpu {
                 }
             }
             Stage::Record => {
-                // Spike bits were set by lif_step; voltages only when a probe is due.
-                if self
-                    .everys
-                    .iter()
-                    .any(|&e| (step + 1).is_multiple_of(e as u64))
-                {
+                if record {
                     pass.set_pipeline(&self.record.pipeline);
                     pass.set_bind_group(0, &rs.bind_record, &[offset]);
                     pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
@@ -739,31 +554,12 @@ impl Backend for LifGpu {
     }
 
     fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
-        let Some(mut b) = self.open.take() else {
-            return Ok(Vec::new());
-        };
-        drop(b.pass.take());
-        if let (false, Some(upload)) = (b.stim.is_empty(), &self.stim_upload) {
-            self.ctx.queue().write_buffer(upload, 0, &b.stim);
-        }
-        let rs = &self.sets[b.set];
-        let bits_bytes = b.steps as u64 * self.base.words as u64 * 4;
-        let volt_bytes = b.steps as u64 * self.probes.len() as u64 * 4;
-        b.encoder
-            .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits_bytes);
-        if volt_bytes > 0 {
-            b.encoder
-                .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits_bytes, volt_bytes);
-        }
-        let index = self.ctx.queue().submit([b.encoder.finish()]);
-        self.batches += 1;
-        self.ctx.take_error()?;
-        let prev = self.in_flight.replace(InFlight {
-            first_step: b.first_step,
-            steps: b.steps,
-            set: b.set,
-            index,
-        });
+        let (ctx, stim, upload) = (&self.ctx, &self.stim, &self.stim_upload);
+        let prev = self.batches.submit(|_, _, _, _| {
+            if let (false, Some(upload)) = (stim.is_empty(), upload) {
+                ctx.queue().write_buffer(upload, 0, stim);
+            }
+        })?;
         match prev {
             Some(p) => Ok(vec![self.read_batch(p)?]),
             None => Ok(Vec::new()),
@@ -772,7 +568,7 @@ impl Backend for LifGpu {
 
     fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
         let mut out = self.end_batch()?;
-        if let Some(f) = self.in_flight.take() {
+        if let Some(f) = self.batches.take_in_flight() {
             out.push(self.read_batch(f)?);
         }
         Ok(out)
@@ -794,7 +590,7 @@ impl Backend for LifGpu {
         }
         let index = self.ctx.queue().submit([encoder.finish()]);
         self.ctx.take_error()?;
-        let data = self.read_mapped(&self.state_staging, bytes, index)?;
+        let data = read_mapped(&self.ctx, &self.state_staging, bytes, index)?;
         let state: Vec<LifState<f32>> = bytemuck::pod_collect_to_vec(&data);
         Ok(state
             .iter()

@@ -1,0 +1,342 @@
+//! Batching and pipelined readback shared by the LIF kernels ([`super::LifGpu`]) and the
+//! HV kernels ([`super::hv::HvGpu`]): the per-step uniforms and probe entries written
+//! once per batch, the encoder and compute pass of the open batch, the two record sets
+//! and the batch in flight (see the module docs of [`super`]). Each model adds its own
+//! buffers to a record set (`X`), its own copies to the staging buffer and its own
+//! decoding of what follows the spike and voltage rows.
+
+use std::sync::mpsc;
+
+use super::context::GpuContext;
+use super::layout::{GpuProbe, STEP_STRIDE, StepUniform};
+use crate::backend::BatchOutput;
+use crate::error::{Error, Result};
+use crate::network::Network;
+
+/// Record buffers of one batch in flight: written by the kernels, copied to `staging`
+/// (spike rows, then voltage rows, then the model's data); `ext` holds the model's
+/// buffers and bind groups of this set.
+pub(super) struct RecordSet<X> {
+    pub spike_bits: wgpu::Buffer,
+    pub volt: wgpu::Buffer,
+    pub staging: wgpu::Buffer,
+    pub ext: X,
+}
+
+/// The batch being encoded.
+pub(super) struct OpenBatch {
+    // Declared before `encoder`: the pass must end (drop) before the encoder finishes.
+    pass: Option<wgpu::ComputePass<'static>>,
+    pub encoder: wgpu::CommandEncoder,
+    pub first_step: u64,
+    pub steps: u32,
+    pub set: usize,
+    /// The compute pass's label.
+    label: &'static str,
+}
+
+impl OpenBatch {
+    /// The open compute pass.
+    pub fn pass(&mut self) -> &mut wgpu::ComputePass<'static> {
+        self.pass.as_mut().expect("an open batch has a pass")
+    }
+
+    /// Ends the compute pass, lets `f` encode commands outside it (buffer copies), and
+    /// opens a new pass.
+    pub fn outside_pass(&mut self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
+        drop(self.pass.take());
+        f(&mut self.encoder);
+        self.pass = Some(open_pass(&mut self.encoder, self.label));
+    }
+}
+
+fn open_pass(
+    encoder: &mut wgpu::CommandEncoder,
+    label: &'static str,
+) -> wgpu::ComputePass<'static> {
+    encoder
+        .begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(label),
+            timestamp_writes: None,
+        })
+        .forget_lifetime()
+}
+
+/// A submitted batch whose output has not been read yet.
+pub(super) struct InFlight {
+    pub first_step: u64,
+    pub steps: u32,
+    pub set: usize,
+    index: wgpu::SubmissionIndex,
+}
+
+/// The batch bookkeeping of one backend: uniforms, probes, record sets, the open batch
+/// and the batch in flight.
+pub(super) struct Batches<X> {
+    ctx: GpuContext,
+    uniforms: wgpu::Buffer,
+    probe_buf: wgpu::Buffer,
+    pub sets: [RecordSet<X>; 2],
+    pub base: StepUniform,
+    /// (global neuron, every) per probe.
+    pub probes: Vec<(u32, u32)>,
+    /// The distinct sampling intervals, to skip the record kernel when no probe is due.
+    everys: Vec<u32>,
+    batch_cap: u32,
+    batches: u64,
+    open: Option<OpenBatch>,
+    in_flight: Option<InFlight>,
+}
+
+impl<X> Batches<X> {
+    /// Batches of up to `batch_cap` steps of `net`, with the uniform buffer `uniforms`
+    /// (`batch_cap` × [`STEP_STRIDE`] bytes) and the probe buffer `probe_buf` that the
+    /// kernels of `sets` bind.
+    pub fn new(
+        ctx: &GpuContext,
+        net: &Network,
+        base: StepUniform,
+        batch_cap: u32,
+        uniforms: wgpu::Buffer,
+        probe_buf: wgpu::Buffer,
+        sets: [RecordSet<X>; 2],
+    ) -> Self {
+        let mut everys: Vec<u32> = net.probes.iter().map(|p| p.every.max(1)).collect();
+        everys.sort_unstable();
+        everys.dedup();
+        Batches {
+            ctx: ctx.clone(),
+            uniforms,
+            probe_buf,
+            sets,
+            base,
+            probes: net
+                .probes
+                .iter()
+                .map(|p| (p.global as u32, p.every.max(1)))
+                .collect(),
+            everys,
+            batch_cap,
+            batches: 0,
+            open: None,
+            in_flight: None,
+        }
+    }
+
+    /// Fails unless a batch of `steps` steps can begin now.
+    pub fn check(&self, steps: u32) -> Result<()> {
+        if self.open.is_some() {
+            return Err(Error::Gpu(
+                "begin_batch: the previous batch was not ended".into(),
+            ));
+        }
+        if steps == 0 || steps > self.batch_cap {
+            return Err(Error::Gpu(format!(
+                "begin_batch: {steps} steps; this backend runs batches of 1 to {} steps",
+                self.batch_cap
+            )));
+        }
+        Ok(())
+    }
+
+    /// Opens a batch (after [`check`](Self::check)): writes its uniforms and probe
+    /// entries, creates the encoder (labelled `label`), clears the record rows of its set
+    /// and opens the compute pass (labelled `pass_label`).
+    pub fn begin(
+        &mut self,
+        first_step: u64,
+        steps: u32,
+        label: &str,
+        pass_label: &'static str,
+    ) -> Result<()> {
+        self.check(steps)?;
+        let set = (self.batches % 2) as usize;
+        let queue = self.ctx.queue();
+        // One StepUniform per step, 256 bytes apart; applied before this batch's submit
+        // and after the previous one (queue order), so one buffer serves every batch.
+        let mut uni = vec![0u8; steps as usize * STEP_STRIDE as usize];
+        for r in 0..steps as usize {
+            let e = StepUniform::for_step(self.base, first_step, first_step + r as u64);
+            let at = r * STEP_STRIDE as usize;
+            uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
+        }
+        queue.write_buffer(&self.uniforms, 0, &uni);
+        if !self.probes.is_empty() {
+            let p: Vec<GpuProbe> = self
+                .probes
+                .iter()
+                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
+                .collect();
+            queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
+        }
+        let mut encoder = self
+            .ctx
+            .device()
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
+        let rs = &self.sets[set];
+        encoder.clear_buffer(
+            &rs.spike_bits,
+            0,
+            Some(steps as u64 * self.base.words as u64 * 4),
+        );
+        if !self.probes.is_empty() {
+            encoder.clear_buffer(
+                &rs.volt,
+                0,
+                Some(steps as u64 * self.probes.len() as u64 * 4),
+            );
+        }
+        let pass = open_pass(&mut encoder, pass_label);
+        self.open = Some(OpenBatch {
+            pass: Some(pass),
+            encoder,
+            first_step,
+            steps,
+            set,
+            label: pass_label,
+        });
+        Ok(())
+    }
+
+    /// The open batch, its record set and the uniform offset of `step`, which must lie
+    /// in the batch.
+    pub fn stage(&mut self, step: u64) -> Result<(&mut OpenBatch, &RecordSet<X>, u32)> {
+        let Some(b) = self.open.as_mut() else {
+            return Err(Error::Gpu("run_stage outside a batch".into()));
+        };
+        if step < b.first_step || step >= b.first_step + b.steps as u64 {
+            return Err(Error::Gpu(format!(
+                "run_stage: step {step} is outside the batch {}..{}",
+                b.first_step,
+                b.first_step + b.steps as u64
+            )));
+        }
+        let offset = ((step - b.first_step) * STEP_STRIDE) as u32;
+        let set = b.set;
+        Ok((b, &self.sets[set], offset))
+    }
+
+    /// Whether a probe samples at the end of `step`.
+    pub fn probe_due(&self, step: u64) -> bool {
+        self.everys
+            .iter()
+            .any(|&e| (step + 1).is_multiple_of(e as u64))
+    }
+
+    /// Ends the open batch, if any: copies its spike and voltage rows to the staging
+    /// buffer, lets `extra` encode the model's copies (given the set, the batch's steps
+    /// and the staging offset after the rows), submits, and returns the previous batch
+    /// in flight, now to be read.
+    pub fn submit(
+        &mut self,
+        extra: impl FnOnce(&mut wgpu::CommandEncoder, &RecordSet<X>, u32, u64),
+    ) -> Result<Option<InFlight>> {
+        let Some(mut b) = self.open.take() else {
+            return Ok(None);
+        };
+        drop(b.pass.take());
+        let rs = &self.sets[b.set];
+        let bits_bytes = b.steps as u64 * self.base.words as u64 * 4;
+        let volt_bytes = b.steps as u64 * self.probes.len() as u64 * 4;
+        b.encoder
+            .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits_bytes);
+        if volt_bytes > 0 {
+            b.encoder
+                .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits_bytes, volt_bytes);
+        }
+        extra(&mut b.encoder, rs, b.steps, bits_bytes + volt_bytes);
+        let index = self.ctx.queue().submit([b.encoder.finish()]);
+        self.batches += 1;
+        self.ctx.take_error()?;
+        Ok(self.in_flight.replace(InFlight {
+            first_step: b.first_step,
+            steps: b.steps,
+            set: b.set,
+            index,
+        }))
+    }
+
+    /// The last batch submitted, if it has not been read.
+    pub fn take_in_flight(&mut self) -> Option<InFlight> {
+        self.in_flight.take()
+    }
+
+    /// Waits for the submitted batch `f` and reads its staging buffer: the spike and
+    /// voltage rows, decoded, then the `extra` bytes of model data after them, which
+    /// `decode` reads into the output.
+    pub fn read(
+        &self,
+        f: InFlight,
+        extra: u64,
+        decode: impl FnOnce(&mut BatchOutput<f32>, &[u8]) -> Result<()>,
+    ) -> Result<BatchOutput<f32>> {
+        let words = self.base.words as usize;
+        let bits_bytes = f.steps as u64 * words as u64 * 4;
+        let volt_bytes = f.steps as u64 * self.probes.len() as u64 * 4;
+        let data = read_mapped(
+            &self.ctx,
+            &self.sets[f.set].staging,
+            bits_bytes + volt_bytes + extra,
+            f.index,
+        )?;
+        let (bits, rest) = data.split_at(bits_bytes as usize);
+        let (volt, rest) = rest.split_at(volt_bytes as usize);
+        let mut out = BatchOutput {
+            first_step: f.first_step,
+            steps: f.steps,
+            spike_bits: bytemuck::pod_collect_to_vec(bits),
+            words,
+            voltages: bytemuck::pod_collect_to_vec(volt),
+            interp: Vec::new(),
+        };
+        decode(&mut out, rest)?;
+        Ok(out)
+    }
+}
+
+/// Waits for submission `index`, having asked for `buffer`'s first `bytes` to be mapped,
+/// and returns a copy of them.
+pub(super) fn read_mapped(
+    ctx: &GpuContext,
+    buffer: &wgpu::Buffer,
+    bytes: u64,
+    index: wgpu::SubmissionIndex,
+) -> Result<Vec<u8>> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let slice = buffer.slice(0..bytes);
+    let (tx, rx) = mpsc::channel();
+    slice.map_async(wgpu::MapMode::Read, move |r| {
+        let _ = tx.send(r);
+    });
+    let device = ctx.device();
+    let poll_err = |e: wgpu::PollError| Error::Gpu(format!("waiting for the device: {e}"));
+    device
+        .poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: None,
+        })
+        .map_err(poll_err)?;
+    let mapped = match rx.try_recv() {
+        Ok(r) => r,
+        Err(_) => {
+            // The map callback fires on a later poll on some backends.
+            device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(poll_err)?;
+            rx.recv()
+                .map_err(|_| Error::Gpu("a buffer map was never answered".into()))?
+        }
+    };
+    mapped.map_err(|e| Error::Gpu(format!("mapping a readback buffer: {e}")))?;
+    let data = {
+        let view = slice
+            .get_mapped_range()
+            .map_err(|e| Error::Gpu(format!("reading a mapped buffer: {e}")))?;
+        view.to_vec()
+    };
+    buffer.unmap();
+    ctx.take_error()?;
+    Ok(data)
+}
