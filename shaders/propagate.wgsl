@@ -31,8 +31,12 @@ fn propagate(
         let a = row_ptr[pre];
         let b = row_ptr[pre + 1u];
         for (var j = a + li; j < b; j += WG_SIZE) {
-            // (step + delay) % slots, with step % slots = u.slot from the host
-            let slot = (u.slot + syn_delay[j]) % u.slots;
+            // (step + delay) % slots, with step % slots = u.slot from the host; since
+            // 1 <= delay < slots a conditional subtraction does (as the CPU twin)
+            var slot = u.slot + syn_delay[j];
+            if slot >= u.slots {
+                slot -= u.slots;
+            }
             atomicAdd(&ring[slot * width + syn_target[j]], syn_weight[j]);
         }
     }

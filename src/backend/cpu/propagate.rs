@@ -12,14 +12,20 @@ pub fn propagate<F: Real>(
     spiked: &[u32],
     step: u64,
 ) {
-    let slots = ring.slots as u64;
+    // (step + delay) % slots as in the shader: (step % slots + delay) % slots, the inner
+    // modulo a conditional subtraction because 1 ≤ delay < slots (no division per synapse)
+    let slots = ring.slots;
+    let s0 = (step % slots as u64) as usize;
     for &pre in spiked {
         let (a, b) = (
             syn.row_ptr[pre as usize] as usize,
             syn.row_ptr[pre as usize + 1] as usize,
         );
         for k in a..b {
-            let slot = ((step + syn.delay[k] as u64) % slots) as usize;
+            let mut slot = s0 + syn.delay[k] as usize;
+            if slot >= slots {
+                slot -= slots;
+            }
             let idx = slot * ring.width + syn.target[k] as usize;
             F::acc_add(&mut ring.acc[idx], syn.weight[k]);
         }
