@@ -833,13 +833,13 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
             "{:<12} {:>10} {:>10} {:>16} {:>22}",
             p.name, p.counts.0, p.counts.1, p.identical_prefix, div
         );
-        if let Some(t) = p.first_divergence_ms {
-            if t < need {
-                problems.push(format!(
-                    "population '{}' diverges at {t} ms, before the required {need} ms",
-                    p.name
-                ));
-            }
+        if let Some(t) = p.first_divergence_ms
+            && t < need
+        {
+            problems.push(format!(
+                "population '{}' diverges at {t} ms, before the required {need} ms",
+                p.name
+            ));
         }
         let (x, y) = (p.counts.0 as f64, p.counts.1 as f64);
         if (x - y).abs() > a.rate_tol * x.max(y) {

@@ -385,12 +385,12 @@ impl Config {
 
     fn validate(&self) -> Result<()> {
         let s = &self.simulation;
-        if let Some(dt) = s.dt_ms {
-            if !(dt > 0.0 && dt.is_finite()) {
-                return Err(self.err(format!(
-                    "simulation.dt_ms: expected a positive number of ms, got {dt}"
-                )));
-            }
+        if let Some(dt) = s.dt_ms
+            && !(dt > 0.0 && dt.is_finite())
+        {
+            return Err(self.err(format!(
+                "simulation.dt_ms: expected a positive number of ms, got {dt}"
+            )));
         }
         if !(s.duration_ms >= 0.0 && s.duration_ms.is_finite()) {
             return Err(self.err(format!(
@@ -537,12 +537,12 @@ impl Config {
                     "{at}.delay_ms: projections into HV populations take no delay: the coupling is instantaneous (spec hv-model.md 4.2)"
                 )));
             }
-            if let Some(d) = pr.delay_ms {
-                if !d.is_finite() || (d / dt).round() < 1.0 {
-                    return Err(self.err(format!(
+            if let Some(d) = pr.delay_ms
+                && (!d.is_finite() || (d / dt).round() < 1.0)
+            {
+                return Err(self.err(format!(
                         "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
                     )));
-                }
             }
             match &pr.connect {
                 Connect::FixedProbability { p, .. } => {
@@ -595,13 +595,13 @@ impl Config {
                 }
                 _ => {}
             }
-            if let Some(ns) = s.neurons() {
-                if let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size) {
-                    return Err(self.err(format!(
-                        "{at}.neurons: index {bad} is out of range for '{}' (0..{size})",
-                        s.target()
-                    )));
-                }
+            if let Some(ns) = s.neurons()
+                && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)
+            {
+                return Err(self.err(format!(
+                    "{at}.neurons: index {bad} is out of range for '{}' (0..{size})",
+                    s.target()
+                )));
             }
             match s {
                 Stimulus::Poisson {
@@ -626,12 +626,12 @@ impl Config {
                             "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{receptor}\""
                         )));
                     }
-                    if let Some(d) = delay_ms {
-                        if !d.is_finite() || (d / dt).round() < 1.0 {
-                            return Err(self.err(format!(
-                                "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms)"
-                            )));
-                        }
+                    if let Some(d) = delay_ms
+                        && (!d.is_finite() || (d / dt).round() < 1.0)
+                    {
+                        return Err(self.err(format!(
+                            "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms)"
+                        )));
                     }
                     if rate_hz * dt / 1000.0 > 1e4 {
                         return Err(self.err(format!(
@@ -709,20 +709,20 @@ impl Config {
                 )));
             };
             let size = self.populations[pi].size;
-            if let Some(ns) = &v.neurons {
-                if let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size) {
-                    return Err(self.err(format!(
-                        "record.voltage[{i}].neurons: index {bad} is out of range for '{}' (0..{size})",
-                        v.population
-                    )));
-                }
+            if let Some(ns) = &v.neurons
+                && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)
+            {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].neurons: index {bad} is out of range for '{}' (0..{size})",
+                    v.population
+                )));
             }
-            if let Some(e) = v.every_steps {
-                if e < 1 {
-                    return Err(self.err(format!(
-                        "record.voltage[{i}].every_steps: expected a positive integer, got {e}"
-                    )));
-                }
+            if let Some(e) = v.every_steps
+                && e < 1
+            {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].every_steps: expected a positive integer, got {e}"
+                )));
             }
         }
         Ok(())

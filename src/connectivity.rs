@@ -198,6 +198,9 @@ pub fn all_to_all(
     (csr(n_pre, n_post, indptr, indices, vec![w; n]), n as u64)
 }
 
+/// A projection's weight matrix (pre × post, CSR, u32 indices).
+pub type Weights = CsMatI<f64, u32, usize>;
+
 /// An edge read from a file: (pre, post, weight, delay in steps).
 pub type Edge = (u32, u32, f64, u32);
 
@@ -207,7 +210,7 @@ pub fn from_edges(
     n_pre: usize,
     n_post: usize,
     mut edges: Vec<Edge>,
-) -> Result<(CsMatI<f64, u32, usize>, Vec<u32>, u64), String> {
+) -> Result<(Weights, Vec<u32>, u64), String> {
     let drawn = edges.len() as u64;
     edges.sort_by_key(|e| (e.0, e.1));
     let mut tri = TriMatI::<f64, u32>::with_capacity((n_pre, n_post), edges.len());
@@ -215,17 +218,18 @@ pub fn from_edges(
     let mut last: Option<(u32, u32, u32)> = None;
     let mut merged: Vec<Edge> = Vec::with_capacity(edges.len());
     for e in edges {
-        if let Some((a, b, d)) = last {
-            if a == e.0 && b == e.1 {
-                if d != e.3 {
-                    return Err(format!(
-                        "edge {} -> {} appears twice with different delays",
-                        e.0, e.1
-                    ));
-                }
-                merged.last_mut().unwrap().2 += e.2;
-                continue;
+        if let Some((a, b, d)) = last
+            && a == e.0
+            && b == e.1
+        {
+            if d != e.3 {
+                return Err(format!(
+                    "edge {} -> {} appears twice with different delays",
+                    e.0, e.1
+                ));
             }
+            merged.last_mut().unwrap().2 += e.2;
+            continue;
         }
         last = Some((e.0, e.1, e.3));
         merged.push(e);

@@ -278,7 +278,9 @@ impl Network {
 
     /// Whether any probe samples after step `n` (0-based step index).
     pub fn samples_after(&self, step: u64) -> bool {
-        self.probes.iter().any(|p| (step + 1) % p.every as u64 == 0)
+        self.probes
+            .iter()
+            .any(|p| (step + 1).is_multiple_of(p.every as u64))
     }
 }
 
@@ -373,6 +375,10 @@ fn build_lif(cfg: &Config, n: usize, dt: f64, seed: u64) -> Result<Neurons> {
             }
             None => e_l.clone(), // default: at rest
         };
+        #[allow(
+            clippy::needless_range_loop,
+            reason = "i indexes every parameter column"
+        )]
         for i in 0..size {
             let prim = LifPrimary::from_lookup(|k| cols[k][i]);
             check_lif(cfg, pi, &p.name, i, &prim)?;
@@ -514,6 +520,10 @@ fn build_hv(
     })
 }
 
+#[allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    reason = "!(x > 0) also rejects NaN"
+)]
 fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> Result<()> {
     let at = |k: &str| format!("population[{pi}] ('{name}').params.{k} (neuron {i})");
     for (k, v) in [
@@ -692,18 +702,18 @@ fn build_projection(
             let path = cfg.resolve(path);
             let hv = cfg.model() == "hv";
             let edges = read_edges(&path, n_pre, n_post, pr.weight, delay, dt, hv, &at)?;
-            if cfg.is_conductance(post) {
-                if let Some(k) = edges.iter().position(|e| e.2 < 0.0) {
-                    return Err(Error::config(
-                        &path,
-                        format!(
-                            "line {}: weight {} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (for {at})",
-                            k + 2,
-                            edges[k].2,
-                            pr.post
-                        ),
-                    ));
-                }
+            if cfg.is_conductance(post)
+                && let Some(k) = edges.iter().position(|e| e.2 < 0.0)
+            {
+                return Err(Error::config(
+                    &path,
+                    format!(
+                        "line {}: weight {} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (for {at})",
+                        k + 2,
+                        edges[k].2,
+                        pr.post
+                    ),
+                ));
             }
             let (m, d, drawn) = connectivity::from_edges(n_pre, n_post, edges)
                 .map_err(|e| Error::config(&path, format!("{e} (for {at})")))?;
@@ -721,6 +731,10 @@ fn build_projection(
 }
 
 #[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    reason = "!(x >= 1) also rejects NaN"
+)]
 fn read_edges(
     path: &Path,
     n_pre: usize,

@@ -163,7 +163,7 @@ impl<F: Real> Sink<F> for CsvSink {
             for s in 0..out.steps as usize {
                 let step = out.first_step + s as u64;
                 for (k, p) in net.probes.iter().enumerate() {
-                    if (step + 1) % p.every as u64 == 0 {
+                    if (step + 1).is_multiple_of(p.every as u64) {
                         let v = out.voltages[s * np + k];
                         writeln!(
                             w,

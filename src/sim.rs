@@ -145,7 +145,7 @@ impl<F: Real> Sink<F> for Collect {
         for s in 0..out.steps as usize {
             let step = out.first_step + s as u64;
             for (k, probe) in net.probes.iter().enumerate() {
-                if (step + 1) % probe.every as u64 == 0 {
+                if (step + 1).is_multiple_of(probe.every as u64) {
                     self.voltages
                         .push((Some(step), k, out.voltages[s * np + k].f64()));
                 }

@@ -139,7 +139,7 @@ fn exp_conductance_psp_matches_the_ode() {
     let ref_peak = refv.iter().map(|p| p.1 - el).fold(0.0, f64::max);
     assert!(ref_peak > 0.5, "a visible PSP: {ref_peak} mV");
     for (name, run) in every_backend(&net) {
-        let peak = check(name, &trace(&run, &net, 0), &exact, 0.03 * ref_peak);
+        let peak = check(name, &trace(&run, &net, 0), exact, 0.03 * ref_peak);
         assert!(
             (peak - ref_peak).abs() < 0.02 * ref_peak,
             "{name}: peak {peak} vs {ref_peak}"

@@ -22,6 +22,7 @@ pub struct NeuronRange<F> {
 
 /// Stage `NeuronStep` for LIF: reads and clears this step's input slot, advances every
 /// neuron (spec section 4) and appends the ids of those that spiked, ascending.
+#[allow(clippy::too_many_arguments, reason = "mirrors the shader's bindings")]
 pub fn lif_step<F: Real>(
     params: &[LifParams<F>],
     ranges: &[NeuronRange<F>],

@@ -21,7 +21,7 @@ pub fn record_voltage<F: Real>(
     row: &mut [F],
 ) {
     for (k, &(g, every)) in probes.iter().enumerate() {
-        if (step + 1) % every as u64 == 0 {
+        if (step + 1).is_multiple_of(every as u64) {
             row[k] = state[g].u + params[g].e_l;
         }
     }
