@@ -189,6 +189,21 @@ pub fn open_gpu(
                 return Ok(None);
             }
             match GpuContext::new() {
+                // A software rasteriser (lavapipe, WARP, SwiftShader) runs on the same
+                // cores as the CPU backend and 15–25× slower: take it only when named.
+                Ok(c)
+                    if c.adapter_info().device_type == wgpu::DeviceType::Cpu
+                        && std::env::var_os(gpu::ADAPTER_ENV).is_none() =>
+                {
+                    if !quiet {
+                        eprintln!(
+                            "galvani: the only GPU adapter is a software renderer ({}), slower than the CPU backend; \
+                             running on the CPU backend instead (--backend gpu uses it anyway)",
+                            c.describe()
+                        );
+                    }
+                    Ok(None)
+                }
                 Ok(c) => Ok(Some(c)),
                 Err(e) => {
                     if !quiet {
