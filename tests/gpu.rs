@@ -6,7 +6,7 @@ use std::path::Path;
 use galvani::Error;
 use galvani::app::{agreement, drive};
 use galvani::backend::cpu::CpuBackend;
-use galvani::backend::gpu::limits::{check_limits, dispatch_2d};
+use galvani::backend::gpu::limits::{SYN_CHUNKS, check_limits, dispatch_2d, syn_chunk_len};
 use galvani::backend::gpu::{GpuBackend, GpuContext};
 use galvani::backend::{Backend, Stage, batch_steps};
 use galvani::network::Network;
@@ -288,23 +288,56 @@ spikes = true
     assert_eq!(v, vec![-70.0; 5]);
 }
 
-/// (d) A network larger than a binding fails with Error::Limit naming the buffer, the
-/// limit and the network size; no panic. The device is opened with a lowered limit.
+/// (d) A network larger than SYN_CHUNKS bindings fails with Error::Limit naming the
+/// buffer, the limit and the network size; no panic. The device is opened with a
+/// lowered limit: 300 KiB bindings hold chunks of 65536 synapses, 3 of which are fewer
+/// than the network's 320 k.
 #[test]
 fn too_big_network_fails_with_limit_error() {
     let Some(_) = gpu() else { return };
-    let ctx = GpuContext::with_limits(|l| l.max_storage_buffer_binding_size = 1 << 20).unwrap();
-    assert_eq!(ctx.limits().max_storage_buffer_binding_size, 1 << 20);
-    let net = cuba(10.0); // 320 k synapses × 4 bytes > 1 MiB
+    let ctx = GpuContext::with_limits(|l| l.max_storage_buffer_binding_size = 300 << 10).unwrap();
+    assert_eq!(ctx.limits().max_storage_buffer_binding_size, 300 << 10);
+    assert_eq!(syn_chunk_len(&ctx.limits()), 1 << 16);
+    let net = cuba(10.0);
+    assert!(net.synapses.len() as u64 > SYN_CHUNKS as u64 * (1 << 16));
     match GpuBackend::new(&ctx, &net) {
         Err(Error::Limit(msg)) => {
             eprintln!("{msg}");
             assert!(msg.contains("synapse"), "{msg}");
             assert!(msg.contains("max_storage_buffer_binding_size"), "{msg}");
-            assert!(msg.contains("1 MiB") && msg.contains("synapses"), "{msg}");
+            assert!(msg.contains("300 KiB") && msg.contains("synapses"), "{msg}");
+            assert!(msg.contains("at most 3 bindings"), "{msg}");
         }
         Err(e) => panic!("expected Error::Limit, got {e}"),
         Ok(_) => panic!("expected Error::Limit, got a backend"),
+    }
+}
+
+/// (e) Synapse arrays larger than one binding are split across bindings: with bindings
+/// lowered to 1 MiB (chunks of 2^18 synapses) the CUBA network's 320 k synapses take 2
+/// chunks, with 512 KiB (2^17) all 3; spikes stay identical to the CPU f32 run.
+#[test]
+fn synapse_arrays_split_across_bindings_match_cpu_f32() {
+    let Some(_) = gpu() else { return };
+    let net = cuba(60.0);
+    let cpu = cpu32(&net);
+    assert!(cpu.spikes.len() > 100);
+    for (binding, chunks) in [(1u64 << 20, 2u64), (1 << 19, 3)] {
+        let ctx = GpuContext::with_limits(|l| l.max_storage_buffer_binding_size = binding).unwrap();
+        let len = syn_chunk_len(&ctx.limits());
+        assert_eq!(len, binding / 4);
+        assert_eq!((net.synapses.len() as u64).div_ceil(len), chunks);
+        let gpu = gpu32(&ctx, &net);
+        let div = first_divergence_ms(&net, &cpu, &gpu);
+        eprintln!(
+            "{chunks} chunks of {len} synapses: {} GPU spikes, first divergence {div:?} ms",
+            gpu.spikes.len()
+        );
+        if v_tolerance(&ctx) == 0.0 {
+            assert_eq!(cpu.spikes, gpu.spikes, "{chunks} chunks");
+        } else {
+            assert!(div.is_none(), "{chunks} chunks: diverges at {div:?} ms");
+        }
     }
 }
 

@@ -108,9 +108,9 @@ fn step_uniform_matches_wgsl() {
             ("key_lo", offset_of!(U, key_lo)),
             ("key_hi", offset_of!(U, key_hi)),
             ("n_targets", offset_of!(U, n_targets)),
+            ("syn_shift", offset_of!(U, syn_shift)),
             ("_pad0", offset_of!(U, _pad)),
             ("_pad1", offset_of!(U, _pad) + 4),
-            ("_pad2", offset_of!(U, _pad) + 8),
         ],
     );
     // One entry per step at a dynamic offset: the stride must satisfy any adapter.

@@ -58,9 +58,9 @@ struct StepUniform {
     key_lo: u32,
     key_hi: u32,
     n_targets: u32,
+    syn_shift: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 // One voltage probe for one batch: samples after rows r with r % every == first_row.

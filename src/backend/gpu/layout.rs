@@ -50,8 +50,11 @@ pub struct StepUniform {
     pub key_hi: u32,
     /// Poisson drive targets (entries of `poisson_targets`).
     pub n_targets: u32,
+    /// log2 of the synapse-array chunk length (`limits::syn_chunk_len`): propagate reads
+    /// synapse j from chunk `j >> syn_shift` at `j & ((1 << syn_shift) − 1)`.
+    pub syn_shift: u32,
     /// Padding to a multiple of 16 bytes.
-    pub _pad: [u32; 3],
+    pub _pad: [u32; 2],
 }
 const _: () = assert!(std::mem::size_of::<StepUniform>() == 64);
 const _: () = assert!(std::mem::size_of::<StepUniform>() as u64 <= STEP_STRIDE);

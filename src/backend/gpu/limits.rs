@@ -39,8 +39,73 @@ pub fn human_count(x: u64) -> String {
     }
 }
 
-/// The storage buffers a kernel binds at most (propagate: 7).
-pub const MAX_STORAGE_BINDINGS: u32 = 7;
+/// Bindings each synapse array (`syn_target`, `syn_weight`, `syn_delay`) may be split
+/// across: propagate binds chunk c of each array at its own binding, so a network may
+/// hold `SYN_CHUNKS ×` the synapses one binding can. 3 keeps propagate at 14 storage
+/// buffers, within the 16 per stage of the GL backend (Vulkan allows 32).
+pub const SYN_CHUNKS: u32 = 3;
+
+/// The plan's buffers that the backend splits into up to [`SYN_CHUNKS`] chunk buffers of
+/// [`syn_chunk_len`] elements (one binding each) instead of binding them whole.
+pub const SPLIT_ARRAYS: &[&str] = &["syn_target", "syn_weight", "syn_delay"];
+
+/// The storage buffers a kernel binds at most (propagate: u, then row_ptr, ring,
+/// spike_count, spike_list and [`SYN_CHUNKS`] chunks of each of the 3 synapse arrays).
+pub const MAX_STORAGE_BINDINGS: u32 = 4 + 3 * SYN_CHUNKS;
+
+/// Elements of 4 bytes per synapse-array chunk: the largest power of two whose chunk
+/// fits both one storage binding and one buffer, at most 2^30 (0 if not even one fits).
+/// Synapse j lives in chunk `j >> log2(len)` at `j & (len − 1)`.
+pub fn syn_chunk_len(limits: &wgpu::Limits) -> u64 {
+    let elems = (limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size)
+        / 4)
+    .min(1 << 30);
+    if elems == 0 { 0 } else { 1 << elems.ilog2() }
+}
+
+/// Checks a buffer the backend splits into chunks ([`SPLIT_ARRAYS`]).
+fn check_split(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
+    let len = syn_chunk_len(limits);
+    let chunks = if len == 0 {
+        u64::MAX
+    } else {
+        b.elements.div_ceil(len)
+    };
+    if chunks > SYN_CHUNKS as u64 {
+        let (limit, name) = if limits.max_buffer_size < limits.max_storage_buffer_binding_size {
+            (limits.max_buffer_size, "max_buffer_size")
+        } else {
+            (
+                limits.max_storage_buffer_binding_size,
+                "max_storage_buffer_binding_size",
+            )
+        };
+        return Err(Error::Limit(format!(
+            "{} ({}) would take {} but this adapter binds at most {} per storage buffer \
+             ({name}) and the propagate kernel splits the array across at most \
+             {SYN_CHUNKS} bindings of {} elements ({} in all); {} is too many",
+            b.what,
+            b.name,
+            human_bytes(b.bytes),
+            human_bytes(limit),
+            human_count(len),
+            human_bytes(SYN_CHUNKS as u64 * len * 4),
+            b.cause
+        )));
+    }
+    if b.elements > u32::MAX as u64 {
+        return Err(Error::Limit(format!(
+            "{} ({}) would hold {} elements, more than a u32 index reaches; {} is too many",
+            b.what,
+            b.name,
+            human_count(b.elements),
+            b.cause
+        )));
+    }
+    Ok(())
+}
 
 /// All buffers for `net` with batches of up to `batch` steps (two record sets).
 pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
@@ -288,7 +353,11 @@ pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<
         )));
     }
     for b in buffer_plan(net, batch) {
-        check_buffer(&b, limits)?;
+        if SPLIT_ARRAYS.contains(&b.name) {
+            check_split(&b, limits)?;
+        } else {
+            check_buffer(&b, limits)?;
+        }
     }
     Ok(())
 }

@@ -51,6 +51,12 @@ use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, Network, Neurons};
 use crate::real::{Precision, Real};
 
+// The propagate bind group below lists chunks 0..3 of each synapse array.
+const _: () = assert!(
+    limits::SYN_CHUNKS == 3,
+    "shaders/propagate.wgsl binds 3 chunks"
+);
+
 /// Most workgroups `propagate` runs; they loop over the spike list.
 const MAX_PROPAGATE_GROUPS: u32 = 1024;
 
@@ -284,9 +290,21 @@ impl LifGpu {
         let state = init("state", bytemuck::cast_slice(&state0), st | U::COPY_SRC);
         let ring = empty("ring", slots as u64 * 2 * n as u64 * 4, st);
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&syn.row_ptr), st);
-        let syn_target = init("syn_target", bytemuck::cast_slice(&syn.target), st);
-        let syn_weight = init("syn_weight", bytemuck::cast_slice(&weights), st);
-        let syn_delay = init("syn_delay", bytemuck::cast_slice(&syn.delay), st);
+        // Each synapse array in SYN_CHUNKS buffers of up to `chunk` elements (one binding
+        // each; check_limits made sure they suffice); unused chunks are small dummies.
+        let chunk = limits::syn_chunk_len(&limits).max(1) as usize;
+        let chunks = |label: &str, data: &[u8]| -> Vec<wgpu::Buffer> {
+            (0..limits::SYN_CHUNKS as usize)
+                .map(|c| {
+                    let lo = (c * chunk * 4).min(data.len());
+                    let hi = ((c + 1) * chunk * 4).min(data.len());
+                    init(&format!("{label}{c}"), &data[lo..hi], st)
+                })
+                .collect()
+        };
+        let syn_target = chunks("syn_target", bytemuck::cast_slice(&syn.target));
+        let syn_weight = chunks("syn_weight", bytemuck::cast_slice(&weights));
+        let syn_delay = chunks("syn_delay", bytemuck::cast_slice(&syn.delay));
         let spike_count = empty("spike_count", 8, st);
         let spike_list = empty("spike_list", 2 * n as u64 * 4, st);
         let probe_buf = empty("probes", n_probes * 16, st | U::COPY_DST);
@@ -359,12 +377,18 @@ impl LifGpu {
             &[
                 &uniforms,
                 &row_ptr,
-                &syn_target,
-                &syn_weight,
-                &syn_delay,
+                &syn_target[0],
+                &syn_weight[0],
+                &syn_delay[0],
                 &ring,
                 &spike_count,
                 &spike_list,
+                &syn_target[1],
+                &syn_target[2],
+                &syn_weight[1],
+                &syn_weight[2],
+                &syn_delay[1],
+                &syn_delay[2],
             ],
         );
         let poisson_bind = poisson_kernel.bind(
@@ -401,7 +425,8 @@ impl LifGpu {
             key_lo: key[0],
             key_hi: key[1],
             n_targets: targets.len() as u32,
-            _pad: [0; 3],
+            syn_shift: chunk.ilog2(),
+            _pad: [0; 2],
         };
         Ok(LifGpu {
             ctx: ctx.clone(),

@@ -47,7 +47,9 @@ pub const LIF_STEP: KernelSpec = KernelSpec {
 };
 
 /// `shaders/propagate.wgsl`: u, row_ptr, syn_target, syn_weight, syn_delay, ring,
-/// spike_count, spike_list.
+/// spike_count, spike_list, then the further chunks of the synapse arrays
+/// (`limits::SYN_CHUNKS` = 3): syn_target1, syn_target2, syn_weight1, syn_weight2,
+/// syn_delay1, syn_delay2.
 pub const PROPAGATE: KernelSpec = KernelSpec {
     name: "propagate",
     bindings: &[
@@ -58,6 +60,12 @@ pub const PROPAGATE: KernelSpec = KernelSpec {
         ReadOnly(4),
         ReadWrite(4),
         ReadOnly(8),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
         ReadOnly(4),
     ],
 };
