@@ -275,13 +275,6 @@ impl Network {
             .partition_point(|p| p.offset + p.size <= global);
         (p, global - self.populations[p].offset)
     }
-
-    /// Whether any probe samples after step `n` (0-based step index).
-    pub fn samples_after(&self, step: u64) -> bool {
-        self.probes
-            .iter()
-            .any(|p| (step + 1).is_multiple_of(p.every as u64))
-    }
 }
 
 fn build_drives(cfg: &Config, pops: &[PopulationInfo], dt: f64) -> Result<Vec<Drive>> {

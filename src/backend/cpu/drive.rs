@@ -95,5 +95,4 @@ pub fn stim_current<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
             i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
         }
     }
-    // neurons of an ending pulse that another active pulse also covers were re-added above
 }

@@ -340,3 +340,26 @@ pub(super) fn read_mapped(
     ctx.take_error()?;
     Ok(data)
 }
+
+/// Closes the two error scopes opened around a backend's uploads (validation, the inner
+/// one, first) and turns what they caught into an error; `what` names the network for
+/// the out-of-memory message.
+pub(super) fn end_upload(
+    ctx: &GpuContext,
+    oom: wgpu::ErrorScopeGuard,
+    val: wgpu::ErrorScopeGuard,
+    what: impl FnOnce() -> String,
+) -> Result<()> {
+    let val = pollster::block_on(val.pop());
+    let oom = pollster::block_on(oom.pop());
+    if let Some(e) = oom {
+        return Err(Error::Gpu(format!(
+            "out of device memory while uploading {}: {e}",
+            what()
+        )));
+    }
+    if let Some(e) = val {
+        return Err(Error::Gpu(format!("creating the device buffers: {e}")));
+    }
+    ctx.take_error()
+}

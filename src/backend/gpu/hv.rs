@@ -16,7 +16,7 @@
 
 use wgpu::util::DeviceExt;
 
-use super::batch::{Batches, InFlight, RecordSet, read_mapped};
+use super::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
 use super::context::GpuContext;
 use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
 use super::limits::{BufferSpec, check_buffer, dispatch_2d, human_count};
@@ -365,18 +365,9 @@ impl HvGpu {
             device,
             &[&uniforms, &row_ptr, &src, &weight_buf, &coupling_buf],
         );
-        let val = pollster::block_on(val.pop());
-        let oom = pollster::block_on(oom.pop());
-        if let Some(e) = oom {
-            return Err(Error::Gpu(format!(
-                "out of device memory while uploading the HV network ({n} neurons, {} synapses): {e}",
-                weight.len()
-            )));
-        }
-        if let Some(e) = val {
-            return Err(Error::Gpu(format!("creating the device buffers: {e}")));
-        }
-        ctx.take_error()?;
+        end_upload(ctx, oom, val, || {
+            format!("the HV network ({n} neurons, {} synapses)", weight.len())
+        })?;
         let max_dim = lim.max_compute_workgroups_per_dimension;
         let groups = |items: u64| (items.div_ceil(WG_SIZE as u64)).max(1) as u32;
         let base = StepUniform {

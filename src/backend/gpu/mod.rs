@@ -40,7 +40,7 @@ pub use shaders::shader_sources;
 
 use wgpu::util::DeviceExt;
 
-use self::batch::{Batches, InFlight, RecordSet, read_mapped};
+use self::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
 use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
 use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE};
@@ -395,19 +395,9 @@ impl LifGpu {
             device,
             &[&uniforms, &streams_buf, &targets_buf, &cdf_buf, &ring],
         );
-        let val = pollster::block_on(val.pop());
-        let oom = pollster::block_on(oom.pop());
-        if let Some(e) = oom {
-            return Err(Error::Gpu(format!(
-                "out of device memory while uploading the network ({} neurons, {} synapses): {e}",
-                n,
-                syn.len()
-            )));
-        }
-        if let Some(e) = val {
-            return Err(Error::Gpu(format!("creating the device buffers: {e}")));
-        }
-        ctx.take_error()?;
+        end_upload(ctx, oom, val, || {
+            format!("the network ({n} neurons, {} synapses)", syn.len())
+        })?;
 
         let max_dim = limits.max_compute_workgroups_per_dimension;
         let groups = |items: u64| (items.div_ceil(WG_SIZE as u64)).max(1) as u32;
