@@ -129,6 +129,193 @@ impl<'de> Deserialize<'de> for ValueSpec {
     }
 }
 
+/// The shape of a per-synapse weight or delay distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SynDist {
+    /// The same value for every synapse.
+    Const(f64),
+    /// `{ normal = [mean, sd] }`.
+    Normal {
+        /// mean
+        mean: f64,
+        /// standard deviation (>= 0)
+        sd: f64,
+    },
+    /// `{ uniform = [lo, hi] }`: draws in [lo, hi).
+    Uniform {
+        /// lower end
+        lo: f64,
+        /// upper end
+        hi: f64,
+    },
+    /// `{ lognormal = [mu, sigma] }`: exp of a normal(mu, sigma) draw (always > 0).
+    Lognormal {
+        /// mean of the logarithm
+        mu: f64,
+        /// sd of the logarithm (>= 0)
+        sigma: f64,
+    },
+}
+
+/// A per-synapse value (weight or delay): a constant, or a distribution with optional
+/// bounds. A draw outside `[min, max]` is drawn again until it lies inside (NEST's
+/// `redraw`), so the bounds shape the distribution rather than clip it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SynSpec {
+    /// What is drawn.
+    pub dist: SynDist,
+    /// Smallest accepted value (inclusive).
+    pub min: Option<f64>,
+    /// Largest accepted value (inclusive).
+    pub max: Option<f64>,
+}
+
+impl SynSpec {
+    /// A constant.
+    pub fn constant(x: f64) -> SynSpec {
+        SynSpec {
+            dist: SynDist::Const(x),
+            min: None,
+            max: None,
+        }
+    }
+
+    /// The constant, when the spec is one.
+    pub fn as_const(&self) -> Option<f64> {
+        match self.dist {
+            SynDist::Const(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The interval draws can fall in once the bounds apply: (lowest, highest), or
+    /// `None` when no value can be drawn at all.
+    pub fn support(&self) -> Option<(f64, f64)> {
+        let (lo, hi) = match self.dist {
+            SynDist::Const(x) => (x, x),
+            SynDist::Normal { mean, sd } if sd == 0.0 => (mean, mean),
+            SynDist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+            SynDist::Uniform { lo, hi } => (lo, hi),
+            SynDist::Lognormal { mu, sigma } if sigma == 0.0 => (mu.exp(), mu.exp()),
+            SynDist::Lognormal { .. } => (0.0, f64::INFINITY),
+        };
+        let lo = lo.max(self.min.unwrap_or(f64::NEG_INFINITY));
+        let hi = hi.min(self.max.unwrap_or(f64::INFINITY));
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// Checks the numbers; `Err` says what is wrong (without the key).
+    fn check(&self) -> std::result::Result<(), String> {
+        let fin = |x: f64| x.is_finite();
+        match self.dist {
+            SynDist::Const(x) if !fin(x) => {
+                return Err(format!("expected a finite number, got {x}"));
+            }
+            SynDist::Normal { mean, sd } if !(fin(mean) && fin(sd) && sd >= 0.0) => {
+                return Err("normal = [mean, sd] needs a finite mean and a finite sd >= 0".into());
+            }
+            SynDist::Uniform { lo, hi } if !(fin(lo) && fin(hi) && lo <= hi) => {
+                return Err("uniform = [lo, hi] needs finite lo <= hi".into());
+            }
+            SynDist::Lognormal { mu, sigma } if !(fin(mu) && fin(sigma) && sigma >= 0.0) => {
+                return Err(
+                    "lognormal = [mu, sigma] needs a finite mu and a finite sigma >= 0".into(),
+                );
+            }
+            _ => {}
+        }
+        for (k, b) in [("min", self.min), ("max", self.max)] {
+            if let Some(b) = b
+                && b.is_nan()
+            {
+                return Err(format!("{k}: expected a number, got NaN"));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.min, self.max)
+            && a > b
+        {
+            return Err(format!("min ({a}) is above max ({b})"));
+        }
+        if self.support().is_none() {
+            return Err(format!(
+                "no value of this distribution lies within [{}, {}], so a redraw could never end",
+                self.min.unwrap_or(f64::NEG_INFINITY),
+                self.max.unwrap_or(f64::INFINITY)
+            ));
+        }
+        Ok(())
+    }
+}
+
+const SYN_FORMS: &str = "expected a number, { normal = [mean, sd] }, { uniform = [lo, hi] } or \
+{ lognormal = [mu, sigma] }, each optionally with min = ... and/or max = ... (redraw bounds)";
+
+impl<'de> Deserialize<'de> for SynSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = toml::Value::deserialize(d)?;
+        let num = |v: &toml::Value| match v {
+            toml::Value::Float(x) => Some(*x),
+            toml::Value::Integer(i) => Some(*i as f64),
+            _ => None,
+        };
+        if let Some(x) = num(&v) {
+            return Ok(SynSpec::constant(x));
+        }
+        let Some(t) = v.as_table() else {
+            return Err(D::Error::custom(SYN_FORMS));
+        };
+        let pair = |name: &str| -> std::result::Result<[f64; 2], D::Error> {
+            match t[name]
+                .as_array()
+                .map(|a| a.iter().map(num).collect::<Option<Vec<f64>>>())
+            {
+                Some(Some(a)) if a.len() == 2 => Ok([a[0], a[1]]),
+                _ => Err(D::Error::custom(format!(
+                    "`{name}` needs an array of two numbers"
+                ))),
+            }
+        };
+        let mut dist = None;
+        let (mut min, mut max) = (None, None);
+        for k in t.keys() {
+            match k.as_str() {
+                "normal" | "uniform" | "lognormal" => {
+                    if dist.is_some() {
+                        return Err(D::Error::custom(format!(
+                            "two distributions in one value; {SYN_FORMS}"
+                        )));
+                    }
+                    let [a, b] = pair(k)?;
+                    dist = Some(match k.as_str() {
+                        "normal" => SynDist::Normal { mean: a, sd: b },
+                        "uniform" => SynDist::Uniform { lo: a, hi: b },
+                        _ => SynDist::Lognormal { mu: a, sigma: b },
+                    });
+                }
+                "min" | "max" => {
+                    let x = num(&t[k])
+                        .ok_or_else(|| D::Error::custom(format!("`{k}` needs a number")))?;
+                    if k == "min" {
+                        min = Some(x);
+                    } else {
+                        max = Some(x);
+                    }
+                }
+                other => {
+                    return Err(D::Error::custom(format!(
+                        "unknown key `{other}`; {SYN_FORMS}"
+                    )));
+                }
+            }
+        }
+        let Some(dist) = dist else {
+            return Err(D::Error::custom(SYN_FORMS));
+        };
+        Ok(SynSpec { dist, min, max })
+    }
+}
+
 /// `[[population]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -159,12 +346,14 @@ pub struct Projection {
     pub post: String,
     /// `"ampa"` or `"gaba_a"`.
     pub receptor: String,
-    /// Weight (pA for exp_current, mV for delta, dimensionless receptor activation for
-    /// HV); may come from the file's weight column.
-    pub weight: Option<f64>,
-    /// Delay (ms), rounded to whole steps, at least one step. Default: one step. Not
-    /// allowed into HV populations (their coupling is instantaneous).
-    pub delay_ms: Option<f64>,
+    /// Weight per synapse, a constant or a distribution (pA for exp_current, mV for
+    /// delta, nS for exp_conductance, dimensionless receptor activation for HV); may come
+    /// from the file's weight column.
+    pub weight: Option<SynSpec>,
+    /// Delay per synapse (ms), a constant or a distribution, rounded to whole steps, at
+    /// least one step. Default: one step. Not allowed into HV populations (their coupling
+    /// is instantaneous).
+    pub delay_ms: Option<SynSpec>,
     /// The connection rule.
     pub connect: Connect,
 }
@@ -173,7 +362,9 @@ pub struct Projection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Connect {
-    /// Each (pre, post) pair independently with probability `p`.
+    /// Each (pre, post) pair independently with probability `p` (also spelled
+    /// `pairwise_bernoulli`, NEST's name).
+    #[serde(alias = "pairwise_bernoulli")]
     FixedProbability {
         /// probability in [0, 1]
         p: f64,
@@ -181,13 +372,41 @@ pub enum Connect {
         #[serde(default = "yes")]
         autapses: bool,
     },
-    /// Each post neuron draws `k` sources with replacement.
+    /// Each post neuron draws `k` sources uniformly (with replacement unless
+    /// `multapses = false`).
     FixedIndegree {
         /// in-degree
         k: i64,
         /// allow i → i (default true, as NEST)
         #[serde(default = "yes")]
         autapses: bool,
+        /// allow a pair to be connected more than once (default true, as NEST)
+        #[serde(default = "yes")]
+        multapses: bool,
+    },
+    /// Each pre neuron draws `k` targets uniformly (with replacement unless
+    /// `multapses = false`).
+    FixedOutdegree {
+        /// out-degree
+        k: i64,
+        /// allow i → i (default true, as NEST)
+        #[serde(default = "yes")]
+        autapses: bool,
+        /// allow a pair to be connected more than once (default true, as NEST)
+        #[serde(default = "yes")]
+        multapses: bool,
+    },
+    /// `n` connections in all, source and target of each drawn uniformly (NEST's
+    /// `fixed_total_number`).
+    FixedTotalNumber {
+        /// number of connections
+        n: i64,
+        /// allow i → i (default true, as NEST)
+        #[serde(default = "yes")]
+        autapses: bool,
+        /// allow a pair to be connected more than once (default true, as NEST)
+        #[serde(default = "yes")]
+        multapses: bool,
     },
     /// i → i.
     OneToOne,
@@ -512,19 +731,30 @@ impl Config {
                 )));
             }
             let hv = self.model() == "hv";
-            if let Some(w) = pr.weight {
-                if !w.is_finite() {
-                    return Err(self.err(format!("{at}.weight: expected a finite number, got {w}")));
-                }
-                if hv && w < 0.0 {
+            let post_i = self.population_index(&pr.post).unwrap();
+            if let Some(w) = &pr.weight {
+                w.check()
+                    .map_err(|e| self.err(format!("{at}.weight: {e}")))?;
+                let (lo, hi) = w.support().expect("checked");
+                let random = w.as_const().is_none();
+                if hv && lo < 0.0 {
                     return Err(self.err(format!(
-                        "{at}.weight: HV weights are receptor activations and must be >= 0, got {w} (inhibition is receptor = \"gaba_a\")"
+                        "{at}.weight: HV weights are receptor activations and must be >= 0, {} (inhibition is receptor = \"gaba_a\"){}",
+                        if random { format!("but this distribution can draw {lo}") } else { format!("got {lo}") },
+                        if random { "; add min = 0.0" } else { "" }
                     )));
                 }
-                if w < 0.0 && self.is_conductance(self.population_index(&pr.post).unwrap()) {
+                if lo < 0.0 && self.is_conductance(post_i) {
                     return Err(self.err(format!(
-                        "{at}.weight: {w} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (the receptor's reversal potential gives the sign of the effect)",
-                        pr.post
+                        "{at}.weight: {} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (the receptor's reversal potential gives the sign of the effect){}",
+                        if random { format!("this distribution can draw {lo}:") } else { format!("{lo}") },
+                        pr.post,
+                        if random { "; add min = 0.0" } else { "" }
+                    )));
+                }
+                if random && lo < 0.0 && hi > 0.0 {
+                    return Err(self.err(format!(
+                        "{at}.weight: this distribution can draw both signs ({lo} to {hi}), and the sign is the effect of a synapse: add a bound, min = 0.0 for excitatory or max = 0.0 for inhibitory weights (a draw outside is drawn again)"
                     )));
                 }
             } else if !matches!(pr.connect, Connect::File { .. }) {
@@ -537,12 +767,22 @@ impl Config {
                     "{at}.delay_ms: projections into HV populations take no delay: the coupling is instantaneous (spec hv-model.md 4.2)"
                 )));
             }
-            if let Some(d) = pr.delay_ms
-                && (!d.is_finite() || (d / dt).round() < 1.0)
-            {
-                return Err(self.err(format!(
-                        "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
+            if let Some(d) = &pr.delay_ms {
+                d.check()
+                    .map_err(|e| self.err(format!("{at}.delay_ms: {e}")))?;
+                let (lo, _) = d.support().expect("checked");
+                if let Some(c) = d.as_const() {
+                    if (c / dt).round() < 1.0 {
+                        return Err(self.err(format!(
+                            "{at}.delay_ms: {c} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
+                        )));
+                    }
+                } else if lo < 0.0 {
+                    return Err(self.err(format!(
+                        "{at}.delay_ms: this distribution can draw negative delays (down to {lo} ms): add a bound such as min = {} (half a step; draws below are drawn again, and every delay is rounded to whole steps, at least one)",
+                        dt / 2.0
                     )));
+                }
             }
             match &pr.connect {
                 Connect::FixedProbability { p, .. } => {
@@ -552,10 +792,17 @@ impl Config {
                         )));
                     }
                 }
-                Connect::FixedIndegree { k, .. } => {
+                Connect::FixedIndegree { k, .. } | Connect::FixedOutdegree { k, .. } => {
                     if *k < 0 {
                         return Err(self.err(format!(
-                            "{at}.connect.k: expected a non-negative in-degree, got {k}"
+                            "{at}.connect.k: expected a non-negative degree, got {k}"
+                        )));
+                    }
+                }
+                Connect::FixedTotalNumber { n, .. } => {
+                    if *n < 0 {
+                        return Err(self.err(format!(
+                            "{at}.connect.n: expected a non-negative number of connections, got {n}"
                         )));
                     }
                 }

@@ -1,23 +1,159 @@
-//! Synaptic connectivity: one `sprs` sparse matrix per projection, merged into one
+//! Synaptic connectivity: one [`ProjectionMatrix`] per projection, merged into one
 //! outgoing (CSR, by presynaptic neuron) synapse table for the whole network.
 //!
-//! Each projection is a `pre × post` [`CsMatI`] of weights. Rules draw from a ChaCha8
-//! stream keyed by (seed, projection index), so the network is reproducible and both
-//! backends simulate the identical one. Sparse matrices cannot hold two entries at one
-//! (pre, post): multapses (from `fixed_indegree` with replacement, or repeated file
-//! rows) are merged into one synapse whose weight is the sum — the same input for the
-//! linear synapses of this simulator. Counts in the summary are of drawn connections.
+//! A rule yields a [`Pattern`]: which (pre, post) pairs are connected, CSR by
+//! presynaptic neuron. The rules that connect a pair at most once (`fixed_probability`,
+//! `all_to_all`, `one_to_one`) build it as an `sprs` matrix, which checks that the rows
+//! are sorted and free of repeats. The rules with multapses (`fixed_indegree`,
+//! `fixed_outdegree`, `fixed_total_number` with `multapses = true`, and edge files)
+//! list a pair once per connection: a multapse is two synapses, each with its own
+//! weight and delay, counted twice, as in NEST.
+//!
+//! Every random choice draws from a ChaCha8 stream keyed by the seed and a tag: the
+//! pattern by (seed, projection), each row's weights and delays by (seed, projection,
+//! presynaptic neuron), so the network is reproducible, the same on every backend, and
+//! a row's values do not depend on how the rows are divided among workers.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use sprs::{CsMatI, TriMatI};
+use rand_distr::{Distribution, LogNormal, Normal};
+use sprs::CsMatI;
 
+use crate::config::{SynDist, SynSpec};
 use crate::real::FixedPoint;
 
 /// Receptor index: AMPA.
 pub const AMPA: u32 = 0;
 /// Receptor index: GABA-A.
 pub const GABA_A: u32 = 1;
+
+/// Which pairs of one projection are connected: CSR by presynaptic neuron
+/// (population-local indices). A row's targets ascend; a pair connected k times
+/// appears k times in a row (multapses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    /// Presynaptic neurons.
+    pub n_pre: usize,
+    /// Postsynaptic neurons.
+    pub n_post: usize,
+    /// Row start per presynaptic neuron (length `n_pre + 1`).
+    pub indptr: Vec<usize>,
+    /// Postsynaptic index per synapse.
+    pub indices: Vec<u32>,
+}
+
+impl Pattern {
+    /// Number of synapses (connections, multapses counted).
+    pub fn len(&self) -> usize {
+        self.indices.len()
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+    /// The targets of presynaptic neuron `i`.
+    pub fn row(&self, i: usize) -> &[u32] {
+        &self.indices[self.indptr[i]..self.indptr[i + 1]]
+    }
+    /// Every synapse as (pre, post), row by row.
+    pub fn pairs(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        (0..self.n_pre).flat_map(move |i| self.row(i).iter().map(move |&j| (i as u32, j)))
+    }
+    /// Whether some pair is connected more than once.
+    pub fn has_multapses(&self) -> bool {
+        (0..self.n_pre).any(|i| self.row(i).windows(2).any(|w| w[0] == w[1]))
+    }
+
+    /// A pattern of at most one synapse per pair, checked by `sprs` (sorted, unique,
+    /// in range).
+    fn set(n_pre: usize, n_post: usize, indptr: Vec<usize>, indices: Vec<u32>) -> Pattern {
+        let data = vec![(); indices.len()];
+        let m = CsMatI::<(), u32, usize>::try_new((n_pre, n_post), indptr, indices, data)
+            .expect("rows are sorted, unique and in range by construction");
+        let (indptr, indices, _) = m.into_raw_storage();
+        Pattern {
+            n_pre,
+            n_post,
+            indptr,
+            indices,
+        }
+    }
+
+    /// A pattern from (pre, post) pairs in any order: a counting sort by pre (stable),
+    /// then each row sorted. Repeated pairs stay (multapses).
+    pub fn from_pairs(n_pre: usize, n_post: usize, pairs: &[(u32, u32)]) -> Pattern {
+        let mut indptr = vec![0usize; n_pre + 1];
+        for &(i, _) in pairs {
+            indptr[i as usize + 1] += 1;
+        }
+        for i in 0..n_pre {
+            indptr[i + 1] += indptr[i];
+        }
+        let mut fill = indptr.clone();
+        let mut indices = vec![0u32; pairs.len()];
+        for &(i, j) in pairs {
+            indices[fill[i as usize]] = j;
+            fill[i as usize] += 1;
+        }
+        for i in 0..n_pre {
+            indices[indptr[i]..indptr[i + 1]].sort_unstable();
+        }
+        Pattern {
+            n_pre,
+            n_post,
+            indptr,
+            indices,
+        }
+    }
+
+    /// The pattern whose rows are this one's columns (pre and post swapped); each new
+    /// row comes out ascending because the old rows are walked in order.
+    pub fn transpose(&self) -> Pattern {
+        let mut indptr = vec![0usize; self.n_post + 1];
+        for &j in &self.indices {
+            indptr[j as usize + 1] += 1;
+        }
+        for j in 0..self.n_post {
+            indptr[j + 1] += indptr[j];
+        }
+        let mut fill = indptr.clone();
+        let mut indices = vec![0u32; self.len()];
+        for i in 0..self.n_pre {
+            for &j in self.row(i) {
+                indices[fill[j as usize]] = i as u32;
+                fill[j as usize] += 1;
+            }
+        }
+        Pattern {
+            n_pre: self.n_post,
+            n_post: self.n_pre,
+            indptr,
+            indices,
+        }
+    }
+}
+
+/// One value for every synapse, or one per synapse (aligned with the pattern's indices).
+#[derive(Debug, Clone, PartialEq)]
+pub enum PerSynapse<T> {
+    /// The same for all.
+    Uniform(T),
+    /// One per synapse.
+    Each(Vec<T>),
+}
+
+impl<T: Copy> PerSynapse<T> {
+    /// The value of synapse `k`.
+    pub fn get(&self, k: usize) -> T {
+        match self {
+            PerSynapse::Uniform(x) => *x,
+            PerSynapse::Each(v) => v[k],
+        }
+    }
+}
+
+/// Per-synapse delays in steps (≥ 1).
+pub type Delays = PerSynapse<u32>;
 
 /// The connectivity of one projection.
 #[derive(Debug, Clone)]
@@ -28,30 +164,12 @@ pub struct ProjectionMatrix {
     pub post: usize,
     /// [`AMPA`] or [`GABA_A`].
     pub receptor: u32,
-    /// Weights, `pre × post` (CSR, population-local indices).
-    pub weights: CsMatI<f64, u32, usize>,
-    /// Delay in steps per stored synapse (aligned with `weights.data()`), or one for all.
+    /// Which pairs are connected (population-local indices).
+    pub pattern: Pattern,
+    /// Weight per synapse (spec units).
+    pub weights: PerSynapse<f64>,
+    /// Delay per synapse (steps).
     pub delays: Delays,
-    /// Connections drawn, multapses counted separately.
-    pub drawn: u64,
-}
-
-/// Per-synapse or uniform delays (in steps, ≥ 1).
-#[derive(Debug, Clone)]
-pub enum Delays {
-    /// One delay for every synapse.
-    Uniform(u32),
-    /// One per stored synapse.
-    PerSynapse(Vec<u32>),
-}
-
-impl Delays {
-    fn get(&self, k: usize) -> u32 {
-        match self {
-            Delays::Uniform(d) => *d,
-            Delays::PerSynapse(v) => v[k],
-        }
-    }
 }
 
 /// A stream for one random choice, keyed by the run seed and a tag (deterministic, portable).
@@ -68,17 +186,88 @@ pub fn stream(seed: u64, tag: &[u64]) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(h)
 }
 
-/// Builds a CSR matrix from per-row sorted column lists (rows already sorted and free of
-/// duplicates).
-fn csr(
-    rows: usize,
-    cols: usize,
-    indptr: Vec<usize>,
-    indices: Vec<u32>,
-    data: Vec<f64>,
-) -> CsMatI<f64, u32, usize> {
-    CsMatI::try_new((rows, cols), indptr, indices, data)
-        .expect("rows are sorted and in range by construction")
+/// Consecutive rejected draws after which a bounded distribution is declared
+/// impossible to satisfy (the bounds hold a probability below about 10^-3).
+pub const MAX_REDRAWS: u32 = 10_000;
+
+/// Draws from a [`SynSpec`], redrawing outside its bounds.
+pub struct Sampler {
+    spec: SynSpec,
+    normal: Option<Normal<f64>>,
+    lognormal: Option<LogNormal<f64>>,
+}
+
+impl Sampler {
+    /// A sampler for a checked spec.
+    pub fn new(spec: &SynSpec) -> Sampler {
+        Sampler {
+            spec: *spec,
+            normal: match spec.dist {
+                SynDist::Normal { mean, sd } => Some(Normal::new(mean, sd).expect("sd >= 0")),
+                _ => None,
+            },
+            lognormal: match spec.dist {
+                SynDist::Lognormal { mu, sigma } => {
+                    Some(LogNormal::new(mu, sigma).expect("sigma >= 0"))
+                }
+                _ => None,
+            },
+        }
+    }
+
+    /// One value inside the bounds, or an error after [`MAX_REDRAWS`] rejections in a row.
+    pub fn draw(&self, rng: &mut ChaCha8Rng) -> Result<f64, String> {
+        let (lo, hi) = (
+            self.spec.min.unwrap_or(f64::NEG_INFINITY),
+            self.spec.max.unwrap_or(f64::INFINITY),
+        );
+        for _ in 0..MAX_REDRAWS {
+            let x = match self.spec.dist {
+                SynDist::Const(x) => x,
+                SynDist::Normal { .. } => self.normal.as_ref().unwrap().sample(rng),
+                SynDist::Uniform { lo, hi } if lo == hi => lo,
+                SynDist::Uniform { lo, hi } => rng.random_range(lo..hi),
+                SynDist::Lognormal { .. } => self.lognormal.as_ref().unwrap().sample(rng),
+            };
+            if x >= lo && x <= hi {
+                return Ok(x);
+            }
+        }
+        Err(format!(
+            "{MAX_REDRAWS} draws in a row fell outside [{lo}, {hi}]: the bounds hold almost none of the distribution"
+        ))
+    }
+}
+
+/// One value per synapse of `pattern`: a constant stays [`PerSynapse::Uniform`]; a
+/// distribution is drawn row by row, row `i` from the stream (seed, tag…, i), and each
+/// draw mapped by `map` (which may reject it).
+pub fn draw_per_synapse<T: Copy>(
+    spec: &SynSpec,
+    pattern: &Pattern,
+    seed: u64,
+    tag: &[u64],
+    map: impl Fn(f64) -> Result<T, String>,
+) -> Result<PerSynapse<T>, String> {
+    if let Some(c) = spec.as_const() {
+        return Ok(PerSynapse::Uniform(map(c)?));
+    }
+    let sampler = Sampler::new(spec);
+    let mut out = Vec::with_capacity(pattern.len());
+    let mut key = tag.to_vec();
+    key.push(0);
+    for i in 0..pattern.n_pre {
+        let (a, b) = (pattern.indptr[i], pattern.indptr[i + 1]);
+        if a == b {
+            continue;
+        }
+        *key.last_mut().unwrap() = i as u64;
+        let mut rng = stream(seed, &key);
+        for _ in a..b {
+            out.push(map(sampler.draw(&mut rng)?)?);
+        }
+    }
+    Ok(PerSynapse::Each(out))
 }
 
 /// `fixed_probability`: every pair independently with probability `p` (geometric skips,
@@ -88,9 +277,8 @@ pub fn fixed_probability(
     n_post: usize,
     p: f64,
     no_autapse: bool,
-    w: f64,
     rng: &mut ChaCha8Rng,
-) -> (CsMatI<f64, u32, usize>, u64) {
+) -> Pattern {
     let mut indptr = Vec::with_capacity(n_pre + 1);
     let mut indices = Vec::new();
     indptr.push(0);
@@ -124,122 +312,225 @@ pub fn fixed_probability(
     } else {
         indptr.resize(n_pre + 1, 0);
     }
-    let n = indices.len();
-    (csr(n_pre, n_post, indptr, indices, vec![w; n]), n as u64)
+    Pattern::set(n_pre, n_post, indptr, indices)
 }
 
-/// `fixed_indegree`: each post neuron draws `k` sources uniformly, with replacement.
+/// Draws `k` distinct values of `0..n` other than `skip`, ascending (`k` ≤ the count
+/// of candidates, checked by the caller).
+fn distinct(n: usize, k: usize, skip: Option<usize>, rng: &mut ChaCha8Rng) -> Vec<u32> {
+    let avail = n - skip.is_some() as usize;
+    let mut v: Vec<u32> = rand::seq::index::sample(rng, avail, k)
+        .into_iter()
+        .map(|x| match skip {
+            Some(s) if x >= s => x as u32 + 1,
+            _ => x as u32,
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Checks that `k` distinct partners can be found among `n` (one fewer without
+/// autapses) for a rule with `multapses = false`.
+fn check_distinct(rule: &str, k: usize, n: usize, no_autapse: bool) -> Result<(), String> {
+    let avail = n - no_autapse as usize;
+    if k > avail {
+        return Err(format!(
+            "{rule} with multapses = false needs k <= {avail} (the distinct {} available), got k = {k}",
+            if no_autapse {
+                "partners other than the neuron itself"
+            } else {
+                "partners"
+            }
+        ));
+    }
+    Ok(())
+}
+
+/// `fixed_indegree`: each post neuron draws `k` sources uniformly, with replacement
+/// unless `!multapses` (NEST's `fixed_indegree`).
 pub fn fixed_indegree(
     n_pre: usize,
     n_post: usize,
     k: usize,
     no_autapse: bool,
-    w: f64,
+    multapses: bool,
     rng: &mut ChaCha8Rng,
-) -> Result<(CsMatI<f64, u32, usize>, u64), String> {
+) -> Result<Pattern, String> {
     if no_autapse && n_pre == 1 && k > 0 {
         return Err(
             "fixed_indegree without autapses needs at least two presynaptic neurons".into(),
         );
     }
-    // Column-major (CSC) first: sources of each post neuron, sorted, multapses merged.
+    if !multapses {
+        check_distinct("fixed_indegree", k, n_pre, no_autapse)?;
+    }
+    // Column-major first: the sources of each post neuron, sorted.
     let mut indptr = Vec::with_capacity(n_post + 1);
     let mut indices: Vec<u32> = Vec::with_capacity(n_post * k);
-    let mut data: Vec<f64> = Vec::with_capacity(n_post * k);
-    let mut buf: Vec<u32> = Vec::with_capacity(k);
     indptr.push(0);
     for j in 0..n_post {
-        buf.clear();
-        while buf.len() < k {
-            let i = rng.random_range(0..n_pre as u32);
-            if no_autapse && i as usize == j {
-                continue;
-            }
-            buf.push(i);
-        }
-        buf.sort_unstable();
-        for &i in &buf {
-            if indices.len() > *indptr.last().unwrap() && *indices.last().unwrap() == i {
-                *data.last_mut().unwrap() += w;
-            } else {
+        let at = indices.len();
+        if multapses {
+            while indices.len() - at < k {
+                let i = rng.random_range(0..n_pre as u32);
+                if no_autapse && i as usize == j {
+                    continue;
+                }
                 indices.push(i);
-                data.push(w);
             }
+            indices[at..].sort_unstable();
+        } else {
+            indices.extend(distinct(n_pre, k, no_autapse.then_some(j), rng));
         }
         indptr.push(indices.len());
     }
-    let csc = CsMatI::try_new_csc((n_pre, n_post), indptr, indices, data)
-        .expect("sorted by construction");
-    Ok((csc.to_csr(), (n_post * k) as u64))
+    let by_post = Pattern {
+        n_pre: n_post,
+        n_post: n_pre,
+        indptr,
+        indices,
+    };
+    Ok(by_post.transpose())
+}
+
+/// `fixed_outdegree`: each pre neuron draws `k` targets uniformly, with replacement
+/// unless `!multapses` (NEST's `fixed_outdegree`).
+pub fn fixed_outdegree(
+    n_pre: usize,
+    n_post: usize,
+    k: usize,
+    no_autapse: bool,
+    multapses: bool,
+    rng: &mut ChaCha8Rng,
+) -> Result<Pattern, String> {
+    if no_autapse && n_post == 1 && k > 0 {
+        return Err(
+            "fixed_outdegree without autapses needs at least two postsynaptic neurons".into(),
+        );
+    }
+    if !multapses {
+        check_distinct("fixed_outdegree", k, n_post, no_autapse)?;
+    }
+    let mut indptr = Vec::with_capacity(n_pre + 1);
+    let mut indices: Vec<u32> = Vec::with_capacity(n_pre * k);
+    indptr.push(0);
+    for i in 0..n_pre {
+        let at = indices.len();
+        if multapses {
+            while indices.len() - at < k {
+                let j = rng.random_range(0..n_post as u32);
+                if no_autapse && j as usize == i {
+                    continue;
+                }
+                indices.push(j);
+            }
+            indices[at..].sort_unstable();
+        } else {
+            indices.extend(distinct(n_post, k, no_autapse.then_some(i), rng));
+        }
+        indptr.push(indices.len());
+    }
+    Ok(Pattern {
+        n_pre,
+        n_post,
+        indptr,
+        indices,
+    })
+}
+
+/// `fixed_total_number`: `n` connections, the source and the target of each drawn
+/// uniformly (NEST's `fixed_total_number`); with `!multapses` no pair twice.
+pub fn fixed_total_number(
+    n_pre: usize,
+    n_post: usize,
+    n: usize,
+    no_autapse: bool,
+    multapses: bool,
+    rng: &mut ChaCha8Rng,
+) -> Result<Pattern, String> {
+    let pairs_avail = (n_pre as u128) * (n_post as u128)
+        - if no_autapse {
+            n_pre.min(n_post) as u128
+        } else {
+            0
+        };
+    if n > 0 && pairs_avail == 0 {
+        return Err("fixed_total_number: no pair of neurons can be connected".into());
+    }
+    if !multapses && n as u128 > pairs_avail {
+        return Err(format!(
+            "fixed_total_number with multapses = false needs n <= {pairs_avail} (the distinct pairs available), got n = {n}"
+        ));
+    }
+    let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n);
+    let mut seen = std::collections::HashSet::new();
+    while pairs.len() < n {
+        let i = rng.random_range(0..n_pre as u32);
+        let j = rng.random_range(0..n_post as u32);
+        if no_autapse && i == j {
+            continue;
+        }
+        if !multapses && !seen.insert(((i as u64) << 32) | j as u64) {
+            continue;
+        }
+        pairs.push((i, j));
+    }
+    drop(seen);
+    Ok(Pattern::from_pairs(n_pre, n_post, &pairs))
 }
 
 /// `one_to_one`: i → i.
-pub fn one_to_one(n: usize, w: f64) -> (CsMatI<f64, u32, usize>, u64) {
-    (
-        csr(n, n, (0..=n).collect(), (0..n as u32).collect(), vec![w; n]),
-        n as u64,
-    )
+pub fn one_to_one(n: usize) -> Pattern {
+    Pattern::set(n, n, (0..=n).collect(), (0..n as u32).collect())
 }
 
 /// `all_to_all`: every pair (i → i only if `autapses` or the populations differ).
-pub fn all_to_all(
-    n_pre: usize,
-    n_post: usize,
-    no_autapse: bool,
-    w: f64,
-) -> (CsMatI<f64, u32, usize>, u64) {
+pub fn all_to_all(n_pre: usize, n_post: usize, no_autapse: bool) -> Pattern {
     let mut indptr = vec![0];
     let mut indices = Vec::with_capacity(n_pre * n_post);
     for i in 0..n_pre {
         indices.extend((0..n_post as u32).filter(|&j| !(no_autapse && j as usize == i)));
         indptr.push(indices.len());
     }
-    let n = indices.len();
-    (csr(n_pre, n_post, indptr, indices, vec![w; n]), n as u64)
+    Pattern::set(n_pre, n_post, indptr, indices)
 }
 
-/// A projection's weight matrix (pre × post, CSR, u32 indices).
-pub type Weights = CsMatI<f64, u32, usize>;
+/// An edge read from a file: (pre, post, weight if the file has a column, delay in
+/// steps if the file has a column).
+pub type Edge = (u32, u32, Option<f64>, Option<u32>);
 
-/// An edge read from a file: (pre, post, weight, delay in steps).
-pub type Edge = (u32, u32, f64, u32);
-
-/// Merges an edge list into a matrix with per-synapse delays. Duplicate (pre, post)
-/// pairs are summed; they must share one delay.
+/// An edge list as a pattern with the file's per-synapse weights and delays (where
+/// the file has them). Every row is a synapse: a pair listed twice is a multapse,
+/// with its own weight and delay. Within a pair the file's order is kept.
 pub fn from_edges(
     n_pre: usize,
     n_post: usize,
     mut edges: Vec<Edge>,
-) -> Result<(Weights, Vec<u32>, u64), String> {
-    let drawn = edges.len() as u64;
-    edges.sort_by_key(|e| (e.0, e.1));
-    let mut tri = TriMatI::<f64, u32>::with_capacity((n_pre, n_post), edges.len());
-    let mut delays = Vec::with_capacity(edges.len());
-    let mut last: Option<(u32, u32, u32)> = None;
-    let mut merged: Vec<Edge> = Vec::with_capacity(edges.len());
-    for e in edges {
-        if let Some((a, b, d)) = last
-            && a == e.0
-            && b == e.1
-        {
-            if d != e.3 {
-                return Err(format!(
-                    "edge {} -> {} appears twice with different delays",
-                    e.0, e.1
-                ));
-            }
-            merged.last_mut().unwrap().2 += e.2;
-            continue;
-        }
-        last = Some((e.0, e.1, e.3));
-        merged.push(e);
+) -> (Pattern, Option<Vec<f64>>, Option<Vec<u32>>) {
+    edges.sort_by_key(|e| (e.0, e.1)); // stable
+    let mut indptr = vec![0usize; n_pre + 1];
+    for e in &edges {
+        indptr[e.0 as usize + 1] += 1;
     }
-    for e in &merged {
-        tri.add_triplet(e.0 as usize, e.1 as usize, e.2);
-        delays.push(e.3);
+    for i in 0..n_pre {
+        indptr[i + 1] += indptr[i];
     }
-    // Entries are sorted and unique, so the CSR keeps the order of `delays`.
-    Ok((tri.to_csr(), delays, drawn))
+    let has_w = edges.first().is_some_and(|e| e.2.is_some());
+    let has_d = edges.first().is_some_and(|e| e.3.is_some());
+    let weights = has_w.then(|| edges.iter().map(|e| e.2.unwrap()).collect());
+    let delays = has_d.then(|| edges.iter().map(|e| e.3.unwrap()).collect());
+    let indices = edges.iter().map(|e| e.1).collect();
+    (
+        Pattern {
+            n_pre,
+            n_post,
+            indptr,
+            indices,
+        },
+        weights,
+        delays,
+    )
 }
 
 /// The outgoing synapses of every neuron of the network (CSR by global presynaptic id).
@@ -258,7 +549,7 @@ pub struct Synapses {
     pub delay: Vec<u32>,
     /// The largest delay (steps).
     pub max_delay: u32,
-    /// Connections drawn (multapses counted separately).
+    /// Connections drawn (multapses counted separately; every one is stored).
     pub drawn: u64,
     /// Number of stored synapses (kept by [`Synapses::release`]).
     pub stored: usize,
@@ -288,7 +579,7 @@ impl Synapses {
         offsets: &[usize],
         projections: &[ProjectionMatrix],
     ) -> Result<Synapses, String> {
-        let total: usize = projections.iter().map(|p| p.weights.nnz()).sum();
+        let total: usize = projections.iter().map(|p| p.pattern.len()).sum();
         if total > u32::MAX as usize {
             return Err(format!(
                 "{total} synapses exceed the 2^32 − 1 that one synapse table indexes"
@@ -297,8 +588,8 @@ impl Synapses {
         let mut counts = vec![0u32; n + 1];
         for p in projections {
             let off = offsets[p.pre];
-            for (i, row) in p.weights.outer_iterator().enumerate() {
-                counts[off + i + 1] += row.nnz() as u32;
+            for i in 0..p.pattern.n_pre {
+                counts[off + i + 1] += (p.pattern.indptr[i + 1] - p.pattern.indptr[i]) as u32;
             }
         }
         for i in 0..n {
@@ -313,12 +604,12 @@ impl Synapses {
         for p in projections {
             let (pre_off, post_off) = (offsets[p.pre], offsets[p.post]);
             let mut k = 0;
-            for (i, row) in p.weights.outer_iterator().enumerate() {
+            for i in 0..p.pattern.n_pre {
                 let g = pre_off + i;
-                for (j, &w) in row.iter() {
+                for &j in p.pattern.row(i) {
                     let at = fill[g] as usize;
-                    target[at] = 2 * (post_off + j) as u32 + p.receptor;
-                    weight[at] = w;
+                    target[at] = 2 * (post_off + j as usize) as u32 + p.receptor;
+                    weight[at] = p.weights.get(k);
                     let d = p.delays.get(k);
                     delay[at] = d;
                     max_delay = max_delay.max(d);
@@ -333,7 +624,7 @@ impl Synapses {
             weight,
             delay,
             max_delay,
-            drawn: projections.iter().map(|p| p.drawn).sum(),
+            drawn: total as u64,
             stored: total,
         })
     }

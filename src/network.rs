@@ -9,7 +9,7 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal};
 
 use crate::config::{Config, Connect, SpikeSelection, Stimulus, ValueSpec};
-use crate::connectivity::{self, AMPA, Delays, GABA_A, Incoming, ProjectionMatrix, Synapses};
+use crate::connectivity::{self, AMPA, GABA_A, Incoming, PerSynapse, ProjectionMatrix, Synapses};
 use crate::error::{Error, Result};
 use crate::model::hv::{self, HvParams, HvPrimary, HvPulse};
 use crate::model::lif::{self, LifParams, LifPrimary};
@@ -660,70 +660,130 @@ fn build_projection(
         cfg.populations[post].size as usize,
     );
     let receptor = if pr.receptor == "ampa" { AMPA } else { GABA_A };
-    let delay = pr.delay_ms.map(|d| (d / dt).round() as u32).unwrap_or(1);
-    let w = pr.weight.unwrap_or(0.0);
     let same = pre == post;
     let mut rng = connectivity::stream(seed, &[3, i as u64]);
     let at = format!("projection[{i}] ({} -> {})", pr.pre, pr.post);
-    let (weights, delays, drawn) = match &pr.connect {
+    let rule_err = |e: String| Error::config(&cfg.path, format!("{at}.connect: {e}"));
+    let (mut file_w, mut file_d) = (None, None);
+    let pattern = match &pr.connect {
         Connect::FixedProbability { p, autapses } => {
-            let (m, d) =
-                connectivity::fixed_probability(n_pre, n_post, *p, same && !autapses, w, &mut rng);
-            (m, Delays::Uniform(delay), d)
+            connectivity::fixed_probability(n_pre, n_post, *p, same && !autapses, &mut rng)
         }
-        Connect::FixedIndegree { k, autapses } => {
-            let (m, d) = connectivity::fixed_indegree(
-                n_pre,
-                n_post,
-                *k as usize,
-                same && !autapses,
-                w,
-                &mut rng,
-            )
-            .map_err(|e| Error::config(&cfg.path, format!("{at}.connect: {e}")))?;
-            (m, Delays::Uniform(delay), d)
-        }
-        Connect::OneToOne => {
-            let (m, d) = connectivity::one_to_one(n_pre, w);
-            (m, Delays::Uniform(delay), d)
-        }
+        Connect::FixedIndegree {
+            k,
+            autapses,
+            multapses,
+        } => connectivity::fixed_indegree(
+            n_pre,
+            n_post,
+            *k as usize,
+            same && !autapses,
+            *multapses,
+            &mut rng,
+        )
+        .map_err(rule_err)?,
+        Connect::FixedOutdegree {
+            k,
+            autapses,
+            multapses,
+        } => connectivity::fixed_outdegree(
+            n_pre,
+            n_post,
+            *k as usize,
+            same && !autapses,
+            *multapses,
+            &mut rng,
+        )
+        .map_err(rule_err)?,
+        Connect::FixedTotalNumber {
+            n,
+            autapses,
+            multapses,
+        } => connectivity::fixed_total_number(
+            n_pre,
+            n_post,
+            *n as usize,
+            same && !autapses,
+            *multapses,
+            &mut rng,
+        )
+        .map_err(rule_err)?,
+        Connect::OneToOne => connectivity::one_to_one(n_pre),
         Connect::AllToAll { autapses } => {
-            let (m, d) = connectivity::all_to_all(n_pre, n_post, same && !autapses, w);
-            (m, Delays::Uniform(delay), d)
+            connectivity::all_to_all(n_pre, n_post, same && !autapses)
         }
         Connect::File { path } => {
             let path = cfg.resolve(path);
             let hv = cfg.model() == "hv";
-            let edges = read_edges(&path, n_pre, n_post, pr.weight, delay, dt, hv, &at)?;
+            let edges = read_edges(&path, n_pre, n_post, dt, hv, &at)?;
             if cfg.is_conductance(post)
-                && let Some(k) = edges.iter().position(|e| e.2 < 0.0)
+                && let Some(k) = edges.iter().position(|e| e.2.is_some_and(|w| w < 0.0))
             {
                 return Err(Error::config(
                     &path,
                     format!(
                         "line {}: weight {} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (for {at})",
                         k + 2,
-                        edges[k].2,
+                        edges[k].2.unwrap(),
                         pr.post
                     ),
                 ));
             }
-            let (m, d, drawn) = connectivity::from_edges(n_pre, n_post, edges)
-                .map_err(|e| Error::config(&path, format!("{e} (for {at})")))?;
-            (m, Delays::PerSynapse(d), drawn)
+            let (pattern, w, d) = connectivity::from_edges(n_pre, n_post, edges);
+            (file_w, file_d) = (w, d);
+            pattern
         }
+    };
+    // Weights and delays: the file's columns, else drawn from the projection's specs.
+    let weights = match file_w {
+        Some(w) => PerSynapse::Each(w),
+        None => {
+            let spec = pr.weight.as_ref().ok_or_else(|| {
+                Error::config(
+                    &cfg.path,
+                    format!("{at}.weight: missing, and the edge file has no weight column: give one of the two"),
+                )
+            })?;
+            connectivity::draw_per_synapse(spec, &pattern, seed, &[4, i as u64], Ok)
+                .map_err(|e| Error::config(&cfg.path, format!("{at}.weight: {e}")))?
+        }
+    };
+    let delays = match file_d {
+        Some(d) => PerSynapse::Each(d),
+        None => match &pr.delay_ms {
+            None => PerSynapse::Uniform(1),
+            Some(spec) => {
+                connectivity::draw_per_synapse(spec, &pattern, seed, &[5, i as u64], |ms| {
+                    delay_steps(ms, dt)
+                })
+                .map_err(|e| Error::config(&cfg.path, format!("{at}.delay_ms: {e}")))?
+            }
+        },
     };
     Ok(ProjectionMatrix {
         pre,
         post,
         receptor,
+        pattern,
         weights,
         delays,
-        drawn,
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Largest delay in steps (the delay ring holds `max + 1` slots of every neuron's input).
+pub const MAX_DELAY_STEPS: u32 = 1 << 20;
+
+/// A delay in ms as whole steps: rounded, at least one, at most [`MAX_DELAY_STEPS`].
+pub fn delay_steps(ms: f64, dt: f64) -> std::result::Result<u32, String> {
+    let steps = (ms / dt).round().max(1.0);
+    if !(steps <= MAX_DELAY_STEPS as f64) {
+        return Err(format!(
+            "a delay of {ms} ms is {steps} steps of {dt} ms; at most {MAX_DELAY_STEPS} steps are supported"
+        ));
+    }
+    Ok(steps as u32)
+}
+
 #[allow(
     clippy::neg_cmp_op_on_partial_ord,
     reason = "!(x >= 1) also rejects NaN"
@@ -732,8 +792,6 @@ fn read_edges(
     path: &Path,
     n_pre: usize,
     n_post: usize,
-    weight: Option<f64>,
-    delay: u32,
     dt: f64,
     hv: bool,
     at: &str,
@@ -757,17 +815,20 @@ fn read_edges(
             "a delay_ms column: projections into HV populations take no delay (the coupling is instantaneous)".into(),
         ));
     }
-    if wi.is_none() && weight.is_none() {
-        return Err(err(
-            "no weight: give the projection a weight or the file a weight column".into(),
-        ));
-    }
     let mut edges = Vec::new();
-    for (line, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| err(e.to_string()))?;
-        let row = line + 2;
+    // Byte records: an edge file of a large network has tens of millions of rows.
+    let mut rec = csv::ByteRecord::new();
+    let mut row = 1;
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(err(e.to_string())),
+        }
+        row += 1;
+        let field = |c: usize| std::str::from_utf8(rec.get(c).unwrap_or(b"")).unwrap_or("");
         let idx = |c: usize, name: &str, n: usize| -> Result<u32> {
-            let v: usize = rec.get(c).unwrap_or("").parse().map_err(|_| {
+            let v: usize = field(c).parse().map_err(|_| {
                 err(format!(
                     "line {row}: '{name}' is not a non-negative integer"
                 ))
@@ -783,9 +844,7 @@ fn read_edges(
         let b = idx(qi, "post", n_post)?;
         let w = match wi {
             Some(c) => {
-                let w: f64 = rec
-                    .get(c)
-                    .unwrap_or("")
+                let w: f64 = field(c)
                     .parse()
                     .map_err(|_| err(format!("line {row}: weight is not a number")))?;
                 if !w.is_finite() {
@@ -796,26 +855,23 @@ fn read_edges(
                         "line {row}: HV weights are receptor activations and must be >= 0, got {w}"
                     )));
                 }
-                w
+                Some(w)
             }
-            None => weight.unwrap(),
+            None => None,
         };
         let d = match di {
             Some(c) => {
-                let d: f64 = rec
-                    .get(c)
-                    .unwrap_or("")
+                let d: f64 = field(c)
                     .parse()
                     .map_err(|_| err(format!("line {row}: delay_ms is not a number")))?;
-                let steps = (d / dt).round();
-                if !(steps >= 1.0) {
+                if !((d / dt).round() >= 1.0) {
                     return Err(err(format!(
                         "line {row}: delay {d} ms is shorter than one step (dt = {dt} ms)"
                     )));
                 }
-                steps as u32
+                Some(delay_steps(d, dt).map_err(|e| err(format!("line {row}: {e}")))?)
             }
-            None => delay,
+            None => None,
         };
         edges.push((a, b, w, d));
     }
