@@ -939,6 +939,8 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
             "build_s": build_s + setup_s, "run_s": stats.simulate_s,
             "steps_per_s": net.steps as f64 / stats.simulate_s,
             "spikes": stats.spikes_per_pop.iter().sum::<u64>(),
+            "rss_mb": crate::mem::rss_bytes().map(crate::mem::mb),
+            "peak_rss_mb": crate::mem::peak_rss_bytes().map(crate::mem::mb),
         });
         println!("{line}");
     }

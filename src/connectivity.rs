@@ -133,27 +133,67 @@ impl Pattern {
     }
 }
 
-/// One value for every synapse, or one per synapse (aligned with the pattern's indices).
+/// Where the weights (or delays) of a projection's synapses come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PerSynapse<T> {
     /// The same for all.
     Uniform(T),
-    /// One per synapse.
+    /// One per synapse, aligned with the pattern's indices (an edge file's column).
     Each(Vec<T>),
+    /// Drawn from a distribution when the network's table is filled, row `i` from the
+    /// stream (seed, `tag`…, i): the values exist once, in the final table, and a row's
+    /// values do not depend on the other rows.
+    Drawn {
+        /// What to draw.
+        spec: SynSpec,
+        /// Stream key (after the seed), the row is appended.
+        tag: [u64; 2],
+    },
 }
 
 impl<T: Copy> PerSynapse<T> {
-    /// The value of synapse `k`.
-    pub fn get(&self, k: usize) -> T {
+    /// Appends the values of row `i` (synapses `range` of the pattern) to `out`,
+    /// drawing where needed and mapping each draw by `map` (`Uniform` and `Each` values
+    /// are already mapped).
+    pub fn row(
+        &self,
+        i: usize,
+        range: std::ops::Range<usize>,
+        seed: u64,
+        map: &impl Fn(f64) -> Result<T, String>,
+        out: &mut Vec<T>,
+    ) -> Result<(), String> {
         match self {
-            PerSynapse::Uniform(x) => *x,
-            PerSynapse::Each(v) => v[k],
+            PerSynapse::Uniform(x) => out.extend(std::iter::repeat_n(*x, range.len())),
+            PerSynapse::Each(v) => out.extend_from_slice(&v[range]),
+            PerSynapse::Drawn { spec, tag } => {
+                if range.is_empty() {
+                    return Ok(());
+                }
+                let sampler = Sampler::new(spec);
+                let mut rng = stream(seed, &[tag[0], tag[1], i as u64]);
+                for _ in range {
+                    out.push(map(sampler.draw(&mut rng)?)?);
+                }
+            }
         }
+        Ok(())
     }
 }
 
-/// Per-synapse delays in steps (≥ 1).
-pub type Delays = PerSynapse<u32>;
+/// Largest delay in steps (the delay ring holds `max + 1` slots of every neuron's input).
+pub const MAX_DELAY_STEPS: u32 = 1 << 20;
+
+/// A delay in ms as whole steps: rounded, at least one, at most [`MAX_DELAY_STEPS`].
+pub fn delay_steps(ms: f64, dt: f64) -> Result<u32, String> {
+    let steps = (ms / dt).round().max(1.0);
+    if !(steps <= MAX_DELAY_STEPS as f64) {
+        return Err(format!(
+            "a delay of {ms} ms is {steps} steps of {dt} ms; at most {MAX_DELAY_STEPS} steps are supported"
+        ));
+    }
+    Ok(steps as u32)
+}
 
 /// The connectivity of one projection.
 #[derive(Debug, Clone)]
@@ -168,8 +208,8 @@ pub struct ProjectionMatrix {
     pub pattern: Pattern,
     /// Weight per synapse (spec units).
     pub weights: PerSynapse<f64>,
-    /// Delay per synapse (steps).
-    pub delays: Delays,
+    /// Delay per synapse: steps (`Uniform`, `Each`) or ms (`Drawn`, rounded to steps).
+    pub delays: PerSynapse<u32>,
 }
 
 /// A stream for one random choice, keyed by the run seed and a tag (deterministic, portable).
@@ -237,37 +277,6 @@ impl Sampler {
             "{MAX_REDRAWS} draws in a row fell outside [{lo}, {hi}]: the bounds hold almost none of the distribution"
         ))
     }
-}
-
-/// One value per synapse of `pattern`: a constant stays [`PerSynapse::Uniform`]; a
-/// distribution is drawn row by row, row `i` from the stream (seed, tag…, i), and each
-/// draw mapped by `map` (which may reject it).
-pub fn draw_per_synapse<T: Copy>(
-    spec: &SynSpec,
-    pattern: &Pattern,
-    seed: u64,
-    tag: &[u64],
-    map: impl Fn(f64) -> Result<T, String>,
-) -> Result<PerSynapse<T>, String> {
-    if let Some(c) = spec.as_const() {
-        return Ok(PerSynapse::Uniform(map(c)?));
-    }
-    let sampler = Sampler::new(spec);
-    let mut out = Vec::with_capacity(pattern.len());
-    let mut key = tag.to_vec();
-    key.push(0);
-    for i in 0..pattern.n_pre {
-        let (a, b) = (pattern.indptr[i], pattern.indptr[i + 1]);
-        if a == b {
-            continue;
-        }
-        *key.last_mut().unwrap() = i as u64;
-        let mut rng = stream(seed, &key);
-        for _ in a..b {
-            out.push(map(sampler.draw(&mut rng)?)?);
-        }
-    }
-    Ok(PerSynapse::Each(out))
 }
 
 /// `fixed_probability`: every pair independently with probability `p` (geometric skips,
@@ -574,15 +583,22 @@ impl Synapses {
     }
 
     /// Merges projections into one table; `offsets[p]` is population p's first global id.
+    ///
+    /// Drawn weights and delays are drawn here, row by row, straight into the table
+    /// (`seed` keys their streams, `dt` rounds drawn delays to steps); an error names
+    /// the projection by its index.
     pub fn build(
         n: usize,
         offsets: &[usize],
         projections: &[ProjectionMatrix],
-    ) -> Result<Synapses, String> {
+        seed: u64,
+        dt: f64,
+    ) -> Result<Synapses, (usize, String)> {
         let total: usize = projections.iter().map(|p| p.pattern.len()).sum();
         if total > u32::MAX as usize {
-            return Err(format!(
-                "{total} synapses exceed the 2^32 − 1 that one synapse table indexes"
+            return Err((
+                projections.len().saturating_sub(1),
+                format!("{total} synapses exceed the 2^32 − 1 that one synapse table indexes"),
             ));
         }
         let mut counts = vec![0u32; n + 1];
@@ -601,20 +617,28 @@ impl Synapses {
         let mut weight = vec![0f64; total];
         let mut delay = vec![0u32; total];
         let mut max_delay = 1;
-        for p in projections {
+        let (mut ws, mut ds) = (Vec::new(), Vec::new());
+        let to_steps = |ms: f64| delay_steps(ms, dt);
+        for (pi, p) in projections.iter().enumerate() {
             let (pre_off, post_off) = (offsets[p.pre], offsets[p.post]);
-            let mut k = 0;
             for i in 0..p.pattern.n_pre {
+                let range = p.pattern.indptr[i]..p.pattern.indptr[i + 1];
+                ws.clear();
+                ds.clear();
+                p.weights
+                    .row(i, range.clone(), seed, &Ok, &mut ws)
+                    .map_err(|e| (pi, format!("weight: {e}")))?;
+                p.delays
+                    .row(i, range.clone(), seed, &to_steps, &mut ds)
+                    .map_err(|e| (pi, format!("delay_ms: {e}")))?;
                 let g = pre_off + i;
-                for &j in p.pattern.row(i) {
+                for (k, &j) in p.pattern.indices[range].iter().enumerate() {
                     let at = fill[g] as usize;
                     target[at] = 2 * (post_off + j as usize) as u32 + p.receptor;
-                    weight[at] = p.weights.get(k);
-                    let d = p.delays.get(k);
-                    delay[at] = d;
-                    max_delay = max_delay.max(d);
+                    weight[at] = ws[k];
+                    delay[at] = ds[k];
+                    max_delay = max_delay.max(ds[k]);
                     fill[g] += 1;
-                    k += 1;
                 }
             }
         }

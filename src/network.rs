@@ -186,8 +186,13 @@ impl Network {
         for (i, pr) in cfg.projections.iter().enumerate() {
             mats.push(build_projection(cfg, i, pr, dt, seed)?);
         }
-        let mut synapses =
-            Synapses::build(n, &offsets, &mats).map_err(|e| Error::config(&cfg.path, e))?;
+        let mut synapses = Synapses::build(n, &offsets, &mats, seed, dt).map_err(|(i, e)| {
+            let pr = &cfg.projections[i];
+            Error::config(
+                &cfg.path,
+                format!("projection[{i}] ({} -> {}).{e}", pr.pre, pr.post),
+            )
+        })?;
         drop(mats);
         let drives = build_drives(cfg, &populations, dt)?;
         // Worst case per accumulator: all synapses at once, plus the most events a
@@ -734,7 +739,8 @@ fn build_projection(
             pattern
         }
     };
-    // Weights and delays: the file's columns, else drawn from the projection's specs.
+    // Weights and delays: the file's columns, else the projection's specs (drawn when
+    // the network's table is filled).
     let weights = match file_w {
         Some(w) => PerSynapse::Each(w),
         None => {
@@ -744,20 +750,27 @@ fn build_projection(
                     format!("{at}.weight: missing, and the edge file has no weight column: give one of the two"),
                 )
             })?;
-            connectivity::draw_per_synapse(spec, &pattern, seed, &[4, i as u64], Ok)
-                .map_err(|e| Error::config(&cfg.path, format!("{at}.weight: {e}")))?
+            match spec.as_const() {
+                Some(w) => PerSynapse::Uniform(w),
+                None => PerSynapse::Drawn {
+                    spec: *spec,
+                    tag: [4, i as u64],
+                },
+            }
         }
     };
-    let delays = match file_d {
-        Some(d) => PerSynapse::Each(d),
-        None => match &pr.delay_ms {
-            None => PerSynapse::Uniform(1),
-            Some(spec) => {
-                connectivity::draw_per_synapse(spec, &pattern, seed, &[5, i as u64], |ms| {
-                    delay_steps(ms, dt)
-                })
-                .map_err(|e| Error::config(&cfg.path, format!("{at}.delay_ms: {e}")))?
-            }
+    let delays = match (file_d, &pr.delay_ms) {
+        (Some(d), _) => PerSynapse::Each(d),
+        (None, None) => PerSynapse::Uniform(1),
+        (None, Some(spec)) => match spec.as_const() {
+            Some(ms) => PerSynapse::Uniform(
+                connectivity::delay_steps(ms, dt)
+                    .map_err(|e| Error::config(&cfg.path, format!("{at}.delay_ms: {e}")))?,
+            ),
+            None => PerSynapse::Drawn {
+                spec: *spec,
+                tag: [5, i as u64],
+            },
         },
     };
     Ok(ProjectionMatrix {
@@ -768,20 +781,6 @@ fn build_projection(
         weights,
         delays,
     })
-}
-
-/// Largest delay in steps (the delay ring holds `max + 1` slots of every neuron's input).
-pub const MAX_DELAY_STEPS: u32 = 1 << 20;
-
-/// A delay in ms as whole steps: rounded, at least one, at most [`MAX_DELAY_STEPS`].
-pub fn delay_steps(ms: f64, dt: f64) -> std::result::Result<u32, String> {
-    let steps = (ms / dt).round().max(1.0);
-    if !(steps <= MAX_DELAY_STEPS as f64) {
-        return Err(format!(
-            "a delay of {ms} ms is {steps} steps of {dt} ms; at most {MAX_DELAY_STEPS} steps are supported"
-        ));
-    }
-    Ok(steps as u32)
 }
 
 #[allow(
@@ -869,7 +868,10 @@ fn read_edges(
                         "line {row}: delay {d} ms is shorter than one step (dt = {dt} ms)"
                     )));
                 }
-                Some(delay_steps(d, dt).map_err(|e| err(format!("line {row}: {e}")))?)
+                Some(
+                    connectivity::delay_steps(d, dt)
+                        .map_err(|e| err(format!("line {row}: {e}")))?,
+                )
             }
             None => None,
         };

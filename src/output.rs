@@ -195,7 +195,7 @@ pub struct Summary {
     pub precision: String,
     /// Neurons.
     pub neurons: usize,
-    /// Stored synapses (multapses merged).
+    /// Synapses (every connection, multapses counted, as NEST counts them).
     pub synapses: usize,
     /// Connections drawn (multapses counted).
     pub synapses_drawn: u64,
@@ -222,6 +222,11 @@ pub struct Summary {
     /// Whether the run completed; false when it was stopped (Ctrl-C): the CSVs then hold
     /// every batch up to `duration_ms`.
     pub complete: bool,
+    /// Host memory (MB) resident when the run ended: the steady state of the simulation
+    /// (network, backend, output buffers), where the platform reports it.
+    pub rss_mb: Option<f64>,
+    /// Peak host memory (MB) of the process up to then (the build usually sets it).
+    pub peak_rss_mb: Option<f64>,
 }
 
 /// Per-population statistics.
@@ -301,6 +306,8 @@ impl Summary {
                 0.0
             },
             complete: stats.complete,
+            rss_mb: crate::mem::rss_bytes().map(crate::mem::mb),
+            peak_rss_mb: crate::mem::peak_rss_bytes().map(crate::mem::mb),
         }
     }
 
