@@ -193,10 +193,10 @@ impl SynSpec {
     pub fn support(&self) -> Option<(f64, f64)> {
         let (lo, hi) = match self.dist {
             SynDist::Const(x) => (x, x),
-            SynDist::Normal { mean, sd } if sd == 0.0 => (mean, mean),
+            SynDist::Normal { mean, sd: 0.0 } => (mean, mean),
             SynDist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
             SynDist::Uniform { lo, hi } => (lo, hi),
-            SynDist::Lognormal { mu, sigma } if sigma == 0.0 => (mu.exp(), mu.exp()),
+            SynDist::Lognormal { mu, sigma: 0.0 } => (mu.exp(), mu.exp()),
             SynDist::Lognormal { .. } => (0.0, f64::INFINITY),
         };
         let lo = lo.max(self.min.unwrap_or(f64::NEG_INFINITY));

@@ -185,6 +185,10 @@ impl<T: Copy> PerSynapse<T> {
 pub const MAX_DELAY_STEPS: u32 = 1 << 20;
 
 /// A delay in ms as whole steps: rounded, at least one, at most [`MAX_DELAY_STEPS`].
+#[allow(
+    clippy::neg_cmp_op_on_partial_ord,
+    reason = "!(x <= max) also rejects NaN"
+)]
 pub fn delay_steps(ms: f64, dt: f64) -> Result<u32, String> {
     let steps = (ms / dt).round().max(1.0);
     if !(steps <= MAX_DELAY_STEPS as f64) {
