@@ -165,6 +165,8 @@ impl Network {
             )));
         }
         let seed = seed.or(cfg.simulation.seed).unwrap_or(1234);
+        // refuse what cannot run before allocating anything
+        crate::estimate::check(cfg, duration, crate::estimate::available_bytes())?;
         let mut populations = Vec::new();
         let mut offset = 0;
         for p in &cfg.populations {
