@@ -30,7 +30,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Simulate a network config and write spikes.csv, voltages.csv, summary.json and
-    /// plots (raster.png, voltages.png).
+    /// plots (raster.png, rates.png, voltages.png).
     Run(RunArgs),
     /// Re-draw the plots of an output folder from its CSVs (and fi.png with --fi).
     Plot(PlotArgs),

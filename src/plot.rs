@@ -1,14 +1,16 @@
 //! Pictures of a run, drawn from an output folder's CSVs: `raster.png` (spikes of every
-//! recorded population with a population-rate panel below), `voltages.png` (recorded
-//! membrane potentials) and, for f–I sweeps, `fi.png` (rate against injected current with
-//! the closed form of the LIF spec, section 6, overlaid).
+//! recorded population with a population-rate panel below), `rates.png` (box plots of the
+//! per-neuron rates and ISI CVs of each population), `voltages.png` (recorded membrane
+//! potentials) and, for f–I sweeps, `fi.png` (rate against injected current with the
+//! closed form of the LIF spec, section 6, overlaid).
 //!
 //! Plots are drawn after a run (and again by `galvani plot DIR`) by reading the CSVs once,
 //! line by line. Memory is bounded by the picture, not by the run: the raster is
 //! accumulated into a grid of spike counts per pixel (a raster of 10⁶ spikes is one pass
-//! over the file, never 10⁶ drawn markers), the rate panel into fixed time bins, and each
-//! voltage trace into a min/max envelope of at most [`ENVELOPE_COLUMNS`] columns. Each
-//! picture says when it was rasterised or enveloped.
+//! over the file, never 10⁶ drawn markers), the rate panel into fixed time bins, the box
+//! plots into a few numbers per neuron, and each voltage trace into a min/max envelope of
+//! at most [`ENVELOPE_COLUMNS`] columns. Each picture says when it was rasterised or
+//! enveloped.
 //!
 //! Text uses DejaVu Sans, embedded in the binary (`assets/fonts`), so plots render on a
 //! machine with no system fonts.
@@ -22,6 +24,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::error::{Error, Result};
 
@@ -508,12 +511,16 @@ pub struct RasterInfo {
 }
 
 /// Draws `out` (a raster of spikes.csv with a population-rate panel) for the run in `dir`.
+///
+/// Populations are stacked top-down in config order: the first one on top, as cortical
+/// rasters put L2/3 above L6. Up to [`MAX_OVERLAID_RATES`] populations share one rate
+/// axis below; more get one rate strip each, in the raster's order.
 pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
     let csv = dir.join("spikes.csv");
     let rec: Vec<usize> = (0..meta.populations.len())
         .filter(|&p| meta.populations[p].recorded && meta.populations[p].size > 0)
         .collect();
-    // Row offsets of recorded populations, stacked bottom-up in config order.
+    // Row offsets of recorded populations, counted from the top, in config order.
     let mut row_of = vec![usize::MAX; meta.populations.len()];
     let mut rows = 0usize;
     for &p in &rec {
@@ -521,16 +528,14 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
         rows += meta.populations[p].size;
     }
     let span = meta.span_ms();
-    let (tdesc, tdiv) = time_axis(span);
     let rows_f = rows.max(1) as f64;
 
     let root = open_area(out, RASTER_SIZE)?;
-    let recorded_neurons: usize = rows;
     let title = format!(
         "{}: spikes of {} recorded neuron{} over {} ms{}",
         meta.name,
-        recorded_neurons,
-        if recorded_neurons == 1 { "" } else { "s" },
+        rows,
+        if rows == 1 { "" } else { "s" },
         fmt_num(meta.duration_ms),
         meta.title_suffix()
     );
@@ -540,51 +545,26 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
     let (_, body_h) = body.dim_in_pixel();
     let (top, bottom) = body.split_vertically((body_h as f64 * 0.68) as u32);
 
-    let chart = ChartBuilder::on(&top)
-        .margin(10)
-        .margin_right(150)
-        .x_label_area_size(45)
-        .y_label_area_size(95)
-        .caption("placeholder", caption_style())
-        .build_cartesian_2d(0f64..span, 0f64..rows_f)
-        .map_err(|e| plot_err(out, e))?;
-    let (xr, yr) = chart.plotting_area().get_pixel_range();
+    // The plotting area's pixels are known only once a chart is laid out; the caption,
+    // which reports them, has the same height whatever it says.
+    let (xr, yr) = panel_chart(&top, "placeholder", span, rows_f, out)?
+        .plotting_area()
+        .get_pixel_range();
     let gw = (xr.end - xr.start).max(1) as usize;
     let gh = (yr.end - yr.start).max(1) as usize;
     let cells = rows.clamp(1, gh);
-    let mut grid = vec![0u32; gw * cells];
-
     // Rate bins: about 200 over the run, never narrower than a step.
     let bin_ms = nice_ceil((span / 200.0).max(meta.dt_ms.unwrap_or(0.0)));
-    let nbins = ((span / bin_ms).ceil() as usize).max(1);
-    let mut bins = vec![vec![0u32; nbins]; meta.populations.len()];
-    let mut per_pop = vec![0u64; meta.populations.len()];
+    let geometry = Geometry {
+        row_of: &row_of,
+        rows,
+        gw,
+        cells,
+        span,
+        bin_ms,
+    };
+    let tally = tally_spikes(&csv, meta, &geometry)?;
 
-    let mut spikes = 0u64;
-    if csv.exists() {
-        let mut lines = Lines::open(&csv)?;
-        let mut lookup = PopLookup::new(meta);
-        while let Some(r) = lines.next_row()? {
-            let Some(p) = lookup.get(r.pop) else { continue };
-            let base = row_of[p];
-            if base == usize::MAX || r.neuron as usize >= meta.populations[p].size {
-                continue;
-            }
-            if !(r.t >= 0.0 && r.t <= span * (1.0 + 1e-9)) {
-                continue;
-            }
-            let row = base + r.neuron as usize;
-            let cell = (row as u128 * cells as u128 / rows as u128) as usize;
-            let x = ((r.t / span * gw as f64) as usize).min(gw - 1);
-            grid[cell * gw + x] = grid[cell * gw + x].saturating_add(1);
-            let b = ((r.t / bin_ms) as usize).min(nbins - 1);
-            bins[p][b] += 1;
-            per_pop[p] += 1;
-            spikes += 1;
-        }
-    }
-
-    // The caption says how the picture was made.
     let ms_per_px = span / gw as f64;
     let resolution = if rows > gh {
         format!(
@@ -595,132 +575,367 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
     } else {
         format!("1 px = {} ms, one row per neuron", fmt_sig(ms_per_px))
     };
+    let spikes = tally.spikes;
     let caption = format!(
         "rasterised: {spikes} spike{} counted into a {gw} × {cells} pixel grid ({resolution}; darker = more spikes)",
         if spikes == 1 { "" } else { "s" }
     );
-    // Rebuild the chart with the real caption (same geometry: the caption height is the same).
-    drop(chart);
     top.fill(&WHITE).map_err(|e| plot_err(out, e))?;
-    let mut chart = ChartBuilder::on(&top)
-        .margin(10)
-        .margin_right(150)
-        .x_label_area_size(45)
-        .y_label_area_size(95)
-        .caption(&caption, caption_style())
-        .build_cartesian_2d(0f64..span, 0f64..rows_f)
-        .map_err(|e| plot_err(out, e))?;
+    let mut chart = panel_chart(&top, &caption, span, rows_f, out)?;
     debug_assert_eq!(
         chart.plotting_area().get_pixel_range(),
         (xr.clone(), yr.clone())
     );
+    let (tdesc, tdiv) = time_axis(span);
     chart
         .configure_mesh()
         .disable_mesh()
+        // The neuron axis counts from the top, which plotters' axes cannot: its ticks
+        // are drawn by `row_ticks`.
+        .y_labels(0)
         .x_desc(tdesc)
-        .y_desc("neuron (populations stacked)")
+        .y_desc("neuron (populations stacked, first on top)")
         .x_label_formatter(&|x| fmt_num(*x / tdiv))
-        .y_label_formatter(&|y| {
-            if y.fract() == 0.0 {
-                fmt_num(*y)
-            } else {
-                String::new()
-            }
-        })
-        .y_labels(if rows < 10 { rows + 1 } else { 10 })
         .label_style(label_style())
         .axis_desc_style(desc_style())
         .draw()
         .map_err(|e| plot_err(out, e))?;
+    row_ticks(&root, xr.start, &yr, rows).map_err(|e| plot_err(out, e))?;
+    if !rec.is_empty() {
+        paint_grid(&root, meta, &rec, &geometry, &tally.grid, (&xr, &yr))
+            .map_err(|e| plot_err(out, e))?;
+        population_labels(&root, meta, &rec, &row_of, rows, (&xr, &yr))
+            .map_err(|e| plot_err(out, e))?;
+    }
 
-    // Paint the grid: cell → population colour, shade by count (log scale against the
-    // population's 95th percentile of non-empty cells).
+    let rates = bin_rates(meta, &tally.bins, bin_ms, span);
+    let secs = meta.duration_ms / 1000.0;
+    let means: Vec<f64> = (0..meta.populations.len())
+        .map(|p| {
+            if secs > 0.0 {
+                tally.per_pop[p] as f64 / meta.populations[p].size.max(1) as f64 / secs
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let panel = RatePanel {
+        meta,
+        rec: &rec,
+        rates: &rates,
+        means: &means,
+        bin_ms,
+        span,
+    };
+    if rec.len() <= MAX_OVERLAID_RATES {
+        panel.overlaid(&root, &bottom, out)?;
+    } else {
+        panel.strips(&root, &bottom, out)?;
+    }
+    root.present().map_err(|e| plot_err(out, e))?;
+    Ok(RasterInfo {
+        spikes,
+        per_pop: tally.per_pop,
+        grid: (gw, cells),
+        bin_ms,
+    })
+}
+
+/// Populations up to which the raster's rate panel overlays their rates on one axis;
+/// with more, each gets a strip of its own (8 overlaid step lines are unreadable).
+pub const MAX_OVERLAID_RATES: usize = 3;
+
+type Area<'b> = DrawingArea<BitMapBackend<'b>, Shift>;
+type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// A panel of the raster picture: time on x (0..span), `0..ymax` on y, the margins that
+/// keep the raster and the rate panel below it aligned.
+fn panel_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    caption: &str,
+    span: f64,
+    ymax: f64,
+    out: &Path,
+) -> Result<Chart<'a, 'b>> {
+    ChartBuilder::on(area)
+        .margin(10)
+        .margin_right(150)
+        .x_label_area_size(45)
+        .y_label_area_size(95)
+        .caption(caption, caption_style())
+        .build_cartesian_2d(0f64..span, 0f64..ymax)
+        .map_err(|e| plot_err(out, e))
+}
+
+/// How spikes map to the raster's grid and the rate bins.
+struct Geometry<'m> {
+    /// First row of each population (usize::MAX when not drawn).
+    row_of: &'m [usize],
+    /// Rows (neurons) in all.
+    rows: usize,
+    /// Grid columns (pixels of the plotting area).
+    gw: usize,
+    /// Grid rows: one per neuron, or per pixel row when there are more neurons.
+    cells: usize,
+    span: f64,
+    bin_ms: f64,
+}
+
+/// Spikes counted per grid cell and per rate bin.
+struct Tally {
+    /// Counts per cell, row-major, cell row 0 at the top.
+    grid: Vec<u32>,
+    /// Counts per population and rate bin.
+    bins: Vec<Vec<u32>>,
+    per_pop: Vec<u64>,
+    spikes: u64,
+}
+
+/// Reads spikes.csv once into the grid and the rate bins.
+fn tally_spikes(csv: &Path, meta: &RunMeta, g: &Geometry<'_>) -> Result<Tally> {
+    let nbins = ((g.span / g.bin_ms).ceil() as usize).max(1);
+    let mut t = Tally {
+        grid: vec![0u32; g.gw * g.cells],
+        bins: vec![vec![0u32; nbins]; meta.populations.len()],
+        per_pop: vec![0u64; meta.populations.len()],
+        spikes: 0,
+    };
+    if !csv.exists() {
+        return Ok(t);
+    }
+    let mut lines = Lines::open(csv)?;
+    let mut lookup = PopLookup::new(meta);
+    while let Some(r) = lines.next_row()? {
+        let Some(p) = lookup.get(r.pop) else { continue };
+        let base = g.row_of[p];
+        if base == usize::MAX || r.neuron as usize >= meta.populations[p].size {
+            continue;
+        }
+        if !(r.t >= 0.0 && r.t <= g.span * (1.0 + 1e-9)) {
+            continue;
+        }
+        let row = base + r.neuron as usize;
+        let cell = (row as u128 * g.cells as u128 / g.rows as u128) as usize;
+        let x = ((r.t / g.span * g.gw as f64) as usize).min(g.gw - 1);
+        t.grid[cell * g.gw + x] = t.grid[cell * g.gw + x].saturating_add(1);
+        let b = ((r.t / g.bin_ms) as usize).min(nbins - 1);
+        t.bins[p][b] += 1;
+        t.per_pop[p] += 1;
+        t.spikes += 1;
+    }
+    Ok(t)
+}
+
+type DrawResult = std::result::Result<(), String>;
+
+/// Ticks of the neuron axis, counted from the top edge of the raster (row 0).
+fn row_ticks(root: &Area<'_>, x_axis: i32, yr: &std::ops::Range<i32>, rows: usize) -> DrawResult {
+    let gh = (yr.end - yr.start) as f64;
+    let step = (nice_ceil(rows as f64 / 8.0) as usize).max(1);
+    let style = label_style().pos(Pos::new(HPos::Right, VPos::Center));
+    for r in (0..=rows).step_by(step) {
+        let y = yr.start + (r as f64 / rows.max(1) as f64 * gh).round() as i32;
+        root.draw(&PathElement::new(vec![(x_axis - 6, y), (x_axis, y)], BLACK))
+            .map_err(|e| e.to_string())?;
+        root.draw_text(&fmt_num(r as f64), &style, (x_axis - 9, y))
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Paints the grid: cell → population colour, shade by count (log scale against the
+/// population's 95th percentile of non-empty cells).
+fn paint_grid(
+    root: &Area<'_>,
+    meta: &RunMeta,
+    rec: &[usize],
+    g: &Geometry<'_>,
+    grid: &[u32],
+    (xr, yr): (&std::ops::Range<i32>, &std::ops::Range<i32>),
+) -> DrawResult {
+    let (gw, cells, rows) = (g.gw, g.cells, g.rows);
+    let gh = (yr.end - yr.start).max(1) as usize;
     let pop_of_row = |row: usize| -> usize {
-        let k = rec.partition_point(|&p| row_of[p] + meta.populations[p].size <= row);
+        let k = rec.partition_point(|&p| g.row_of[p] + meta.populations[p].size <= row);
         rec[k.min(rec.len() - 1)]
     };
-    if !rec.is_empty() {
-        let cell_pop: Vec<usize> = (0..cells)
-            .map(|c| pop_of_row((c as u128 * rows as u128 / cells as u128) as usize))
+    let cell_pop: Vec<usize> = (0..cells)
+        .map(|c| pop_of_row((c as u128 * rows as u128 / cells as u128) as usize))
+        .collect();
+    let mut q95 = vec![1u32; meta.populations.len()];
+    for &p in rec {
+        let mut nz: Vec<u32> = (0..cells)
+            .filter(|&c| cell_pop[c] == p)
+            .flat_map(|c| grid[c * gw..(c + 1) * gw].iter().copied())
+            .filter(|&n| n > 0)
             .collect();
-        let mut q95 = vec![1u32; meta.populations.len()];
-        for &p in &rec {
-            let mut nz: Vec<u32> = (0..cells)
-                .filter(|&c| cell_pop[c] == p)
-                .flat_map(|c| grid[c * gw..(c + 1) * gw].iter().copied())
-                .filter(|&n| n > 0)
-                .collect();
-            if !nz.is_empty() {
-                let k = (nz.len() * 95 / 100).min(nz.len() - 1);
-                let (_, v, _) = nz.select_nth_unstable(k);
-                q95[p] = (*v).max(1);
-            }
+        if !nz.is_empty() {
+            let k = (nz.len() * 95 / 100).min(nz.len() - 1);
+            let (_, v, _) = nz.select_nth_unstable(k);
+            q95[p] = (*v).max(1);
         }
-        let band = gh as f64 / cells as f64;
-        let (inset, wide) = if band >= 4.0 {
-            ((band * 0.15).floor() as i32, true)
-        } else {
-            (0, false)
-        };
-        for c in 0..cells {
-            let p = cell_pop[c];
-            let col = colour(rec.iter().position(|&q| q == p).unwrap_or(0));
-            // Rows grow upwards: cell 0 at the bottom.
-            let y_hi = yr.end - (c as f64 * band).round() as i32; // exclusive
-            let y_lo = yr.end - ((c + 1) as f64 * band).round() as i32;
-            let (y0, y1) = (y_lo + inset, (y_hi - inset).max(y_lo + inset + 1));
-            for x in 0..gw {
-                let n = grid[c * gw + x];
-                if n == 0 {
-                    continue;
-                }
-                let q = q95[p] as f64;
-                let shade = if q <= 1.0 {
-                    1.0
-                } else {
-                    (0.3 + 0.7 * ((1.0 + n as f64).ln() / (1.0 + q).ln())).min(1.0)
-                };
-                let rgb = RGBColor(mix(col.0, shade), mix(col.1, shade), mix(col.2, shade));
-                let px = xr.start + x as i32;
-                for y in y0..y1 {
-                    root.draw_pixel((px, y), &rgb)
-                        .map_err(|e| plot_err(out, e))?;
-                    if wide && px + 1 < xr.end {
-                        root.draw_pixel((px + 1, y), &rgb)
-                            .map_err(|e| plot_err(out, e))?;
-                    }
+    }
+    // Few neurons: each gets a band with a gap, and spikes are two pixels wide to show.
+    let band = gh as f64 / cells as f64;
+    let (inset, wide) = if band >= 4.0 {
+        ((band * 0.15).floor() as i32, true)
+    } else {
+        (0, false)
+    };
+    for c in 0..cells {
+        let p = cell_pop[c];
+        let col = colour(rec.iter().position(|&q| q == p).unwrap_or(0));
+        let y_lo = yr.start + (c as f64 * band).round() as i32;
+        let y_hi = yr.start + ((c + 1) as f64 * band).round() as i32; // exclusive
+        let (y0, y1) = (y_lo + inset, (y_hi - inset).max(y_lo + inset + 1));
+        for x in 0..gw {
+            let n = grid[c * gw + x];
+            if n == 0 {
+                continue;
+            }
+            let q = q95[p] as f64;
+            let shade = if q <= 1.0 {
+                1.0
+            } else {
+                (0.3 + 0.7 * ((1.0 + n as f64).ln() / (1.0 + q).ln())).min(1.0)
+            };
+            let rgb = RGBColor(mix(col.0, shade), mix(col.1, shade), mix(col.2, shade));
+            let px = xr.start + x as i32;
+            for y in y0..y1 {
+                root.draw_pixel((px, y), &rgb).map_err(|e| e.to_string())?;
+                if wide && px + 1 < xr.end {
+                    root.draw_pixel((px + 1, y), &rgb)
+                        .map_err(|e| e.to_string())?;
                 }
             }
         }
-        // Population names at the right, separators between populations.
-        for (k, &p) in rec.iter().enumerate() {
-            let pm = &meta.populations[p];
-            let lo = row_of[p] as f64 / rows_f;
-            let hi = (row_of[p] + pm.size) as f64 / rows_f;
-            let ymid = yr.end - (((lo + hi) / 2.0) * gh as f64) as i32;
-            let style = (FAMILY, 20).into_font().color(&colour(k));
-            root.draw_text(&pm.name, &style, (xr.end + 10, ymid - 10))
-                .map_err(|e| plot_err(out, e))?;
+    }
+    Ok(())
+}
+
+/// Height (px) of a population's label at the right of the raster: its name over its
+/// neuron count.
+const LABEL_H: f64 = 40.0;
+
+/// Population names at the right of the raster, and separators between populations.
+/// Labels sit level with their population's band; where bands are too thin for that
+/// (L5I's 106 of 7717 neurons), [`spread_labels`] moves them apart and a leader line
+/// joins each moved label to its band.
+fn population_labels(
+    root: &Area<'_>,
+    meta: &RunMeta,
+    rec: &[usize],
+    row_of: &[usize],
+    rows: usize,
+    (xr, yr): (&std::ops::Range<i32>, &std::ops::Range<i32>),
+) -> DrawResult {
+    let gh = (yr.end - yr.start) as f64;
+    let y_of_row = |r: f64| yr.start as f64 + r / rows.max(1) as f64 * gh;
+    let band_mid: Vec<f64> = rec
+        .iter()
+        .map(|&p| y_of_row(row_of[p] as f64 + meta.populations[p].size as f64 / 2.0))
+        .collect();
+    // Name and count when they fit one above the other; else the name alone, smaller.
+    let two_lines = rec.len() as f64 * LABEL_H <= gh;
+    let h = if two_lines {
+        LABEL_H
+    } else {
+        (gh / rec.len() as f64).min(22.0)
+    };
+    let name_px = if two_lines { 20.0 } else { (h - 2.0).max(8.0) };
+    // A label is where it wants to be when its name is level with its band's middle.
+    let name_mid_below_top = name_px * 0.55;
+    let want: Vec<f64> = band_mid
+        .iter()
+        .map(|y| y + h / 2.0 - name_mid_below_top)
+        .collect();
+    let placed = spread_labels(&want, h, yr.start as f64, yr.end as f64);
+    let x_text = xr.end + 14;
+    for (k, &p) in rec.iter().enumerate() {
+        let pm = &meta.populations[p];
+        let top = placed[k] - h / 2.0;
+        let name_mid = top + name_mid_below_top;
+        if (placed[k] - want[k]).abs() > 2.0 {
+            root.draw(&PathElement::new(
+                vec![
+                    (xr.end + 2, band_mid[k].round() as i32),
+                    (x_text - 3, name_mid.round() as i32),
+                ],
+                RGBColor(120, 120, 120),
+            ))
+            .map_err(|e| e.to_string())?;
+        }
+        let style = (FAMILY, name_px).into_font().color(&colour(k));
+        root.draw_text(&pm.name, &style, (x_text, top.round() as i32))
+            .map_err(|e| e.to_string())?;
+        if two_lines {
             let count = format!("{} neuron{}", pm.size, if pm.size == 1 { "" } else { "s" });
             root.draw_text(
                 &count,
                 &(FAMILY, 15).into_font().color(&RGBColor(90, 90, 90)),
-                (xr.end + 10, ymid + 12),
+                (x_text, (top + 22.0).round() as i32),
             )
-            .map_err(|e| plot_err(out, e))?;
-            if k > 0 {
-                let y = yr.end - (lo * gh as f64) as i32;
-                root.draw(&PathElement::new(
-                    vec![(xr.start, y), (xr.end, y)],
-                    RGBColor(170, 170, 170),
-                ))
-                .map_err(|e| plot_err(out, e))?;
-            }
+            .map_err(|e| e.to_string())?;
+        }
+        if k > 0 {
+            let y = y_of_row(row_of[p] as f64).round() as i32;
+            root.draw(&PathElement::new(
+                vec![(xr.start, y), (xr.end, y)],
+                RGBColor(170, 170, 170),
+            ))
+            .map_err(|e| e.to_string())?;
         }
     }
+    Ok(())
+}
 
-    // Rate panel.
-    let rates: Vec<Vec<f64>> = (0..meta.populations.len())
+/// Centres for labels of height `h` that would like to be centred at `want` (in
+/// increasing order, e.g. pixel rows from the top): each kept inside `[lo, hi]` and at
+/// least `h` from the next, in the same order, with the least total squared movement.
+/// Labels that do not crowd each other stay where they want to be.
+///
+/// With q_i = p_i − i·h the spacing constraint is "q non-decreasing", so the answer is
+/// the isotonic regression of want_i − i·h (pool adjacent violators), clamped to the
+/// bounds. When `want.len()` labels of height `h` do not fit into `[lo, hi]` at all,
+/// they are spaced evenly over it (and overlap; callers make `h` small enough).
+pub fn spread_labels(want: &[f64], h: f64, lo: f64, hi: f64) -> Vec<f64> {
+    let n = want.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    if n as f64 * h > hi - lo {
+        let step = (hi - lo) / n as f64;
+        return (0..n).map(|i| lo + (i as f64 + 0.5) * step).collect();
+    }
+    // Blocks of pooled labels: (sum of q, count).
+    let mut blocks: Vec<(f64, usize)> = Vec::with_capacity(n);
+    for (i, &w) in want.iter().enumerate() {
+        blocks.push((w - i as f64 * h, 1));
+        while blocks.len() > 1 {
+            let (s1, c1) = blocks[blocks.len() - 1];
+            let (s0, c0) = blocks[blocks.len() - 2];
+            if s0 / c0 as f64 <= s1 / c1 as f64 {
+                break;
+            }
+            blocks.pop();
+            *blocks.last_mut().unwrap() = (s0 + s1, c0 + c1);
+        }
+    }
+    let (q_lo, q_hi) = (lo + h / 2.0, hi - h / 2.0 - (n - 1) as f64 * h);
+    let mut placed = Vec::with_capacity(n);
+    for (s, c) in blocks {
+        let q = (s / c as f64).clamp(q_lo, q_hi);
+        for _ in 0..c {
+            placed.push(q + placed.len() as f64 * h);
+        }
+    }
+    placed
+}
+
+/// Spikes per neuron per second in each rate bin (the last bin may be shorter).
+fn bin_rates(meta: &RunMeta, bins: &[Vec<u32>], bin_ms: f64, span: f64) -> Vec<Vec<f64>> {
+    (0..meta.populations.len())
         .map(|p| {
             let n = meta.populations[p].size.max(1) as f64;
             bins[p]
@@ -732,79 +947,218 @@ pub fn raster(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RasterInfo> {
                 })
                 .collect()
         })
-        .collect();
-    let rmax = rec
-        .iter()
-        .flat_map(|&p| rates[p].iter().copied())
-        .fold(0.0f64, f64::max);
-    let ymax = if rmax > 0.0 { rmax * 1.12 } else { 1.0 };
-    let mut rc = ChartBuilder::on(&bottom)
-        .margin(10)
-        .margin_right(150)
-        .x_label_area_size(45)
-        .y_label_area_size(95)
-        .caption(
-            format!(
-                "population rate (spikes per neuron per second, bins of {} ms)",
-                fmt_num(bin_ms)
-            ),
-            caption_style(),
-        )
-        .build_cartesian_2d(0f64..span, 0f64..ymax)
-        .map_err(|e| plot_err(out, e))?;
-    rc.configure_mesh()
-        .x_desc(tdesc)
-        .y_desc("rate (Hz)")
-        .x_label_formatter(&|x| fmt_num(*x / tdiv))
-        .y_label_formatter(&|y| fmt_num(*y))
-        .light_line_style(RGBColor(235, 235, 235))
-        .label_style(label_style())
-        .axis_desc_style(desc_style())
-        .y_labels(5)
-        .draw()
-        .map_err(|e| plot_err(out, e))?;
-    let secs = meta.duration_ms / 1000.0;
-    for (k, &p) in rec.iter().enumerate() {
-        let col = colour(k);
-        let mut pts = Vec::with_capacity(2 * nbins);
-        for (b, &r) in rates[p].iter().enumerate() {
-            pts.push((b as f64 * bin_ms, r));
-            pts.push((((b + 1) as f64 * bin_ms).min(span), r));
+        .collect()
+}
+
+/// The population-rate panel below the raster.
+struct RatePanel<'m> {
+    meta: &'m RunMeta,
+    rec: &'m [usize],
+    /// Rate per population and bin (Hz).
+    rates: &'m [Vec<f64>],
+    /// Mean rate per population over the run (Hz).
+    means: &'m [f64],
+    bin_ms: f64,
+    span: f64,
+}
+
+impl RatePanel<'_> {
+    /// The steps of population `p`'s rate, `to_y` placing a rate on the y axis.
+    fn steps(&self, p: usize, to_y: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+        let mut pts = Vec::with_capacity(2 * self.rates[p].len());
+        for (b, &r) in self.rates[p].iter().enumerate() {
+            pts.push((b as f64 * self.bin_ms, to_y(r)));
+            pts.push((((b + 1) as f64 * self.bin_ms).min(self.span), to_y(r)));
         }
-        let mean = if secs > 0.0 {
-            per_pop[p] as f64 / meta.populations[p].size as f64 / secs
-        } else {
-            0.0
-        };
-        polyline(rc.plotting_area(), pts, col.stroke_width(2)).map_err(|e| plot_err(out, e))?;
-        // Legend in the right margin, clear of the data: name, then the mean rate.
-        let (pxr, pyr) = rc.plotting_area().get_pixel_range();
-        let y = pyr.start + 10 + 48 * k as i32;
-        root.draw(&PathElement::new(
-            vec![(pxr.end + 10, y + 10), (pxr.end + 34, y + 10)],
-            col.stroke_width(3),
-        ))
-        .map_err(|e| plot_err(out, e))?;
-        root.draw_text(
-            &meta.populations[p].name,
-            &(FAMILY, 18).into_font().color(&col),
-            (pxr.end + 40, y),
-        )
-        .map_err(|e| plot_err(out, e))?;
-        root.draw_text(
-            &format!("mean {} Hz", fmt_sig(mean)),
-            &(FAMILY, 15).into_font().color(&RGBColor(90, 90, 90)),
-            (pxr.end + 40, y + 21),
-        )
-        .map_err(|e| plot_err(out, e))?;
+        pts
     }
-    root.present().map_err(|e| plot_err(out, e))?;
-    Ok(RasterInfo {
-        spikes,
-        per_pop,
-        grid: (gw, cells),
-        bin_ms,
-    })
+
+    /// Few populations: their rates overlaid on one axis, legend in the right margin.
+    fn overlaid(&self, root: &Area<'_>, area: &Area<'_>, out: &Path) -> Result<()> {
+        let rmax = self
+            .rec
+            .iter()
+            .flat_map(|&p| self.rates[p].iter().copied())
+            .fold(0.0f64, f64::max);
+        let ymax = if rmax > 0.0 { rmax * 1.12 } else { 1.0 };
+        let caption = format!(
+            "population rate (spikes per neuron per second, bins of {} ms)",
+            fmt_num(self.bin_ms)
+        );
+        let mut rc = panel_chart(area, &caption, self.span, ymax, out)?;
+        let (tdesc, tdiv) = time_axis(self.span);
+        rc.configure_mesh()
+            .x_desc(tdesc)
+            .y_desc("rate (Hz)")
+            .x_label_formatter(&|x| fmt_num(*x / tdiv))
+            .y_label_formatter(&|y| fmt_num(*y))
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(label_style())
+            .axis_desc_style(desc_style())
+            .y_labels(5)
+            .draw()
+            .map_err(|e| plot_err(out, e))?;
+        let (pxr, pyr) = rc.plotting_area().get_pixel_range();
+        for (k, &p) in self.rec.iter().enumerate() {
+            let col = colour(k);
+            polyline(
+                rc.plotting_area(),
+                self.steps(p, |r| r),
+                col.stroke_width(2),
+            )
+            .map_err(|e| plot_err(out, e))?;
+            // Legend in the right margin, clear of the data: name, then the mean rate.
+            let y = pyr.start + 10 + 48 * k as i32;
+            root.draw(&PathElement::new(
+                vec![(pxr.end + 10, y + 10), (pxr.end + 34, y + 10)],
+                col.stroke_width(3),
+            ))
+            .map_err(|e| plot_err(out, e))?;
+            root.draw_text(
+                &self.meta.populations[p].name,
+                &(FAMILY, 18).into_font().color(&col),
+                (pxr.end + 40, y),
+            )
+            .map_err(|e| plot_err(out, e))?;
+            root.draw_text(
+                &format!("mean {} Hz", fmt_sig(self.means[p])),
+                &(FAMILY, 15).into_font().color(&RGBColor(90, 90, 90)),
+                (pxr.end + 40, y + 21),
+            )
+            .map_err(|e| plot_err(out, e))?;
+        }
+        Ok(())
+    }
+
+    /// Many populations: one strip each, top-down in the raster's order, each scaled to
+    /// its own peak (rates differ tenfold between PD14's layers), named at the right.
+    fn strips(&self, root: &Area<'_>, area: &Area<'_>, out: &Path) -> Result<()> {
+        let n = self.rec.len();
+        let caption = format!(
+            "population rate (spikes per neuron per second, bins of {} ms), each strip to its own scale",
+            fmt_num(self.bin_ms)
+        );
+        let mut rc = panel_chart(area, &caption, self.span, n as f64, out)?;
+        let (tdesc, tdiv) = time_axis(self.span);
+        rc.configure_mesh()
+            .y_labels(0)
+            .x_desc(tdesc)
+            .y_desc("rate (Hz)")
+            .x_label_formatter(&|x| fmt_num(*x / tdiv))
+            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(label_style())
+            .axis_desc_style(desc_style())
+            .draw()
+            .map_err(|e| plot_err(out, e))?;
+        let (pxr, pyr) = rc.plotting_area().get_pixel_range();
+        let strip_px = (pyr.end - pyr.start) as f64 / n as f64;
+        // The peak sits a little below the strip's top, clear of the strip above.
+        const FILL: f64 = 0.85;
+        for (k, &p) in self.rec.iter().enumerate() {
+            let col = colour(k);
+            let base = (n - 1 - k) as f64;
+            let peak = self.rates[p].iter().copied().fold(0.0f64, f64::max);
+            let top = nice_ceil_fine(peak);
+            let to_y = |r: f64| base + FILL * r / top;
+            let light = RGBColor(mix(col.0, 0.3), mix(col.1, 0.3), mix(col.2, 0.3));
+            rc.draw_series(self.rates[p].iter().enumerate().map(|(b, &r)| {
+                let x0 = b as f64 * self.bin_ms;
+                let x1 = ((b + 1) as f64 * self.bin_ms).min(self.span);
+                Rectangle::new([(x0, base), (x1, to_y(r))], light.filled())
+            }))
+            .map_err(|e| plot_err(out, e))?;
+            polyline(rc.plotting_area(), self.steps(p, to_y), col.stroke_width(1))
+                .map_err(|e| plot_err(out, e))?;
+            if k + 1 < n {
+                polyline(
+                    rc.plotting_area(),
+                    [(0.0, base), (self.span, base)],
+                    RGBColor(170, 170, 170).into(),
+                )
+                .map_err(|e| plot_err(out, e))?;
+            }
+            // The strip's scale: a tick at its top value, on the y axis.
+            let y_top = pyr.start + ((k as f64 + 1.0 - FILL) * strip_px).round() as i32;
+            root.draw(&PathElement::new(
+                vec![(pxr.start - 6, y_top), (pxr.start, y_top)],
+                BLACK,
+            ))
+            .map_err(|e| plot_err(out, e))?;
+            root.draw_text(
+                &fmt_num(top),
+                &(FAMILY, 14)
+                    .into_font()
+                    .color(&BLACK)
+                    .pos(Pos::new(HPos::Right, VPos::Center)),
+                (pxr.start - 9, y_top),
+            )
+            .map_err(|e| plot_err(out, e))?;
+            let mid = pyr.start + ((k as f64 + 0.5) * strip_px).round() as i32;
+            self.strip_label(root, k, p, (pxr.end + 10, mid), strip_px)
+                .map_err(|e| plot_err(out, e))?;
+        }
+        Ok(())
+    }
+
+    /// A strip's name and mean rate, centred on `mid`: on two lines when the strip is
+    /// tall enough, else on one.
+    fn strip_label(
+        &self,
+        root: &Area<'_>,
+        k: usize,
+        p: usize,
+        (x, mid): (i32, i32),
+        strip_px: f64,
+    ) -> DrawResult {
+        let name = &self.meta.populations[p].name;
+        let mean = format!("mean {} Hz", fmt_sig(self.means[p]));
+        let grey = RGBColor(90, 90, 90);
+        let left = |v| Pos::new(HPos::Left, v);
+        if strip_px >= 38.0 {
+            let style = (FAMILY, 18)
+                .into_font()
+                .color(&colour(k))
+                .pos(left(VPos::Bottom));
+            root.draw_text(name, &style, (x, mid + 1))
+                .map_err(|e| e.to_string())?;
+            let style = (FAMILY, 15).into_font().color(&grey).pos(left(VPos::Top));
+            root.draw_text(&mean, &style, (x, mid + 2))
+                .map_err(|e| e.to_string())?;
+        } else {
+            let px = (strip_px - 3.0).clamp(8.0, 17.0);
+            let style = (FAMILY, px)
+                .into_font()
+                .color(&colour(k))
+                .pos(left(VPos::Center));
+            let (w, _) = root
+                .estimate_text_size(name, &style)
+                .map_err(|e| e.to_string())?;
+            root.draw_text(name, &style, (x, mid))
+                .map_err(|e| e.to_string())?;
+            let style = (FAMILY, (px - 3.0).max(8.0))
+                .into_font()
+                .color(&grey)
+                .pos(left(VPos::Center));
+            root.draw_text(&mean, &style, (x + w as i32 + 6, mid))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+/// The smallest value of the finer series 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (× 10^k)
+/// that is ≥ x: a strip's scale, tight around its peak but still a round number.
+fn nice_ceil_fine(x: f64) -> f64 {
+    if x.is_nan() || x <= 0.0 {
+        return 1.0;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    for m in [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0] {
+        if m * p >= x * (1.0 - 1e-12) {
+            return m * p;
+        }
+    }
+    10.0 * p
 }
 
 /// `c` faded towards white: shade 1 is the colour, 0 is white.
@@ -819,6 +1173,412 @@ fn fmt_sig(x: f64) -> String {
     }
     let d = (2 - x.abs().log10().floor() as i32).max(0) as usize;
     format!("{x:.d$}")
+}
+
+// ---------------------------------------------------------------------------------------
+// Per-population rate distributions
+// ---------------------------------------------------------------------------------------
+
+/// Size of `rates.png` (pixels).
+pub const RATES_SIZE: (u32, u32) = (1600, 900);
+/// The start transient that [`analysis_window`] leaves out of runs longer than twice it
+/// (ms).
+pub const TRANSIENT_MS: f64 = 500.0;
+
+/// The window (ms) over which `rates.png` measures per-neuron statistics:
+/// [500 ms, end] for runs longer than 1 s, leaving out the start transient; otherwise
+/// the whole run, [0, end].
+pub fn analysis_window(duration_ms: f64) -> (f64, f64) {
+    if duration_ms > 2.0 * TRANSIENT_MS {
+        (TRANSIENT_MS, duration_ms)
+    } else {
+        (0.0, duration_ms)
+    }
+}
+
+/// A box plot's numbers for one sample.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoxStats {
+    /// Values.
+    pub n: usize,
+    /// Mean.
+    pub mean: f64,
+    /// First quartile.
+    pub q1: f64,
+    /// Median.
+    pub median: f64,
+    /// Third quartile.
+    pub q3: f64,
+    /// The smallest value ≥ q1 − 1.5 IQR (the lower whisker's end).
+    pub whisker_lo: f64,
+    /// The largest value ≤ q3 + 1.5 IQR (the upper whisker's end).
+    pub whisker_hi: f64,
+    /// Values beyond the whiskers, in increasing order.
+    pub outliers: Vec<f64>,
+}
+
+impl BoxStats {
+    /// The statistics of `values` (any order; NaNs are ignored), None when there are
+    /// none. Quartiles interpolate linearly between order statistics (numpy's default);
+    /// whiskers end at the most extreme values within 1.5 IQR of the box (Tukey).
+    pub fn of(values: &[f64]) -> Option<BoxStats> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let (q1, median, q3) = (quantile(&v, 0.25), quantile(&v, 0.5), quantile(&v, 0.75));
+        let iqr = q3 - q1;
+        let (fence_lo, fence_hi) = (q1 - 1.5 * iqr, q3 + 1.5 * iqr);
+        let inside = |x: &&f64| **x >= fence_lo && **x <= fence_hi;
+        // The quartiles lie between data values, so the fences always hold some.
+        let whisker_lo = *v.iter().find(inside).unwrap_or(&q1);
+        let whisker_hi = *v.iter().rev().find(inside).unwrap_or(&q3);
+        Some(BoxStats {
+            n: v.len(),
+            mean: v.iter().sum::<f64>() / v.len() as f64,
+            q1,
+            median,
+            q3,
+            whisker_lo,
+            whisker_hi,
+            outliers: v
+                .iter()
+                .copied()
+                .filter(|x| *x < fence_lo || *x > fence_hi)
+                .collect(),
+        })
+    }
+}
+
+/// The `q`-quantile of sorted, non-empty `v`, interpolating linearly between ranks.
+fn quantile(v: &[f64], q: f64) -> f64 {
+    let pos = q * (v.len() - 1) as f64;
+    let i = pos.floor() as usize;
+    let next = v[(i + 1).min(v.len() - 1)];
+    v[i] + (pos - i as f64) * (next - v[i])
+}
+
+/// Per-neuron statistics of one recorded population over an analysis window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PopStats {
+    /// Population index (config order).
+    pub pop: usize,
+    /// Each neuron's rate (Hz) in the window, by neuron index; 0 for silent neurons.
+    pub rates_hz: Vec<f64>,
+    /// CV of the inter-spike intervals (std with 1/n over mean, as `cv_isi` in
+    /// summary.json) of each neuron with at least 3 spikes in the window, by index.
+    pub cv_isi: Vec<f64>,
+}
+
+/// A neuron's spikes in the window, for its rate and ISI statistics.
+#[derive(Debug, Clone, Copy, Default)]
+struct NeuronSpikes {
+    count: u32,
+    last_ms: f64,
+    isi_sum: f64,
+    isi_sq: f64,
+}
+
+impl NeuronSpikes {
+    fn spike(&mut self, t: f64) {
+        if self.count > 0 {
+            let isi = t - self.last_ms;
+            self.isi_sum += isi;
+            self.isi_sq += isi * isi;
+        }
+        self.count += 1;
+        self.last_ms = t;
+    }
+
+    fn cv(&self) -> Option<f64> {
+        let k = self.count.checked_sub(1).filter(|&k| k >= 2)? as f64;
+        let mean = self.isi_sum / k;
+        (mean > 0.0).then(|| ((self.isi_sq / k - mean * mean).max(0.0)).sqrt() / mean)
+    }
+}
+
+/// Reads spikes.csv once into [`PopStats`] for every recorded population (config order)
+/// over `window` (ms, both ends included).
+pub fn population_stats(dir: &Path, meta: &RunMeta, window: (f64, f64)) -> Result<Vec<PopStats>> {
+    let rec: Vec<usize> = (0..meta.populations.len())
+        .filter(|&p| meta.populations[p].recorded && meta.populations[p].size > 0)
+        .collect();
+    let mut neurons: Vec<Vec<NeuronSpikes>> = meta
+        .populations
+        .iter()
+        .map(|p| {
+            let n = if p.recorded { p.size } else { 0 };
+            vec![NeuronSpikes::default(); n]
+        })
+        .collect();
+    let mut lines = Lines::open(&dir.join("spikes.csv"))?;
+    let mut lookup = PopLookup::new(meta);
+    while let Some(r) = lines.next_row()? {
+        let Some(p) = lookup.get(r.pop) else { continue };
+        if r.t < window.0 || r.t > window.1 {
+            continue;
+        }
+        if let Some(n) = neurons[p].get_mut(r.neuron as usize) {
+            n.spike(r.t);
+        }
+    }
+    let secs = (window.1 - window.0) / 1000.0;
+    Ok(rec
+        .into_iter()
+        .map(|p| PopStats {
+            pop: p,
+            rates_hz: neurons[p]
+                .iter()
+                .map(|n| {
+                    if secs > 0.0 {
+                        n.count as f64 / secs
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+            cv_isi: neurons[p].iter().filter_map(NeuronSpikes::cv).collect(),
+        })
+        .collect())
+}
+
+/// What [`rates`] drew.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RatesInfo {
+    /// The analysis window (ms).
+    pub window_ms: (f64, f64),
+    /// Populations drawn (recorded ones).
+    pub populations: usize,
+}
+
+/// One box of a box-plot panel.
+struct BoxItem<'a> {
+    name: &'a str,
+    colour: RGBColor,
+    stats: Option<BoxStats>,
+    /// Lines under the name (sample size, silent fraction).
+    notes: Vec<String>,
+}
+
+/// Draws `out`: box plots of the per-neuron firing rates of each recorded population
+/// (config order, raster colours) over [`analysis_window`], and beside them the CV of
+/// the neurons' inter-spike intervals.
+pub fn rates(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RatesInfo> {
+    let window = analysis_window(meta.duration_ms);
+    let stats = population_stats(dir, meta, window)?;
+    let root = open_area(out, RATES_SIZE)?;
+    let recorded: usize = stats.iter().map(|s| s.rates_hz.len()).sum();
+    let title = format!(
+        "{}: firing rates of {recorded} recorded neurons by population{}",
+        meta.name,
+        meta.title_suffix()
+    );
+    let body = root
+        .titled(&title, title_style())
+        .map_err(|e| plot_err(out, e))?;
+    let span = if window.0 > 0.0 {
+        format!(
+            "over {}–{} ms (the first {} ms left out as the start transient)",
+            fmt_num(window.0),
+            fmt_num(window.1),
+            fmt_num(window.0)
+        )
+    } else {
+        format!("over the whole run, 0–{} ms", fmt_num(window.1))
+    };
+    let caption = format!(
+        "per neuron {span}; box: quartiles and median, whiskers: furthest neuron within 1.5 IQR of the box, dots: neurons beyond, ×: mean"
+    );
+    let body = body
+        .titled(&caption, caption_style())
+        .map_err(|e| plot_err(out, e))?;
+    let (w, _) = body.dim_in_pixel();
+    let (left, right) = body.split_horizontally((w as f64 * 0.6) as u32);
+
+    let rate_boxes: Vec<BoxItem<'_>> = stats
+        .iter()
+        .enumerate()
+        .map(|(k, s)| {
+            let silent = s.rates_hz.iter().filter(|&&r| r == 0.0).count();
+            BoxItem {
+                name: &meta.populations[s.pop].name,
+                colour: colour(k),
+                stats: BoxStats::of(&s.rates_hz),
+                notes: vec![
+                    format!("n = {}", s.rates_hz.len()),
+                    format!("{}% silent", percent(silent, s.rates_hz.len())),
+                ],
+            }
+        })
+        .collect();
+    box_panel(
+        &root,
+        &left,
+        &rate_boxes,
+        "firing rate (silent neurons count as 0 Hz)",
+        "rate (Hz)",
+        None,
+    )
+    .map_err(|e| plot_err(out, e))?;
+    let cv_boxes: Vec<BoxItem<'_>> = stats
+        .iter()
+        .enumerate()
+        .map(|(k, s)| BoxItem {
+            name: &meta.populations[s.pop].name,
+            colour: colour(k),
+            stats: BoxStats::of(&s.cv_isi),
+            notes: vec![format!("n = {}", s.cv_isi.len())],
+        })
+        .collect();
+    box_panel(
+        &root,
+        &right,
+        &cv_boxes,
+        "CV of inter-spike intervals (neurons with ≥ 3 spikes; grey line: Poisson)",
+        "CV ISI",
+        Some(1.0),
+    )
+    .map_err(|e| plot_err(out, e))?;
+    root.present().map_err(|e| plot_err(out, e))?;
+    Ok(RatesInfo {
+        window_ms: window,
+        populations: stats.len(),
+    })
+}
+
+/// `part` of `whole` in percent, rounded, for labels.
+fn percent(part: usize, whole: usize) -> String {
+    if whole == 0 {
+        return "0".into();
+    }
+    format!("{:.0}", 100.0 * part as f64 / whole as f64)
+}
+
+/// Half the width of a box, in slots (one slot per population), and at most in pixels
+/// (two populations' boxes would otherwise be slabs).
+const BOX_HALF: (f64, f64) = (0.3, 60.0);
+
+/// A panel of box plots, one per item left to right, named underneath; `reference`
+/// draws a grey horizontal line at a value (the CV of a Poisson process; the caption
+/// says what it is, since a label inside the panel would collide with the data).
+fn box_panel(
+    root: &Area<'_>,
+    area: &Area<'_>,
+    items: &[BoxItem<'_>],
+    caption: &str,
+    ydesc: &str,
+    reference: Option<f64>,
+) -> DrawResult {
+    let n = items.len().max(1);
+    let mut ymax = reference.map(|r| r * 1.15).unwrap_or(0.0);
+    for s in items.iter().filter_map(|i| i.stats.as_ref()) {
+        let hi = s.outliers.last().copied().unwrap_or(s.whisker_hi);
+        ymax = ymax.max(hi).max(s.mean);
+    }
+    let ymax = if ymax > 0.0 { ymax * 1.06 } else { 1.0 };
+    let notes = items.iter().map(|i| i.notes.len()).max().unwrap_or(0);
+    let mut chart = ChartBuilder::on(area)
+        .margin(15)
+        .margin_right(25)
+        .x_label_area_size(32 + 19 * notes as u32)
+        .y_label_area_size(80)
+        .caption(caption, caption_style())
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, 0f64..ymax)
+        .map_err(|e| e.to_string())?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(0)
+        .y_desc(ydesc)
+        .y_label_formatter(&|y| fmt_num(*y))
+        .light_line_style(WHITE)
+        .label_style(label_style())
+        .axis_desc_style(desc_style())
+        .draw()
+        .map_err(|e| e.to_string())?;
+    if let Some(y) = reference {
+        let grey = RGBColor(150, 150, 150);
+        polyline(
+            chart.plotting_area(),
+            [(-0.5, y), (n as f64 - 0.5, y)],
+            grey.stroke_width(2),
+        )?;
+    }
+    let (pxr, pyr) = chart.plotting_area().get_pixel_range();
+    let slot_px = (pxr.end - pxr.start) as f64 / n as f64;
+    let half = BOX_HALF.0.min(BOX_HALF.1 / slot_px);
+    for (k, item) in items.iter().enumerate() {
+        let x = k as f64;
+        if let Some(s) = &item.stats {
+            draw_box(&mut chart, x, half, s, item.colour)?;
+        }
+        // The name (in the box's colour) and notes under the axis, centred on the slot.
+        let (px, _) = chart.backend_coord(&(x, 0.0));
+        let centred = Pos::new(HPos::Center, VPos::Top);
+        let style = (FAMILY, 19).into_font().color(&item.colour).pos(centred);
+        root.draw_text(item.name, &style, (px, pyr.end + 8))
+            .map_err(|e| e.to_string())?;
+        let style = (FAMILY, 15)
+            .into_font()
+            .color(&RGBColor(90, 90, 90))
+            .pos(centred);
+        for (j, note) in item.notes.iter().enumerate() {
+            root.draw_text(note, &style, (px, pyr.end + 31 + 18 * j as i32))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// One box of half-width `half` at slot `x`: whiskers with caps, the interquartile box
+/// (light fill, border in `col`), the median as a black bar, outliers as dots spread
+/// sideways so that their density shows, and the mean as a ×.
+fn draw_box(
+    chart: &mut Chart<'_, '_>,
+    x: f64,
+    half: f64,
+    s: &BoxStats,
+    col: RGBColor,
+) -> DrawResult {
+    let e = |e: DrawingAreaErrorKind<_>| e.to_string();
+    let light = RGBColor(mix(col.0, 0.3), mix(col.1, 0.3), mix(col.2, 0.3));
+    let cap = half / 2.0;
+    // Outliers first, so that the box stays readable over them.
+    let n_out = s.outliers.len().max(1) as f64;
+    chart
+        .draw_series(s.outliers.iter().enumerate().map(|(i, &y)| {
+            // A golden-ratio sequence spreads the dots evenly without randomness.
+            let dx = ((i as f64 * 0.618_034).fract() - 0.5) * half * (n_out.min(50.0) / 50.0);
+            Circle::new((x + dx, y), 2, col.mix(0.6).filled())
+        }))
+        .map_err(e)?;
+    let whisker = |y0: f64, y1: f64| PathElement::new(vec![(x, y0), (x, y1)], col.stroke_width(2));
+    let capline = |y: f64| PathElement::new(vec![(x - cap, y), (x + cap, y)], col.stroke_width(2));
+    chart
+        .draw_series([
+            whisker(s.whisker_lo, s.q1),
+            whisker(s.q3, s.whisker_hi),
+            capline(s.whisker_lo),
+            capline(s.whisker_hi),
+        ])
+        .map_err(e)?;
+    chart
+        .draw_series([
+            Rectangle::new([(x - half, s.q1), (x + half, s.q3)], light.filled()),
+            Rectangle::new([(x - half, s.q1), (x + half, s.q3)], col.stroke_width(2)),
+        ])
+        .map_err(e)?;
+    chart
+        .draw_series([PathElement::new(
+            vec![(x - half, s.median), (x + half, s.median)],
+            BLACK.stroke_width(3),
+        )])
+        .map_err(e)?;
+    chart
+        .draw_series([Cross::new((x, s.mean), 7, BLACK.stroke_width(2))])
+        .map_err(e)?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1432,8 +2192,8 @@ pub struct Written {
     pub seconds: f64,
 }
 
-/// Draws `raster.png` (when spikes.csv has a recorded population) and `voltages.png`
-/// (when there is a voltages.csv) into `dir`; removes stale ones.
+/// Draws `raster.png` and `rates.png` (when spikes.csv has a recorded population) and
+/// `voltages.png` (when there is a voltages.csv) into `dir`; removes stale ones.
 pub fn plot_dir(dir: &Path) -> Result<Vec<Written>> {
     let meta = RunMeta::load(dir)?;
     plot_dir_with(dir, &meta)
@@ -1444,14 +2204,29 @@ pub fn plot_dir_with(dir: &Path, meta: &RunMeta) -> Result<Vec<Written>> {
     let mut written = Vec::new();
     let rp = dir.join("raster.png");
     let vp = dir.join("voltages.png");
-    let _ = std::fs::remove_file(&rp);
-    let _ = std::fs::remove_file(&vp);
+    let bp = dir.join("rates.png");
+    for stale in [&rp, &vp, &bp] {
+        let _ = std::fs::remove_file(stale);
+    }
     if dir.join("spikes.csv").exists() && meta.populations.iter().any(|p| p.recorded) {
         let t = std::time::Instant::now();
         let info = raster(dir, meta, &rp)?;
         written.push(Written {
             path: rp,
             note: format!("{} spikes", info.spikes),
+            seconds: t.elapsed().as_secs_f64(),
+        });
+        let t = std::time::Instant::now();
+        let info = rates(dir, meta, &bp)?;
+        written.push(Written {
+            path: bp,
+            note: format!(
+                "{} population{}, {}–{} ms",
+                info.populations,
+                if info.populations == 1 { "" } else { "s" },
+                fmt_num(info.window_ms.0),
+                fmt_num(info.window_ms.1)
+            ),
             seconds: t.elapsed().as_secs_f64(),
         });
     }
