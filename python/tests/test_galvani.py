@@ -305,3 +305,16 @@ def test_ctrl_c_interrupts_a_run_between_batches():
     t, _ = sim.spikes("exc")
     assert len(t) > 0 and t[-1] <= sim.t
     sim.run(10.0)
+
+
+def test_hv_coupling_example_draws_the_pair(tmp_path):
+    pytest.importorskip("matplotlib")
+    import subprocess
+    import sys
+
+    out = tmp_path / "hv.png"
+    r = subprocess.run([sys.executable, str(ROOT / "examples/hv_coupling.py"), str(out)],
+                       capture_output=True, text=True, check=True)
+    assert out.stat().st_size > 20_000
+    cells = eval(r.stdout.split("(cells ")[1].rstrip().rstrip(")"))
+    assert cells == [0, 1] * 9, r.stdout  # 9 + 9 spikes, the follower after each
