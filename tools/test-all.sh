@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests (`cargo test`), then the Python package built and
 # installed as a user would (`pip install .` in a fresh virtual environment) and its
-# tests (pytest). Usage: tools/test-all.sh [extra pytest args]
+# tests (pytest; matplotlib for the example). Usage: tools/test-all.sh [extra pytest args]
 # GALVANI_VENV=DIR keeps the venv there (default: a fresh temporary one, removed after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +24,7 @@ rm -rf "$venv"
 "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 t0=$(date +%s)
-"$venv/bin/python" -m pip install -q . pytest
+"$venv/bin/python" -m pip install -q . pytest matplotlib
 echo "pip install . took $(( $(date +%s) - t0 )) s"
 # run from outside the source tree, so that the installed package is what is imported
 (cd /tmp && "$venv/bin/python" -c 'import galvani; print("import galvani", galvani.__version__, "from", galvani.__file__)')

@@ -297,6 +297,7 @@ impl PySimulation {
         py.detach(|| sim.reset()).map_err(py_err)
     }
 
+    #[allow(clippy::type_complexity)]
     fn spikes<'py>(
         &self,
         py: Python<'py>,
