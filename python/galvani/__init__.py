@@ -311,7 +311,14 @@ class Simulation:
         released while it runs; Ctrl-C stops it between batches of steps with
         ``KeyboardInterrupt`` (what ran is kept, and :attr:`t` says how far).
         Returns the wall seconds of the simulation loop."""
-        steps = self._sim.default_steps if ms is None else self._sim.steps_in(float(ms))
+        if ms is None:
+            steps = self._sim.default_steps
+            if steps == 0:
+                raise ValueError(
+                    "run(): this network has no duration_ms (it was built in Python); give run(ms)"
+                )
+        else:
+            steps = self._sim.steps_in(float(ms))
         return self._sim.run_steps(steps)
 
     @property

@@ -149,6 +149,9 @@ def test_bad_input_raises_value_error_with_the_cli_message(tmp_path):
     sim = galvani.Simulation(net, backend="cpu", threads=2)
     with pytest.raises(ValueError, match="whole number of steps"):
         sim.run(0.15)
+    with pytest.raises(ValueError, match="no duration_ms"):
+        sim.run()
+    assert sim.t == 0.0
     with pytest.raises(ValueError, match="unknown population"):
         sim.spikes("nope")
     with pytest.raises(ValueError, match="must be below v_th_mv"):
