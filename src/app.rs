@@ -5,9 +5,8 @@ use std::time::Instant;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::backend::cpu::CpuBackend;
-use crate::backend::gpu::{self, GpuBackend, GpuContext};
-use crate::backend::{Backend, BackendKind};
+use crate::backend::BackendKind;
+use crate::backend::gpu::{self, GpuContext};
 use crate::config;
 use crate::error::{Error, Result};
 use crate::network::{Network, Neurons};
@@ -15,7 +14,8 @@ use crate::output::{CsvSink, IsiStats, Summary};
 use crate::plot::{self, FiNeuron, RunMeta};
 use crate::progress::{self, RunMonitor};
 use crate::real::Precision;
-use crate::sim::{self, Collect, Monitor, RunStats, Sink};
+use crate::sim::{self, Collect, Discard, Monitor, RunStats};
+use crate::simulation::Simulation;
 
 /// galvani: spiking neural networks on any GPU, with a CPU reference backend.
 #[derive(Debug, Parser)]
@@ -168,101 +168,21 @@ pub fn main_with(cli: Cli) -> i32 {
     }
 }
 
-/// Picks the backend for `kind`; `None` means the CPU (with the notice already printed).
-pub fn open_gpu(
-    kind: BackendKind,
-    precision: Precision,
-    quiet: bool,
-) -> Result<Option<GpuContext>> {
-    match kind {
-        BackendKind::Cpu => Ok(None),
-        BackendKind::Gpu => {
-            if precision == Precision::F64 {
-                return Err(Error::Usage(
-                    "--precision f64 needs --backend cpu (the GPU backend runs f32)".into(),
-                ));
-            }
-            GpuContext::new().map(Some)
-        }
-        BackendKind::Auto => {
-            if precision == Precision::F64 {
-                return Ok(None);
-            }
-            match GpuContext::new() {
-                // A software rasteriser (lavapipe, WARP, SwiftShader) runs on the same
-                // cores as the CPU backend and 15–25× slower: take it only when named.
-                Ok(c)
-                    if c.adapter_info().device_type == wgpu::DeviceType::Cpu
-                        && std::env::var_os(gpu::ADAPTER_ENV).is_none() =>
-                {
-                    if !quiet {
-                        eprintln!(
-                            "galvani: the only GPU adapter is a software renderer ({}), slower than the CPU backend; \
-                             running on the CPU backend instead (--backend gpu uses it anyway)",
-                            c.describe()
-                        );
-                    }
-                    Ok(None)
-                }
-                Ok(c) => Ok(Some(c)),
-                Err(e) => {
-                    if !quiet {
-                        eprintln!("galvani: {e}; running on the CPU backend instead");
-                    }
-                    Ok(None)
-                }
-            }
-        }
-    }
-}
+pub use crate::sim::{drive, drive_with};
+pub use crate::simulation::open_gpu;
+pub use crate::stats::{HvAgreement, PopAgreement, agreement, hv_agreement};
 
-/// Runs any backend through the shared loop.
-pub fn drive<B: Backend>(
-    net: &Network,
-    backend: B,
-    sink: &mut dyn Sink<B::Float>,
-) -> Result<RunStats> {
-    drive_with(net, backend, sink, &mut sim::Unmonitored)
-}
-
-/// [`drive`] with a [`Monitor`] (progress, Ctrl-C).
-pub fn drive_with<B: Backend>(
-    net: &Network,
-    mut backend: B,
-    sink: &mut dyn Sink<B::Float>,
-    monitor: &mut dyn Monitor,
-) -> Result<RunStats> {
-    sim::run_with(net, &mut backend, sink, monitor)
-}
-
-/// Streams a run into the CSVs of `out`, on either backend and precision; returns the
-/// run's counts and its ISI statistics. The network's host copy of the synapses is
-/// released once the backend holds its own.
+/// Streams a run of `cfg`'s duration into the CSVs of `out` on the [`Simulation`] API;
+/// returns the run's counts and its ISI statistics. The network's host copy of the
+/// synapses is released once the backend holds its own.
 fn run_into(
-    net: &mut Network,
-    gpu: Option<&GpuContext>,
-    precision: Precision,
+    sim: &mut Simulation,
     out: &Path,
     monitor: &mut dyn Monitor,
 ) -> Result<(RunStats, IsiStats)> {
-    let mut sink = CsvSink::create(out, net)?;
-    let stats = match (gpu, precision) {
-        (Some(ctx), _) => {
-            let b = GpuBackend::new(ctx, net)?;
-            net.synapses.release();
-            drive_with(net, b, &mut sink, monitor)?
-        }
-        (None, Precision::F32) => {
-            let b = CpuBackend::<f32>::new(net)?;
-            net.synapses.release();
-            drive_with(net, b, &mut sink, monitor)?
-        }
-        (None, Precision::F64) => {
-            let b = CpuBackend::<f64>::new(net)?;
-            net.synapses.release();
-            drive_with(net, b, &mut sink, monitor)?
-        }
-    };
+    let mut sink = CsvSink::create(out, sim.network())?;
+    sim.release_host_synapses();
+    let stats = sim.run_steps_into(sim.default_steps(), &mut sink, monitor)?;
     sink.flush()?;
     Ok((stats, sink.isi))
 }
@@ -273,16 +193,18 @@ pub fn run(a: &RunArgs) -> Result<Summary> {
     progress::install_ctrlc();
     let t0 = Instant::now();
     let cfg = config::load(&a.config)?;
-    let mut net = Network::build(&cfg, a.duration_ms, a.seed)?;
+    let net = Network::build(&cfg, a.duration_ms, a.seed)?;
     let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
+    let mut sim = Simulation::new(net, gpu, a.precision)?;
     let build_s = t0.elapsed().as_secs_f64();
-    let mut monitor = RunMonitor::new(net.dt_ms, a.quiet);
-    let (stats, isi) = run_into(&mut net, gpu.as_ref(), a.precision, &a.out, &mut monitor)?;
+    let mut monitor = RunMonitor::new(sim.network().dt_ms, a.quiet);
+    let (stats, isi) = run_into(&mut sim, &a.out, &mut monitor)?;
     monitor.clear();
-    let summary = Summary::new(&a.config, &net, &stats, Some(&isi), build_s);
+    let net = sim.network();
+    let summary = Summary::new(&a.config, net, &stats, Some(&isi), build_s);
     summary.write(&a.out)?;
     if !a.quiet {
-        print_summary(a, &net, &summary);
+        print_summary(a, net, &summary);
     }
     if !a.no_plots {
         let t = Instant::now();
@@ -452,148 +374,6 @@ fn fi_neurons(a: &PlotArgs, meta: &RunMeta) -> Result<Vec<FiNeuron>> {
         }
     }
     Ok(out)
-}
-
-/// Per-population agreement of two spike trains.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PopAgreement {
-    /// Population name.
-    pub name: String,
-    /// Spikes on each side.
-    pub counts: (usize, usize),
-    /// Leading spikes that are identical (same step, same neuron, same order).
-    pub identical_prefix: usize,
-    /// Time (ms) of the first differing spike, if any.
-    pub first_divergence_ms: Option<f64>,
-}
-
-/// Compares two collected runs population by population.
-pub fn agreement(net: &Network, a: &Collect, b: &Collect) -> Vec<PopAgreement> {
-    net.populations
-        .iter()
-        .enumerate()
-        .map(|(p, pop)| {
-            let sa: Vec<_> = a.spikes.iter().filter(|s| s.1 as usize == p).collect();
-            let sb: Vec<_> = b.spikes.iter().filter(|s| s.1 as usize == p).collect();
-            let prefix = sa.iter().zip(&sb).take_while(|(x, y)| x == y).count();
-            let div = match (sa.get(prefix), sb.get(prefix)) {
-                (None, None) => None,
-                (Some(x), None) => Some(x.0),
-                (None, Some(y)) => Some(y.0),
-                (Some(x), Some(y)) => Some(x.0.min(y.0)),
-            };
-            PopAgreement {
-                name: pop.name.clone(),
-                counts: (sa.len(), sb.len()),
-                identical_prefix: prefix,
-                first_divergence_ms: div.map(|s| sim::stamp_ms(s, net.dt_ms)),
-            }
-        })
-        .collect()
-}
-
-/// How two runs of an HV network agree (spec hv-model.md 10.1): spike for spike over an
-/// initial span, then in statistics only (the networks are chaotic: rounding differences
-/// of a few ulps in `exp` grow until trajectories decorrelate).
-#[derive(Debug, Clone, PartialEq)]
-pub struct HvAgreement {
-    /// Spikes on each side.
-    pub counts: (usize, usize),
-    /// Spikes before the match span compared one for one (pairs).
-    pub matched: usize,
-    /// Largest |Δt| (ms) of those pairs (infinite if one side lacks a partner).
-    pub max_dt_ms: f64,
-    /// The earliest time at which the spike trains stop agreeing within the tolerance:
-    /// a spike without partner or a pair farther apart ("none" if they agree to the end).
-    pub horizon_ms: Option<f64>,
-    /// Neurons whose spike counts differ.
-    pub neurons_differing: usize,
-    /// Mean |Δcount| per neuron.
-    pub mean_abs_dcount: f64,
-    /// Pearson correlation of the per-neuron counts (1 when both are constant and equal).
-    pub count_corr: f64,
-    /// The difference of the total counts in units of its own run-to-run variability:
-    /// D / sqrt(Σ d_k²), with d_k the differences (b − a) of the counts in 10 ms windows (a
-    /// chaotic network's population rate fluctuates, so its total count does too).
-    pub count_z: f64,
-}
-
-/// Compares two collected HV runs neuron by neuron: the k-th spikes of a neuron are
-/// paired; pairs with either time before `match_ms` are the "matched" ones.
-pub fn hv_agreement(
-    net: &Network,
-    a: &Collect,
-    b: &Collect,
-    match_ms: f64,
-    t_tol_ms: f64,
-) -> HvAgreement {
-    let per_neuron = |c: &Collect| {
-        let mut v: Vec<Vec<f64>> = vec![Vec::new(); net.n];
-        for (s, &t) in c.spikes.iter().zip(&c.times_ms) {
-            v[net.populations[s.1 as usize].offset + s.2 as usize].push(t);
-        }
-        v
-    };
-    let (ta, tb) = (per_neuron(a), per_neuron(b));
-    let (mut matched, mut max_dt, mut horizon) = (0, 0f64, f64::INFINITY);
-    let (mut differing, mut sum_abs) = (0usize, 0f64);
-    for (x, y) in ta.iter().zip(&tb) {
-        for k in 0..x.len().max(y.len()) {
-            let (p, q) = (x.get(k), y.get(k));
-            let first = p.into_iter().chain(q).fold(f64::INFINITY, |m, &t| m.min(t));
-            let d = match (p, q) {
-                (Some(p), Some(q)) => (p - q).abs(),
-                _ => f64::INFINITY,
-            };
-            if d > t_tol_ms {
-                horizon = horizon.min(first);
-            }
-            if first < match_ms {
-                matched += 1;
-                max_dt = max_dt.max(d);
-            }
-        }
-        let dc = (x.len() as f64 - y.len() as f64).abs();
-        differing += (dc > 0.0) as usize;
-        sum_abs += dc;
-    }
-    let n = net.n.max(1) as f64;
-    let ca: Vec<f64> = ta.iter().map(|v| v.len() as f64).collect();
-    let cb: Vec<f64> = tb.iter().map(|v| v.len() as f64).collect();
-    let (ma, mb) = (ca.iter().sum::<f64>() / n, cb.iter().sum::<f64>() / n);
-    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
-    for (x, y) in ca.iter().zip(&cb) {
-        sab += (x - ma) * (y - mb);
-        saa += (x - ma) * (x - ma);
-        sbb += (y - mb) * (y - mb);
-    }
-    let count_corr = if saa == 0.0 && sbb == 0.0 {
-        if ca == cb { 1.0 } else { 0.0 }
-    } else {
-        sab / (saa * sbb).sqrt()
-    };
-    let window = |c: &Collect| {
-        let mut w = vec![0f64; ((net.steps as f64 * net.dt_ms) / 10.0).ceil().max(1.0) as usize];
-        for &t in &c.times_ms {
-            let k = ((t / 10.0) as usize).min(w.len() - 1);
-            w[k] += 1.0;
-        }
-        w
-    };
-    let (wa, wb) = (window(a), window(b));
-    let d: f64 = wa.iter().zip(&wb).map(|(x, y)| y - x).sum();
-    let ss: f64 = wa.iter().zip(&wb).map(|(x, y)| (x - y) * (x - y)).sum();
-    let count_z = if d == 0.0 { 0.0 } else { d / ss.sqrt() };
-    HvAgreement {
-        count_z,
-        counts: (a.spikes.len(), b.spikes.len()),
-        matched,
-        max_dt_ms: max_dt,
-        horizon_ms: horizon.is_finite().then_some(horizon),
-        neurons_differing: differing,
-        mean_abs_dcount: sum_abs / n,
-        count_corr,
-    }
 }
 
 /// `galvani compare` for HV networks (spec hv-model.md 10.1). The networks are chaotic,
@@ -792,12 +572,20 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
     let ctx = GpuContext::new()?;
     let mut cpu = Collect::default();
     let mut gpu = Collect::default();
-    let sc = drive(&net, CpuBackend::<f32>::new(&net)?, &mut cpu)?;
-    let sg = drive(&net, GpuBackend::new(&ctx, &net)?, &mut gpu)?;
+    // one Simulation per side, each from t = 0 over the config's duration
+    let drive = |gpu: Option<GpuContext>, precision, sink: &mut Collect| -> Result<RunStats> {
+        Simulation::new(net.clone(), gpu, precision)?.run_steps_into(
+            net.steps,
+            sink,
+            &mut sim::Unmonitored,
+        )
+    };
+    let sc = drive(None, Precision::F32, &mut cpu)?;
+    let sg = drive(Some(ctx), Precision::F32, &mut gpu)?;
     let duration = net.steps as f64 * net.dt_ms;
     if net.neurons.model() == "hv" {
         let mut cpu64 = Collect::default();
-        let s64 = drive(&net, CpuBackend::<f64>::new(&net)?, &mut cpu64)?;
+        let s64 = drive(None, Precision::F64, &mut cpu64)?;
         let rate = |s: &RunStats| net.steps as f64 / s.simulate_s;
         let header = format!(
             "{}: {} neurons, {} synapses, {} ms; cpu f32 ({:.1} s, {:.0} steps/s) vs gpu f32 on {} ({:.1} s, {:.0} steps/s); yardstick cpu f64 ({:.1} s)",
@@ -905,19 +693,8 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
     }
 }
 
-/// Discards everything (benchmarks).
-struct Discard;
-
-impl<F> Sink<F> for Discard {
-    fn initial(&mut self, _net: &Network, _v: &[f64]) -> Result<()> {
-        Ok(())
-    }
-    fn batch(&mut self, _net: &Network, _out: &crate::backend::BatchOutput<F>) -> Result<()> {
-        Ok(())
-    }
-}
-
-/// `galvani bench`.
+/// `galvani bench`: each repetition builds a fresh [`Simulation`] and runs the config's
+/// duration, recording nothing.
 pub fn bench(a: &BenchArgs) -> Result<()> {
     let t0 = Instant::now();
     let cfg = config::load(&a.config)?;
@@ -926,11 +703,8 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
     let gpu = open_gpu(a.backend, a.precision, false)?;
     for rep in 1..=a.repeat {
         let t1 = Instant::now();
-        let stats = match (gpu.as_ref(), a.precision) {
-            (Some(ctx), _) => drive(&net, GpuBackend::new(ctx, &net)?, &mut Discard)?,
-            (None, Precision::F32) => drive(&net, CpuBackend::<f32>::new(&net)?, &mut Discard)?,
-            (None, Precision::F64) => drive(&net, CpuBackend::<f64>::new(&net)?, &mut Discard)?,
-        };
+        let mut run = Simulation::new(net.clone(), gpu.clone(), a.precision)?;
+        let stats = run.run_steps_into(net.steps, &mut Discard, &mut sim::Unmonitored)?;
         let setup_s = t1.elapsed().as_secs_f64() - stats.simulate_s;
         let line = serde_json::json!({
             "sim": "galvani", "config": a.config.display().to_string(), "backend": stats.info.backend,

@@ -73,10 +73,13 @@ pub enum ValueSpec {
         /// the column to read
         column: String,
     },
+    /// `[v0, v1, ...]`: one number per neuron (what the Python package's numpy arrays
+    /// become).
+    Array(Vec<f64>),
 }
 
 const VALUE_FORMS: &str = "expected a number, { uniform = [a, b] }, { normal = [mean, sd] }, \
-{ linspace = [a, b] } or { file = \"x.csv\", column = \"name\" }";
+{ linspace = [a, b] }, { file = \"x.csv\", column = \"name\" } or an array of one number per neuron";
 
 impl<'de> Deserialize<'de> for ValueSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
@@ -100,6 +103,14 @@ impl<'de> Deserialize<'de> for ValueSpec {
         };
         if let Some(x) = num(&v) {
             return Ok(ValueSpec::Const(x));
+        }
+        if let Some(a) = v.as_array() {
+            return match a.iter().map(num).collect::<Option<Vec<f64>>>() {
+                Some(a) => Ok(ValueSpec::Array(a)),
+                None => Err(D::Error::custom(
+                    "an array of values must hold numbers only (one per neuron)",
+                )),
+            };
         }
         let Some(t) = v.as_table() else {
             return Err(D::Error::custom(VALUE_FORMS));
@@ -421,6 +432,20 @@ pub enum Connect {
         /// path, relative to the config file
         path: String,
     },
+    /// An inline edge list (the Python package's arrays): edge k is `pre[k] → post[k]`,
+    /// population-local indices; `weight`/`delay_ms` per edge override the projection's.
+    Edges {
+        /// presynaptic indices
+        pre: Vec<i64>,
+        /// postsynaptic indices (as many as `pre`)
+        post: Vec<i64>,
+        /// per-edge weights
+        #[serde(default)]
+        weight: Option<Vec<f64>>,
+        /// per-edge delays (ms)
+        #[serde(default)]
+        delay_ms: Option<Vec<f64>>,
+    },
 }
 
 fn yes() -> bool {
@@ -707,6 +732,15 @@ impl Config {
                 .chain(p.init.iter().map(|(k, v)| (format!("init.{k}"), v)))
             {
                 self.check_value(&format!("{at}.{k}"), v)?;
+                if let ValueSpec::Array(a) = v
+                    && a.len() as i64 != p.size
+                {
+                    return Err(self.err(format!(
+                        "{at}.{k}: expected one value per neuron ({}), got {}",
+                        p.size,
+                        a.len()
+                    )));
+                }
             }
         }
         let dt = self.dt_ms();
@@ -757,7 +791,14 @@ impl Config {
                         "{at}.weight: this distribution can draw both signs ({lo} to {hi}), and the sign is the effect of a synapse: add a bound, min = 0.0 for excitatory or max = 0.0 for inhibitory weights (a draw outside is drawn again)"
                     )));
                 }
-            } else if !matches!(pr.connect, Connect::File { .. }) {
+            } else if !matches!(
+                pr.connect,
+                Connect::File { .. }
+                    | Connect::Edges {
+                        weight: Some(_),
+                        ..
+                    }
+            ) {
                 return Err(self.err(format!(
                     "{at}.weight: missing (required unless an edge file gives a weight column)"
                 )));
@@ -817,6 +858,12 @@ impl Config {
                     }
                 }
                 Connect::AllToAll { .. } | Connect::File { .. } => {}
+                Connect::Edges {
+                    pre,
+                    post,
+                    weight,
+                    delay_ms,
+                } => self.check_edges(&at, pr, pre, post, weight, delay_ms)?,
             }
         }
         for (i, s) in self.stimuli.iter().enumerate() {
@@ -992,9 +1039,106 @@ impl Config {
             ValueSpec::Linspace { linspace: [a, b] } if !(a.is_finite() && b.is_finite()) => {
                 bad("linspace = [a, b] needs finite end points")
             }
+            ValueSpec::Array(a) if a.iter().any(|x| !x.is_finite()) => {
+                bad("expected finite numbers")
+            }
             _ => Ok(()),
         }
     }
+}
+
+impl Config {
+    /// An inline edge list: equal lengths, indices in range, weights and delays as a
+    /// projection's (finite; >= 0 into conductance and HV populations; at least one step;
+    /// none into HV).
+    #[allow(clippy::too_many_arguments)]
+    fn check_edges(
+        &self,
+        at: &str,
+        pr: &Projection,
+        pre: &[i64],
+        post: &[i64],
+        weight: &Option<Vec<f64>>,
+        delay_ms: &Option<Vec<f64>>,
+    ) -> Result<()> {
+        let n = pre.len();
+        let size = |name: &str| self.populations[self.population_index(name).unwrap()].size;
+        if post.len() != n {
+            return Err(self.err(format!(
+                "{at}.connect.post: expected as many entries as pre ({n}), got {}",
+                post.len()
+            )));
+        }
+        for (key, idx, pop) in [("pre", pre, &pr.pre), ("post", post, &pr.post)] {
+            let sz = size(pop);
+            if let Some((k, bad)) = idx.iter().enumerate().find(|(_, i)| **i < 0 || **i >= sz) {
+                return Err(self.err(format!(
+                    "{at}.connect.{key}[{k}]: index {bad} is out of range for '{pop}' (0..{sz})"
+                )));
+            }
+        }
+        let hv = self.model() == "hv";
+        if let Some(w) = weight {
+            if w.len() != n {
+                return Err(self.err(format!(
+                    "{at}.connect.weight: expected one weight per edge ({n}), got {}",
+                    w.len()
+                )));
+            }
+            let nonneg = hv || self.is_conductance(self.population_index(&pr.post).unwrap());
+            if let Some((k, x)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_finite() || (nonneg && **x < 0.0))
+            {
+                return Err(self.err(format!(
+                    "{at}.connect.weight[{k}]: expected a finite number{}, got {x}",
+                    if nonneg {
+                        " >= 0 (HV activations and conductances cannot be negative)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        if let Some(d) = delay_ms {
+            if hv {
+                return Err(self.err(format!(
+                    "{at}.connect.delay_ms: projections into HV populations take no delay: the coupling is instantaneous (spec hv-model.md 4.2)"
+                )));
+            }
+            if d.len() != n {
+                return Err(self.err(format!(
+                    "{at}.connect.delay_ms: expected one delay per edge ({n}), got {}",
+                    d.len()
+                )));
+            }
+            let dt = self.dt_ms();
+            if let Some((k, x)) = d
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_finite() || (**x / dt).round() < 1.0)
+            {
+                return Err(self.err(format!(
+                    "{at}.connect.delay_ms[{k}]: {x} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validates a config given as a TOML value tree (the same tree a file parses into):
+/// the Python package builds one and comes through here, so it gets the same types,
+/// defaults and checks as a file. `path` names the source in messages and resolves
+/// relative paths.
+pub fn from_value(value: toml::Table, path: &Path) -> Result<Config> {
+    let mut cfg: Config = toml::Value::Table(value)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::config(path, e.to_string().trim_end().to_string()))?;
+    cfg.path = path.to_path_buf();
+    cfg.validate()?;
+    Ok(cfg)
 }
 
 fn check_keys<'a>(

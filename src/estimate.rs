@@ -137,6 +137,7 @@ pub fn check(cfg: &Config, duration_ms: f64, available: Option<u64>) -> Result<E
             Connect::OneToOne => a as f64,
             Connect::AllToAll { .. } => pairs,
             Connect::File { path } => count_rows(&cfg.resolve(path)).unwrap_or(0) as f64,
+            Connect::Edges { pre, .. } => pre.len() as f64,
         }
         .ceil();
         if n > MAX_SYNAPSES as f64 {
@@ -225,5 +226,6 @@ fn rule_name(c: &Connect) -> &'static str {
         Connect::OneToOne => "one_to_one",
         Connect::AllToAll { .. } => "all_to_all",
         Connect::File { .. } => "file",
+        Connect::Edges { .. } => "edges",
     }
 }

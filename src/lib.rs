@@ -1,7 +1,11 @@
 //! galvani: spiking neural networks on any GPU (wgpu) with a CPU reference backend.
 //!
+//! The API: [`Simulation`] (build from a config, run in pieces, read records, reset, get
+//! and set neurons), shared by the CLI ([`app`]) and the Python package
+//! (`crates/galvani-py`).
+//!
 //! Pipeline: [`config`] (TOML) → [`network::Network`] (arrays, synapses) → a
-//! [`backend::Backend`] driven by [`sim::run`] through the shared schedule → a
+//! [`backend::Backend`] driven by [`sim::run_from`] through the shared schedule → a
 //! [`sim::Sink`] ([`output::CsvSink`] for files, [`sim::Collect`] in memory) → [`plot`]
 //! (pictures drawn from the files).
 #![warn(missing_docs)]
@@ -21,5 +25,8 @@ pub mod progress;
 pub mod real;
 pub mod rng;
 pub mod sim;
+pub mod simulation;
+pub mod stats;
 
 pub use error::{Error, Result};
+pub use simulation::Simulation;

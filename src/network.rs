@@ -152,6 +152,9 @@ pub struct Network {
     pub probes: Vec<Probe>,
     /// External drive, in config order.
     pub drives: Vec<Drive>,
+    /// The model's primary parameters (its `PARAM_DEFAULTS`, in that order), one value
+    /// per neuron each: what the derived constants of `neurons` were computed from.
+    pub primary: Vec<(&'static str, Vec<f64>)>,
 }
 
 impl Network {
@@ -218,10 +221,19 @@ impl Network {
                 synapses.max_delay = synapses.max_delay.max(*delay);
             }
         }
+        let mut primary = Vec::new();
         let neurons = if cfg.model() == "hv" {
-            Neurons::Hv(build_hv(cfg, &populations, &synapses, &drives, dt, seed)?)
+            Neurons::Hv(build_hv(
+                cfg,
+                &populations,
+                &synapses,
+                &drives,
+                dt,
+                seed,
+                &mut primary,
+            )?)
         } else {
-            build_lif(cfg, n, dt, seed)?
+            build_lif(cfg, n, dt, seed, &mut primary)?
         };
         let fixed = connectivity::choose_fixed_point(bound.into_iter().fold(0.0, f64::max));
         let mut probes = Vec::new();
@@ -259,6 +271,7 @@ impl Network {
             fixed,
             probes,
             drives,
+            primary,
         })
     }
 
@@ -343,7 +356,17 @@ fn build_drives(cfg: &Config, pops: &[PopulationInfo], dt: f64) -> Result<Vec<Dr
     Ok(out)
 }
 
-fn build_lif(cfg: &Config, n: usize, dt: f64, seed: u64) -> Result<Neurons> {
+fn build_lif(
+    cfg: &Config,
+    n: usize,
+    dt: f64,
+    seed: u64,
+    primary: &mut Vec<(&'static str, Vec<f64>)>,
+) -> Result<Neurons> {
+    *primary = lif::PARAM_DEFAULTS
+        .iter()
+        .map(|(k, _)| (*k, Vec::with_capacity(n)))
+        .collect();
     let mut params = Vec::with_capacity(n);
     let mut v0 = Vec::with_capacity(n);
     for (pi, p) in cfg.populations.iter().enumerate() {
@@ -381,8 +404,11 @@ fn build_lif(cfg: &Config, n: usize, dt: f64, seed: u64) -> Result<Neurons> {
         )]
         for i in 0..size {
             let prim = LifPrimary::from_lookup(|k| cols[k][i]);
-            check_lif(cfg, pi, &p.name, i, &prim)?;
+            check_lif(&cfg.path, pi, &p.name, i, &prim)?;
             params.push(lif::derive(&prim, kind, dt));
+        }
+        for (key, col) in primary.iter_mut() {
+            col.extend_from_slice(&cols[*key]);
         }
         v0.extend(v);
     }
@@ -399,8 +425,13 @@ fn build_hv(
     drives: &[Drive],
     dt: f64,
     seed: u64,
+    primary: &mut Vec<(&'static str, Vec<f64>)>,
 ) -> Result<HvNeurons> {
     let n = pops.iter().map(|p| p.size).sum();
+    *primary = hv::PARAM_DEFAULTS
+        .iter()
+        .map(|(k, _)| (*k, Vec::with_capacity(n)))
+        .collect();
     let mut params = Vec::with_capacity(n);
     let mut v0 = Vec::with_capacity(n);
     let mut w0 = Vec::with_capacity(n);
@@ -428,6 +459,9 @@ fn build_hv(
                 })
                 .transpose()
         };
+        for (key, col) in primary.iter_mut() {
+            col.extend_from_slice(&cols[*key]);
+        }
         let v_init = init(0, "v_mv")?;
         let w_init = init(1, "w")?;
         // the resting state depends on the parameters (not on i_e): cache the last one
@@ -524,7 +558,13 @@ fn build_hv(
     clippy::neg_cmp_op_on_partial_ord,
     reason = "!(x > 0) also rejects NaN"
 )]
-fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> Result<()> {
+pub(crate) fn check_lif(
+    file: &Path,
+    pi: usize,
+    name: &str,
+    i: usize,
+    p: &LifPrimary,
+) -> Result<()> {
     let at = |k: &str| format!("population[{pi}] ('{name}').params.{k} (neuron {i})");
     for (k, v) in [
         ("tau_m_ms", p.tau_m_ms),
@@ -534,14 +574,14 @@ fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> R
     ] {
         if !(v > 0.0) {
             return Err(Error::config(
-                &cfg.path,
+                file,
                 format!("{}: expected a positive value, got {v}", at(k)),
             ));
         }
     }
     if !(p.t_ref_ms >= 0.0) {
         return Err(Error::config(
-            &cfg.path,
+            file,
             format!(
                 "{}: expected a non-negative value, got {}",
                 at("t_ref_ms"),
@@ -551,7 +591,7 @@ fn check_lif(cfg: &Config, pi: usize, name: &str, i: usize, p: &LifPrimary) -> R
     }
     if p.v_reset_mv >= p.v_th_mv {
         return Err(Error::config(
-            &cfg.path,
+            file,
             format!(
                 "{}: v_reset_mv ({}) must be below v_th_mv ({})",
                 at("v_reset_mv"),
@@ -597,6 +637,7 @@ pub fn resolve_values(
             }
         }
         ValueSpec::File { file, column } => read_column(&cfg.resolve(file), column, size, at)?,
+        ValueSpec::Array(a) => a.clone(),
     })
 }
 
@@ -736,6 +777,27 @@ fn build_projection(
                     ),
                 ));
             }
+            let (pattern, w, d) = connectivity::from_edges(n_pre, n_post, edges);
+            (file_w, file_d) = (w, d);
+            pattern
+        }
+        Connect::Edges {
+            pre: a,
+            post: b,
+            weight,
+            delay_ms,
+        } => {
+            // validated: lengths, ranges, weights and delays
+            let edges = (0..a.len())
+                .map(|k| {
+                    (
+                        a[k] as u32,
+                        b[k] as u32,
+                        weight.as_ref().map(|x| x[k]),
+                        delay_ms.as_ref().map(|x| (x[k] / dt).round() as u32),
+                    )
+                })
+                .collect();
             let (pattern, w, d) = connectivity::from_edges(n_pre, n_post, edges);
             (file_w, file_d) = (w, d);
             pattern

@@ -40,9 +40,9 @@ impl Monitor for Unmonitored {
 pub struct RunStats {
     /// Backend description.
     pub info: BackendInfo,
-    /// Steps simulated (fewer than `net.steps` when the run was stopped).
+    /// Steps simulated (fewer than requested when the run was stopped).
     pub steps: u64,
-    /// Whether all `net.steps` steps ran.
+    /// Whether all requested steps ran.
     pub complete: bool,
     /// Spikes per population (all populations, recorded or not).
     pub spikes_per_pop: Vec<u64>,
@@ -68,10 +68,28 @@ pub fn run_with<B: Backend>(
     sink: &mut dyn Sink<B::Float>,
     monitor: &mut dyn Monitor,
 ) -> Result<RunStats> {
+    run_from(net, backend, 0, net.steps, sink, monitor)
+}
+
+/// Runs steps `first..first + steps` on `backend`, which holds the state after step
+/// `first - 1` (the initial state when `first` is 0): the shared schedule, batch by
+/// batch. The t = 0 voltage sample goes to the sink only when `first` is 0, so runs that
+/// continue one another (`first` = the previous run's end) feed a sink exactly what one
+/// run over the whole span would. The stats count this call's steps and spikes.
+pub fn run_from<B: Backend>(
+    net: &Network,
+    backend: &mut B,
+    first: u64,
+    steps: u64,
+    sink: &mut dyn Sink<B::Float>,
+    monitor: &mut dyn Monitor,
+) -> Result<RunStats> {
     let t0 = Instant::now();
-    let v = backend.voltages()?;
-    let v0: Vec<f64> = net.probes.iter().map(|p| v[p.global]).collect();
-    sink.initial(net, &v0)?;
+    if first == 0 {
+        let v = backend.voltages()?;
+        let v0: Vec<f64> = net.probes.iter().map(|p| v[p.global]).collect();
+        sink.initial(net, &v0)?;
+    }
     let mut spikes_per_pop = vec![0u64; net.populations.len()];
     let mut count = |out: &BatchOutput<B::Float>| {
         for (_, i) in out.spikes() {
@@ -79,12 +97,13 @@ pub fn run_with<B: Backend>(
         }
     };
     let per_batch = crate::backend::batch_steps(net) as u64;
-    let mut step = 0u64;
-    while step < net.steps {
+    let end = first + steps;
+    let mut step = first;
+    while step < end {
         if monitor.stop_requested() {
             break;
         }
-        let k = per_batch.min(net.steps - step);
+        let k = per_batch.min(end - step);
         backend.begin_batch(step, k as u32)?;
         for n in step..step + k {
             for stage in SCHEDULE {
@@ -94,22 +113,53 @@ pub fn run_with<B: Backend>(
         for out in backend.end_batch()? {
             count(&out);
             sink.batch(net, &out)?;
-            monitor.batch_done(out.first_step + out.steps as u64, net.steps);
+            monitor.batch_done(out.first_step + out.steps as u64, end);
         }
         step += k;
     }
     for out in backend.finish()? {
         count(&out);
         sink.batch(net, &out)?;
-        monitor.batch_done(out.first_step + out.steps as u64, net.steps);
+        monitor.batch_done(out.first_step + out.steps as u64, end);
     }
     Ok(RunStats {
         info: backend.info(),
-        steps: step,
-        complete: step == net.steps,
+        steps: step - first,
+        complete: step == end,
         spikes_per_pop,
         simulate_s: t0.elapsed().as_secs_f64(),
     })
+}
+
+/// Runs any backend through the shared loop, from t = 0 for `net.steps` steps.
+pub fn drive<B: Backend>(
+    net: &Network,
+    backend: B,
+    sink: &mut dyn Sink<B::Float>,
+) -> Result<RunStats> {
+    drive_with(net, backend, sink, &mut Unmonitored)
+}
+
+/// [`drive`] with a [`Monitor`] (progress, Ctrl-C).
+pub fn drive_with<B: Backend>(
+    net: &Network,
+    mut backend: B,
+    sink: &mut dyn Sink<B::Float>,
+    monitor: &mut dyn Monitor,
+) -> Result<RunStats> {
+    run_with(net, &mut backend, sink, monitor)
+}
+
+/// Discards everything (benchmarks).
+pub struct Discard;
+
+impl<F> Sink<F> for Discard {
+    fn initial(&mut self, _net: &Network, _v: &[f64]) -> Result<()> {
+        Ok(())
+    }
+    fn batch(&mut self, _net: &Network, _out: &BatchOutput<F>) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A spike: (step, population, population-local neuron).

@@ -156,6 +156,39 @@ pub trait Backend {
 
     /// Absolute membrane potentials (mV) of all neurons, read from the device now.
     fn voltages(&mut self) -> Result<Vec<f64>>;
+
+    /// A state variable of every neuron, read now (between runs): `v_mv` is the absolute
+    /// membrane potential (as [`Backend::voltages`]); `w` (HV only) the K activation.
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>>;
+
+    /// Overwrites a state variable of every neuron between runs (one value per neuron).
+    /// HV backends recompute the coupling of the next step from the new state, as they do
+    /// for the initial state.
+    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()>;
+
+    /// Replaces the derived per-neuron constants by those of `net` (after a parameter
+    /// change; derived on the host, in f64, then cast). The state is kept as stored: for
+    /// LIF `u` = V − E_L, so callers that want V kept write it back afterwards.
+    fn write_params(&mut self, net: &Network) -> Result<()>;
+}
+
+/// A per-neuron state variable that can be read and written between runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateVar {
+    /// Membrane potential (mV, absolute).
+    V,
+    /// HV: the KaD activation w (dimensionless, in (0, 1]).
+    W,
+}
+
+impl StateVar {
+    /// The name used in configs and by the Python package (`v_mv`, `w`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StateVar::V => "v_mv",
+            StateVar::W => "w",
+        }
+    }
 }
 
 /// The `--backend` choice.

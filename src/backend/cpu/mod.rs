@@ -23,7 +23,7 @@ pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
 
-use super::{Backend, BackendInfo, BatchOutput, Stage, nonfinite_error};
+use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::Result;
 use crate::model::hv::{self, HvParams, HvPulse, HvState};
 use crate::model::lif::{self, LifParams, LifState};
@@ -147,6 +147,22 @@ impl<F: Real> CpuBackend<F> {
     }
 }
 
+/// One range per population, with its parameters when all its neurons share them.
+fn lif_ranges<F: Real>(net: &Network, params: &[LifParams<F>]) -> Vec<NeuronRange<F>> {
+    net.populations
+        .iter()
+        .map(|pop| {
+            let ps = &params[pop.offset..pop.offset + pop.size];
+            let shared = ps.iter().all(|p| *p == ps[0]).then(|| ps[0]);
+            NeuronRange {
+                start: pop.offset,
+                end: pop.offset + pop.size,
+                shared,
+            }
+        })
+        .collect()
+}
+
 impl<F: Real> LifCpu<F> {
     fn new(net: &Network, params: &[LifParams<f64>], v0: &[f64]) -> Self {
         let s = &net.synapses;
@@ -157,19 +173,7 @@ impl<F: Real> LifCpu<F> {
             .map(|(p, &v)| lif::initial_state::<F>(v, p.e_l))
             .collect();
         let params: Vec<LifParams<F>> = params.iter().map(|p| p.cast::<F>()).collect();
-        let ranges = net
-            .populations
-            .iter()
-            .map(|pop| {
-                let ps = &params[pop.offset..pop.offset + pop.size];
-                let shared = ps.iter().all(|p| *p == ps[0]).then(|| ps[0]);
-                NeuronRange {
-                    start: pop.offset,
-                    end: pop.offset + pop.size,
-                    shared,
-                }
-            })
-            .collect();
+        let ranges = lif_ranges(net, &params);
         let mut poisson = Vec::new();
         let mut pulses = Vec::new();
         for d in &net.drives {
@@ -345,6 +349,52 @@ impl<F: Real> Backend for CpuBackend<F> {
         self.end_batch()
     }
 
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
+        self.state_var(var)
+    }
+
+    fn write_state(&mut self, _net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
+        match (var, &mut self.model) {
+            (StateVar::V, Model::Lif(m)) => {
+                for ((s, p), &v) in m.state.iter_mut().zip(&m.params).zip(values) {
+                    s.u = F::of(v - p.e_l.f64());
+                }
+            }
+            (var, Model::Hv(m)) => {
+                for ((s, p), &x) in m.state.iter_mut().zip(&m.params).zip(values) {
+                    if var == StateVar::V {
+                        s.y = F::of(x / p.v_t.f64());
+                        s.armed = (x < p.v_spike.f64()) as u32;
+                    } else {
+                        s.w = F::of(x);
+                    }
+                }
+                hv_activate(&m.params, &m.state, &mut m.coupling);
+                hv_gather(&m.row_ptr, &m.src, &m.weight, &mut m.coupling);
+            }
+            (StateVar::W, Model::Lif(_)) => {
+                return Err(crate::error::Error::Usage(
+                    "state variable 'w' exists only in HV neurons".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn write_params(&mut self, net: &Network) -> Result<()> {
+        match (&mut self.model, &net.neurons) {
+            (Model::Lif(m), Neurons::Lif { params, .. }) => {
+                m.params = params.iter().map(|p| p.cast::<F>()).collect();
+                m.ranges = lif_ranges(net, &m.params);
+            }
+            (Model::Hv(m), Neurons::Hv(h)) => {
+                m.params = h.params.iter().map(|p| p.cast::<F>()).collect();
+            }
+            _ => unreachable!("the backend was built from this network"),
+        }
+        Ok(())
+    }
+
     fn voltages(&mut self) -> Result<Vec<f64>> {
         Ok(match &self.model {
             Model::Lif(m) => m
@@ -360,6 +410,18 @@ impl<F: Real> Backend for CpuBackend<F> {
                 .map(|(p, s)| (p.v_t * s.y).f64())
                 .collect(),
         })
+    }
+}
+
+impl<F: Real> CpuBackend<F> {
+    fn state_var(&mut self, var: StateVar) -> Result<Vec<f64>> {
+        match (var, &self.model) {
+            (StateVar::V, _) => self.voltages(),
+            (StateVar::W, Model::Hv(m)) => Ok(m.state.iter().map(|s| s.w.f64()).collect()),
+            (StateVar::W, Model::Lif(_)) => Err(crate::error::Error::Usage(
+                "state variable 'w' exists only in HV neurons".into(),
+            )),
+        }
     }
 }
 

@@ -22,10 +22,10 @@ use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
 use super::limits::{BufferSpec, check_buffer, dispatch_2d, human_count};
 use super::pipelines::{HV_GATHER, HV_RECORD_VOLTAGE, HV_STEP, Kernel};
 use crate::backend::cpu::{COUPLING_STRIDE, hv_activate, hv_gather};
-use crate::backend::{BackendInfo, BatchOutput, Stage, nonfinite_error};
+use crate::backend::{BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::{Error, Result};
 use crate::model::hv::{self, HvParams, HvPulse, HvState};
-use crate::network::{HvNeurons, Network, PopulationInfo};
+use crate::network::{HvNeurons, Network, Neurons, PopulationInfo};
 use crate::real::Precision;
 
 /// The value of `bad` (both words) until a non-finite state is found. WGSL twin:
@@ -50,6 +50,11 @@ pub struct HvGpu {
     record_kernel: Kernel,
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
+    /// The derived constants and the coupling (rewritten between runs by
+    /// `write_params` and `write_state`), with the host copy of the constants.
+    params_buf: wgpu::Buffer,
+    coupling: wgpu::Buffer,
+    params: Vec<HvParams<f32>>,
     bad: wgpu::Buffer,
     /// The uniforms, probes, record sets and the batches open and in flight.
     batches: Batches<HvSet>,
@@ -282,9 +287,17 @@ impl HvGpu {
             })
         };
         let st = U::STORAGE;
-        let params_buf = init("params", bytemuck::cast_slice(&params), st);
-        let state = init("state", bytemuck::cast_slice(&state0), st | U::COPY_SRC);
-        let coupling_buf = init("coupling", bytemuck::cast_slice(&coupling), st);
+        let params_buf = init("params", bytemuck::cast_slice(&params), st | U::COPY_DST);
+        let state = init(
+            "state",
+            bytemuck::cast_slice(&state0),
+            st | U::COPY_SRC | U::COPY_DST,
+        );
+        let coupling_buf = init(
+            "coupling",
+            bytemuck::cast_slice(&coupling),
+            st | U::COPY_DST,
+        );
         let pulses_buf = init("pulses", bytemuck::cast_slice(&pulses), st);
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&h.incoming.row_ptr), st);
         let src = init("src", bytemuck::cast_slice(&h.incoming.src), st);
@@ -385,10 +398,13 @@ impl HvGpu {
             record_kernel,
             state,
             state_staging,
+            params_buf,
+            coupling: coupling_buf,
             bad,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_gather,
             v_t: params.iter().map(|p| p.v_t).collect(),
+            params,
             has_synapses: !weight.is_empty(),
             step_groups: dispatch_2d(groups(n as u64), max_dim),
             record_groups: dispatch_2d(groups(n_probes), max_dim),
@@ -498,6 +514,63 @@ impl HvGpu {
 
     /// v = v_T·y (mV) of every neuron, as of the work submitted so far.
     pub fn voltages(&mut self) -> Result<Vec<f64>> {
+        let state = self.read_raw_state()?;
+        Ok(state
+            .iter()
+            .zip(&self.v_t)
+            .map(|(s, &vt)| (vt * s.y) as f64)
+            .collect())
+    }
+
+    /// `v_mv` or `w` of every neuron, as of the work submitted so far.
+    pub fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
+        match var {
+            StateVar::V => self.voltages(),
+            StateVar::W => Ok(self.read_raw_state()?.iter().map(|s| s.w as f64).collect()),
+        }
+    }
+
+    /// Overwrites `v_mv` or `w` (between runs) and recomputes the coupling of the next
+    /// step from the new state on the host, as the CPU backend does.
+    pub fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
+        let Neurons::Hv(h) = &net.neurons else {
+            return Err(Error::Gpu("write_state: not an HV network".into()));
+        };
+        let mut state = self.read_raw_state()?;
+        for ((s, p), &x) in state.iter_mut().zip(&self.params).zip(values) {
+            if var == StateVar::V {
+                s.y = (x / p.v_t as f64) as f32;
+                s.armed = (x < p.v_spike as f64) as u32;
+            } else {
+                s.w = x as f32;
+            }
+        }
+        let weight: Vec<f32> = h.incoming.weight.iter().map(|&w| w as f32).collect();
+        let mut coupling = vec![0f32; COUPLING_STRIDE * state.len()];
+        hv_activate(&self.params, &state, &mut coupling);
+        hv_gather(&h.incoming.row_ptr, &h.incoming.src, &weight, &mut coupling);
+        let q = self.ctx.queue();
+        q.write_buffer(&self.state, 0, &padded(bytemuck::cast_slice(&state)));
+        q.write_buffer(&self.coupling, 0, &padded(bytemuck::cast_slice(&coupling)));
+        self.ctx.take_error()
+    }
+
+    /// Replaces the derived constants by those of `net` (between runs).
+    pub fn write_params(&mut self, net: &Network) -> Result<()> {
+        let Neurons::Hv(h) = &net.neurons else {
+            return Err(Error::Gpu("write_params: not an HV network".into()));
+        };
+        self.params = h.params.iter().map(|p| p.cast::<f32>()).collect();
+        self.v_t = self.params.iter().map(|p| p.v_t).collect();
+        self.ctx.queue().write_buffer(
+            &self.params_buf,
+            0,
+            &padded(bytemuck::cast_slice(&self.params)),
+        );
+        self.ctx.take_error()
+    }
+
+    fn read_raw_state(&mut self) -> Result<Vec<HvState<f32>>> {
         let bytes = self.v_t.len() as u64 * size_of::<HvState<f32>>() as u64;
         let mut encoder =
             self.ctx
@@ -511,11 +584,6 @@ impl HvGpu {
         let index = self.ctx.queue().submit([encoder.finish()]);
         self.ctx.take_error()?;
         let data = read_mapped(&self.ctx, &self.state_staging, bytes, index)?;
-        let state: Vec<HvState<f32>> = bytemuck::pod_collect_to_vec(&data);
-        Ok(state
-            .iter()
-            .zip(&self.v_t)
-            .map(|(s, &vt)| (vt * s.y) as f64)
-            .collect())
+        Ok(bytemuck::pod_collect_to_vec(&data))
     }
 }

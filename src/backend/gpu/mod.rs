@@ -45,7 +45,7 @@ use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
 use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE};
 use super::cpu::{Pulse, stim_current};
-use super::{Backend, BackendInfo, BatchOutput, Stage};
+use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar};
 use crate::error::{Error, Result};
 use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, Network, Neurons};
@@ -137,6 +137,24 @@ impl Backend for GpuBackend {
             Kernels::Hv(b) => b.voltages(),
         }
     }
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.read_state(var),
+            Kernels::Hv(b) => b.read_state(var),
+        }
+    }
+    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.write_state(net, var, values),
+            Kernels::Hv(b) => b.write_state(net, var, values),
+        }
+    }
+    fn write_params(&mut self, net: &Network) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.write_params(net),
+            Kernels::Hv(b) => b.write_params(net),
+        }
+    }
 }
 
 /// The LIF kernels (f32, i32 fixed-point input accumulators).
@@ -147,6 +165,8 @@ struct LifGpu {
     record: Kernel,
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
+    /// The derived constants (rewritten by `write_params`).
+    params: wgpu::Buffer,
     /// The uniforms, probes, record sets and the batches open and in flight.
     batches: Batches<LifBinds>,
     bind_propagate: wgpu::BindGroup,
@@ -286,8 +306,12 @@ impl LifGpu {
             })
         };
         let st = U::STORAGE;
-        let params_buf = init("params", bytemuck::cast_slice(&params32), st);
-        let state = init("state", bytemuck::cast_slice(&state0), st | U::COPY_SRC);
+        let params_buf = init("params", bytemuck::cast_slice(&params32), st | U::COPY_DST);
+        let state = init(
+            "state",
+            bytemuck::cast_slice(&state0),
+            st | U::COPY_SRC | U::COPY_DST,
+        );
         let ring = empty("ring", slots as u64 * 2 * n as u64 * 4, st);
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&syn.row_ptr), st);
         // Each synapse array in SYN_CHUNKS buffers of up to `chunk` elements (one binding
@@ -425,6 +449,7 @@ impl LifGpu {
             record,
             state,
             state_staging,
+            params: params_buf,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_propagate,
             poisson: (!targets.is_empty()).then(|| {
@@ -592,6 +617,56 @@ impl Backend for LifGpu {
     /// Reads the state buffer as of the work submitted so far (an open batch's encoded
     /// steps are not included).
     fn voltages(&mut self) -> Result<Vec<f64>> {
+        let state = self.read_raw_state()?;
+        Ok(state
+            .iter()
+            .zip(&self.e_l)
+            .map(|(s, &e_l)| (s.u + e_l) as f64)
+            .collect())
+    }
+
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
+        match var {
+            StateVar::V => self.voltages(),
+            StateVar::W => Err(Error::Usage(
+                "state variable 'w' exists only in HV neurons".into(),
+            )),
+        }
+    }
+
+    fn write_state(&mut self, _net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
+        if var == StateVar::W {
+            return Err(Error::Usage(
+                "state variable 'w' exists only in HV neurons".into(),
+            ));
+        }
+        let mut state = self.read_raw_state()?;
+        for ((s, &e_l), &v) in state.iter_mut().zip(&self.e_l).zip(values) {
+            // as the CPU computes u (in f64, then rounded once)
+            s.u = (v - e_l as f64) as f32;
+        }
+        self.ctx
+            .queue()
+            .write_buffer(&self.state, 0, &padded(bytemuck::cast_slice(&state)));
+        self.ctx.take_error()
+    }
+
+    fn write_params(&mut self, net: &Network) -> Result<()> {
+        let Neurons::Lif { params, .. } = &net.neurons else {
+            return Err(Error::Gpu("write_params: not a LIF network".into()));
+        };
+        let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
+        self.e_l = params32.iter().map(|p| p.e_l).collect();
+        self.ctx
+            .queue()
+            .write_buffer(&self.params, 0, &padded(bytemuck::cast_slice(&params32)));
+        self.ctx.take_error()
+    }
+}
+
+impl LifGpu {
+    /// The neuron state as of the work submitted so far.
+    fn read_raw_state(&mut self) -> Result<Vec<LifState<f32>>> {
         let n = self.e_l.len();
         let mut encoder =
             self.ctx
@@ -606,11 +681,6 @@ impl Backend for LifGpu {
         let index = self.ctx.queue().submit([encoder.finish()]);
         self.ctx.take_error()?;
         let data = read_mapped(&self.ctx, &self.state_staging, bytes, index)?;
-        let state: Vec<LifState<f32>> = bytemuck::pod_collect_to_vec(&data);
-        Ok(state
-            .iter()
-            .zip(&self.e_l)
-            .map(|(s, &e_l)| (s.u + e_l) as f64)
-            .collect())
+        Ok(bytemuck::pod_collect_to_vec(&data))
     }
 }

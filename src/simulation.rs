@@ -1,0 +1,460 @@
+//! The library API every face sits on (the CLI, the Python package, later PyNN): a
+//! [`Simulation`] owns a built [`Network`], one backend (CPU f32/f64 or GPU) and a step
+//! counter. It runs the shared schedule ([`sim::run_from`]) from the current step for
+//! more steps, so `run(100 ms)` then `run(900 ms)` feeds exactly what `run(1000 ms)` would,
+//! byte for byte; it resets to t = 0 by rebuilding the backend from the network, and
+//! reads and writes per-neuron parameters and state between runs.
+
+use crate::backend::cpu::CpuBackend;
+use crate::backend::gpu::{self, GpuBackend, GpuContext};
+use crate::backend::{Backend, BackendInfo, BackendKind, StateVar};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::model::{hv, lif};
+use crate::network::{Network, Neurons};
+use crate::real::Precision;
+use crate::sim::{self, Collect, Monitor, RunStats, Sink};
+
+/// The engine a simulation runs on.
+enum Engine {
+    Cpu32(CpuBackend<f32>),
+    Cpu64(CpuBackend<f64>),
+    Gpu(Box<GpuBackend>),
+}
+
+/// Calls `$body` with `$b` bound to the engine's backend, whatever its type.
+macro_rules! with_backend {
+    ($engine:expr, $b:ident => $body:expr) => {
+        match $engine {
+            Engine::Cpu32($b) => $body,
+            Engine::Cpu64($b) => $body,
+            Engine::Gpu($b) => {
+                let $b = &mut **$b;
+                $body
+            }
+        }
+    };
+}
+
+/// Picks the device for `kind`: `Some` GPU context, or `None` for the CPU backend.
+/// `auto` takes a hardware GPU adapter if there is one (a software one, such as lavapipe,
+/// only when named by `GALVANI_ADAPTER`), else the CPU, with a one-line notice on stderr
+/// unless `quiet`. f64 needs the CPU.
+pub fn open_gpu(
+    kind: BackendKind,
+    precision: Precision,
+    quiet: bool,
+) -> Result<Option<GpuContext>> {
+    match kind {
+        BackendKind::Cpu => Ok(None),
+        BackendKind::Gpu => {
+            if precision == Precision::F64 {
+                return Err(Error::Usage(
+                    "--precision f64 needs --backend cpu (the GPU backend runs f32)".into(),
+                ));
+            }
+            GpuContext::new().map(Some)
+        }
+        BackendKind::Auto => {
+            if precision == Precision::F64 {
+                return Ok(None);
+            }
+            match GpuContext::new() {
+                // A software rasteriser (lavapipe, WARP, SwiftShader) runs on the same
+                // cores as the CPU backend and 15–25× slower: take it only when named.
+                Ok(c)
+                    if c.adapter_info().device_type == wgpu::DeviceType::Cpu
+                        && std::env::var_os(gpu::ADAPTER_ENV).is_none() =>
+                {
+                    if !quiet {
+                        eprintln!(
+                            "galvani: the only GPU adapter is a software renderer ({}), slower than the CPU backend; \
+                             running on the CPU backend instead (--backend gpu uses it anyway)",
+                            c.describe()
+                        );
+                    }
+                    Ok(None)
+                }
+                Ok(c) => Ok(Some(c)),
+                Err(e) => {
+                    if !quiet {
+                        eprintln!("galvani: {e}; running on the CPU backend instead");
+                    }
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+/// A network being simulated: run it (in pieces), read what it recorded, reset it, read
+/// and change its neurons in between.
+pub struct Simulation {
+    net: Network,
+    gpu: Option<GpuContext>,
+    precision: Precision,
+    engine: Engine,
+    step: u64,
+    records: Collect,
+    spikes_per_pop: Vec<u64>,
+    released: bool,
+}
+
+impl std::fmt::Debug for Simulation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulation")
+            .field("network", &self.net.name)
+            .field("neurons", &self.net.n)
+            .field("step", &self.step)
+            .field("info", &self.info())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Simulation {
+    /// Builds the network of a validated config (its seed; the duration only sets
+    /// [`Simulation::default_steps`]) and a backend for it.
+    pub fn from_config(
+        cfg: &Config,
+        kind: BackendKind,
+        precision: Precision,
+        quiet: bool,
+    ) -> Result<Self> {
+        let net = Network::build(cfg, None, None)?;
+        let gpu = open_gpu(kind, precision, quiet)?;
+        Simulation::new(net, gpu, precision)
+    }
+
+    /// A simulation of `net` on the GPU of `gpu`, or on the CPU in `precision` when
+    /// `gpu` is `None` (see [`open_gpu`]).
+    pub fn new(net: Network, gpu: Option<GpuContext>, precision: Precision) -> Result<Self> {
+        if gpu.is_some() && precision == Precision::F64 {
+            return Err(Error::Usage(
+                "precision f64 needs the CPU backend (the GPU backend runs f32)".into(),
+            ));
+        }
+        let engine = Self::engine(&net, gpu.as_ref(), precision)?;
+        Ok(Simulation {
+            spikes_per_pop: vec![0; net.populations.len()],
+            net,
+            gpu,
+            precision,
+            engine,
+            step: 0,
+            records: Collect::default(),
+            released: false,
+        })
+    }
+
+    fn engine(net: &Network, gpu: Option<&GpuContext>, precision: Precision) -> Result<Engine> {
+        Ok(match (gpu, precision) {
+            (Some(ctx), _) => Engine::Gpu(Box::new(GpuBackend::new(ctx, net)?)),
+            (None, Precision::F32) => Engine::Cpu32(CpuBackend::new(net)?),
+            (None, Precision::F64) => Engine::Cpu64(CpuBackend::new(net)?),
+        })
+    }
+
+    /// The network.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Backend, device and precision.
+    pub fn info(&self) -> BackendInfo {
+        match &self.engine {
+            Engine::Cpu32(b) => b.info(),
+            Engine::Cpu64(b) => b.info(),
+            Engine::Gpu(b) => b.info(),
+        }
+    }
+
+    /// Steps simulated since t = 0.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The simulated time (ms): steps · dt.
+    pub fn t_ms(&self) -> f64 {
+        self.step as f64 * self.net.dt_ms
+    }
+
+    /// The steps of the config's `duration_ms` (what `galvani run` simulates).
+    pub fn default_steps(&self) -> u64 {
+        self.net.steps
+    }
+
+    /// The number of steps in `ms`, which must be a whole number of steps (within 1e-6
+    /// of one) and not negative.
+    pub fn steps_in(&self, ms: f64) -> Result<u64> {
+        let dt = self.net.dt_ms;
+        let k = (ms / dt).round();
+        if !(ms.is_finite() && ms >= 0.0) || (ms / dt - k).abs() > 1e-6 * k.max(1.0) {
+            return Err(Error::Usage(format!(
+                "run: expected a non-negative whole number of steps (dt = {dt} ms), got {ms} ms"
+            )));
+        }
+        Ok(k as u64)
+    }
+
+    /// Spikes per population since t = 0 (all populations, recorded or not).
+    pub fn spike_counts(&self) -> &[u64] {
+        &self.spikes_per_pop
+    }
+
+    /// Runs `steps` more steps into the simulation's own records ([`Simulation::records`]).
+    pub fn run_steps(&mut self, steps: u64, monitor: &mut dyn Monitor) -> Result<RunStats> {
+        let mut records = std::mem::take(&mut self.records);
+        let res = self.run_steps_into(steps, &mut records, monitor);
+        self.records = records;
+        res
+    }
+
+    /// Runs `steps` more steps, handing the recorded data to `sink` instead (the CLI's
+    /// CSV files). The t = 0 sample goes to the sink when the run starts at t = 0.
+    /// Stops early, between batches, when `monitor` asks; the stats then say
+    /// `complete: false`, and [`Simulation::step`] counts what ran.
+    pub fn run_steps_into<S: Sink<f32> + Sink<f64>>(
+        &mut self,
+        steps: u64,
+        sink: &mut S,
+        monitor: &mut dyn Monitor,
+    ) -> Result<RunStats> {
+        let (net, first) = (&self.net, self.step);
+        let res = with_backend!(&mut self.engine, b => sim::run_from(net, b, first, steps, sink, monitor));
+        let stats = res?;
+        self.step += stats.steps;
+        for (a, b) in self.spikes_per_pop.iter_mut().zip(&stats.spikes_per_pop) {
+            *a += b;
+        }
+        Ok(stats)
+    }
+
+    /// What has been recorded since t = 0 (by [`Simulation::run_steps`]).
+    pub fn records(&self) -> &Collect {
+        &self.records
+    }
+
+    /// Frees the network's host copy of the synapses (the backend holds its own): for a
+    /// single long run of a large network. [`Simulation::reset`] is impossible afterwards.
+    pub fn release_host_synapses(&mut self) {
+        self.net.synapses.release();
+        self.released = true;
+    }
+
+    /// Back to t = 0: the initial state, empty synaptic input and delay queues, cleared
+    /// records. Parameters changed with [`Simulation::set`] keep their new values (as in
+    /// PyNN); initial values are those of the network description.
+    pub fn reset(&mut self) -> Result<()> {
+        if self.released {
+            return Err(Error::Usage(
+                "reset: the host copy of the synapses was released".into(),
+            ));
+        }
+        self.engine = Self::engine(&self.net, self.gpu.as_ref(), self.precision)?;
+        self.step = 0;
+        self.records = Collect::default();
+        self.spikes_per_pop.iter_mut().for_each(|c| *c = 0);
+        Ok(())
+    }
+
+    /// The names [`Simulation::get`] and [`Simulation::set`] take: the state variables
+    /// (`v_mv`, and `w` for HV) and the model's parameters.
+    pub fn variables(&self) -> Vec<&'static str> {
+        let mut v = vec![StateVar::V.name()];
+        if matches!(self.net.neurons, Neurons::Hv(_)) {
+            v.push(StateVar::W.name());
+        }
+        v.extend(self.net.primary.iter().map(|(k, _)| *k));
+        v
+    }
+
+    fn population(&self, name: &str) -> Result<(usize, usize)> {
+        self.net
+            .populations
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| (p.offset, p.size))
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown population '{name}'; the populations are {}",
+                    self.net
+                        .populations
+                        .iter()
+                        .map(|p| format!("'{}'", p.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })
+    }
+
+    fn state_var(&self, key: &str) -> Option<StateVar> {
+        match key {
+            "v_mv" => Some(StateVar::V),
+            "w" if matches!(self.net.neurons, Neurons::Hv(_)) => Some(StateVar::W),
+            _ => None,
+        }
+    }
+
+    fn unknown_key(&self, key: &str) -> Error {
+        Error::Usage(format!(
+            "unknown variable '{key}' for {} neurons; expected one of: {}",
+            self.net.neurons.model(),
+            self.variables().join(", ")
+        ))
+    }
+
+    /// The current value of a state variable or parameter for each neuron of
+    /// `population` (population-local order).
+    pub fn get(&mut self, population: &str, key: &str) -> Result<Vec<f64>> {
+        let (off, size) = self.population(population)?;
+        if let Some(var) = self.state_var(key) {
+            let all = with_backend!(&mut self.engine, b => b.read_state(var))?;
+            return Ok(all[off..off + size].to_vec());
+        }
+        let col = self
+            .net
+            .primary
+            .iter()
+            .find(|(k, _)| *k == key)
+            .ok_or_else(|| self.unknown_key(key))?;
+        Ok(col.1[off..off + size].to_vec())
+    }
+
+    /// Sets a state variable or parameter of every neuron of `population`: `values` holds
+    /// one value, or one per neuron. Parameters are checked as a config's are, their
+    /// derived constants recomputed on the host and uploaded; the membrane potential is
+    /// kept (absolute mV) when a parameter changes. Takes effect from the next step.
+    pub fn set(&mut self, population: &str, key: &str, values: &[f64]) -> Result<()> {
+        let (off, size) = self.population(population)?;
+        let at = format!("set('{population}', '{key}')");
+        if values.len() != 1 && values.len() != size {
+            return Err(Error::Usage(format!(
+                "{at}: expected one value or one per neuron ({size}), got {}",
+                values.len()
+            )));
+        }
+        let value = |i: usize| values[if values.len() == 1 { 0 } else { i }];
+        if let Some(bad) = (0..size).map(value).find(|x| !x.is_finite()) {
+            return Err(Error::Usage(format!(
+                "{at}: expected finite numbers, got {bad}"
+            )));
+        }
+        if let Some(var) = self.state_var(key) {
+            if var == StateVar::W
+                && let Some(bad) = (0..size).map(value).find(|w| !(*w > 0.0 && *w <= 1.0))
+            {
+                return Err(Error::Usage(format!(
+                    "{at}: expected 0 < w <= 1, got {bad}"
+                )));
+            }
+            let mut all = with_backend!(&mut self.engine, b => b.read_state(var))?;
+            for i in 0..size {
+                all[off + i] = value(i);
+            }
+            let net = &self.net;
+            return with_backend!(&mut self.engine, b => b.write_state(net, var, &all));
+        }
+        let Some(ki) = self.net.primary.iter().position(|(k, _)| *k == key) else {
+            return Err(self.unknown_key(key));
+        };
+        // check and derive on copies first: a rejected value changes nothing
+        let dt = self.net.dt_ms;
+        let mut col = self.net.primary[ki].1.clone();
+        for i in 0..size {
+            col[off + i] = value(i);
+        }
+        let (colr, prim) = (&col, &self.net.primary);
+        let lookup = |i: usize| {
+            move |k: &str| {
+                if k == key {
+                    colr[i]
+                } else {
+                    prim.iter().find(|(n, _)| *n == k).expect("a model key").1[i]
+                }
+            }
+        };
+        let pop = self.net.locate(off).0;
+        let mut neurons = self.net.neurons.clone();
+        match &mut neurons {
+            Neurons::Lif { params, .. } =>
+            {
+                #[allow(clippy::needless_range_loop, reason = "i also indexes the columns")]
+                for i in off..off + size {
+                    let prim = lif::LifPrimary::from_lookup(lookup(i));
+                    crate::network::check_lif(
+                        std::path::Path::new(&at),
+                        pop,
+                        population,
+                        i - off,
+                        &prim,
+                    )?;
+                    params[i] = lif::derive(&prim, params[i].kind, dt);
+                }
+            }
+            Neurons::Hv(h) => {
+                for i in off..off + size {
+                    let prim = hv::HvPrimary::from_lookup(lookup(i));
+                    if let Some((k, msg)) = prim.check() {
+                        return Err(Error::Usage(format!(
+                            "{at}: {k} (neuron {}): {msg}",
+                            i - off
+                        )));
+                    }
+                    let (pulse_at, pulse_len) = (h.params[i].pulse_at, h.params[i].pulse_len);
+                    h.params[i] = hv::derive(&prim, dt);
+                    h.params[i].pulse_at = pulse_at;
+                    h.params[i].pulse_len = pulse_len;
+                }
+            }
+        }
+        let v = with_backend!(&mut self.engine, b => b.read_state(StateVar::V))?;
+        self.net.primary[ki].1 = col;
+        self.net.neurons = neurons;
+        let net = &self.net;
+        with_backend!(&mut self.engine, b => {
+            b.write_params(net)?;
+            b.write_state(net, StateVar::V, &v)
+        })
+    }
+
+    /// Spikes of `population` recorded since t = 0: (times in ms, population-local
+    /// neuron indices), sorted by time, then neuron. Empty when its spikes are not
+    /// recorded.
+    pub fn spikes(&self, population: &str) -> Result<(Vec<f64>, Vec<u32>)> {
+        self.population(population)?;
+        let p = self
+            .net
+            .populations
+            .iter()
+            .position(|q| q.name == population)
+            .expect("found") as u32;
+        let (mut t, mut n) = (Vec::new(), Vec::new());
+        for (s, &time) in self.records.spikes.iter().zip(&self.records.times_ms) {
+            if s.1 == p {
+                t.push(time);
+                n.push(s.2);
+            }
+        }
+        Ok((t, n))
+    }
+
+    /// Voltage samples of `population`'s probes since t = 0, the t = 0 sample first:
+    /// (times in ms, population-local neuron indices, mV), in recording order (by time,
+    /// then probe).
+    pub fn voltages(&self, population: &str) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
+        self.population(population)?;
+        let (mut t, mut n, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for &(step, k, x) in &self.records.voltages {
+            let probe = &self.net.probes[k];
+            if self.net.populations[probe.pop].name == population {
+                t.push(
+                    step.map(|s| sim::stamp_ms(s, self.net.dt_ms))
+                        .unwrap_or(0.0),
+                );
+                n.push(probe.neuron as u32);
+                v.push(x);
+            }
+        }
+        Ok((t, n, v))
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite: the Rust tests (`cargo test`), then the Python package built and
+# installed as a user would (`pip install .` in a fresh virtual environment) and its
+# tests (pytest; matplotlib for the example). Usage: tools/test-all.sh [extra pytest args]
+# GALVANI_VENV=DIR keeps the venv there (default: a fresh temporary one, removed after).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo test"
+cargo test
+
+echo "== Python package: pip install . in a fresh venv"
+py=python3
+if ! "$py" -c 'import sys; assert sys.version_info >= (3, 10)' 2>/dev/null; then
+  echo "test-all: the Python package needs Python >= 3.10 (found: $("$py" --version 2>&1))" >&2
+  exit 1
+fi
+venv="${GALVANI_VENV:-}"
+if [ -z "$venv" ]; then
+  venv="$(mktemp -d)/venv"
+  trap 'rm -rf "$(dirname "$venv")"' EXIT
+fi
+rm -rf "$venv"
+"$py" -m venv "$venv"
+"$venv/bin/python" -m pip install -q --upgrade pip
+t0=$(date +%s)
+"$venv/bin/python" -m pip install -q . pytest matplotlib
+echo "pip install . took $(( $(date +%s) - t0 )) s"
+# run from outside the source tree, so that the installed package is what is imported
+(cd /tmp && "$venv/bin/python" -c 'import galvani; print("import galvani", galvani.__version__, "from", galvani.__file__)')
+
+echo "== pytest"
+set +e
+"$venv/bin/python" -m pytest -q "$@" python/tests
+rc=$?
+set -e
+if [ "$rc" = 5 ]; then
+  echo "test-all: pytest collected no tests (exit 5): that is a failure" >&2
+  exit 1
+fi
+exit "$rc"
