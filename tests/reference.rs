@@ -8,21 +8,29 @@ use common::*;
 
 use galvani::network::Network;
 
-fn reference_spikes() -> Vec<(u64, u32, u32)> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/cuba4000/spikes_reference.csv"
-    );
+/// A NEST/Brian2 spike file in galvani's format (time_ms,population,neuron; end-of-step
+/// stamps) as (step, population index, neuron), population names looked up in `net`.
+fn spikes_file(path: &str, net: &Network) -> Vec<(u64, u32, u32)> {
     let mut rdr = csv::Reader::from_path(path).unwrap();
     rdr.records()
         .map(|r| {
             let r = r.unwrap();
             let t: f64 = r[0].parse().unwrap();
-            let step = (t / 0.1).round() as u64 - 1; // stamped at the end of the step
-            let pop = if &r[1] == "exc" { 0 } else { 1 };
-            (step, pop, r[2].parse().unwrap())
+            let step = (t / net.dt_ms).round() as u64 - 1; // stamped at the end of the step
+            let pop = net.populations.iter().position(|p| p.name == r[1]).unwrap();
+            (step, pop as u32, r[2].parse().unwrap())
         })
         .collect()
+}
+
+fn reference_spikes() -> Vec<(u64, u32, u32)> {
+    spikes_file(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/cuba4000/spikes_reference.csv"
+        ),
+        &reference_net(0.0),
+    )
 }
 
 fn reference_net(ms: f64) -> Network {
@@ -95,23 +103,13 @@ fn cpu_f64_reproduces_nest_brunel_dc_spike_for_spike() {
     .unwrap();
     let net = Network::build(&cfg, None, None).unwrap();
     assert_eq!(net.synapses.drawn, 625_000);
-    let mut rdr = csv::Reader::from_path(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/data/brunel2500/spikes_reference.csv"
-    ))
-    .unwrap();
-    let reference: Vec<(u64, u32, u32)> = rdr
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            let t: f64 = r[0].parse().unwrap();
-            (
-                (t / 0.1).round() as u64 - 1,
-                if &r[1] == "exc" { 0 } else { 1 },
-                r[2].parse().unwrap(),
-            )
-        })
-        .collect();
+    let reference = spikes_file(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/brunel2500/spikes_reference.csv"
+        ),
+        &net,
+    );
     assert_eq!(reference.len(), 26_258);
     let run = cpu64(&net);
     let (k, t) = prefix(&run.spikes, &reference);
@@ -121,4 +119,70 @@ fn cpu_f64_reproduces_nest_brunel_dc_spike_for_spike() {
         "first difference at spike {k}, t = {t} ms"
     );
     assert_eq!(run.spikes.len(), reference.len());
+}
+
+/// Synapses and NEST spikes of tests/data/pd14_nest (500 ms).
+const PD14_SYNAPSES: usize = 373_608;
+const PD14_SPIKES: usize = 1_111;
+
+fn pd14_net() -> Network {
+    let cfg = galvani::config::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/pd14_nest/pd14_nest.toml"
+    )))
+    .unwrap();
+    Network::build(&cfg, None, None).unwrap()
+}
+
+/// The PD14 microcircuit as NEST 3.10 builds it (fixed_total_number with multapses,
+/// normal weights and delays redrawn to keep their sign / stay >= dt/2, DC drive), at
+/// 0.5 % of the neurons and 25 % of the in-degrees, exported synapse by synapse by
+/// `tools/pd14.py nest-export` (weights on a 2^-4 pA grid, so that every sum is exact in
+/// any order): the CPU backend in f64 reproduces NEST's spike train exactly, multapses
+/// with their own delays included.
+#[test]
+fn cpu_f64_reproduces_nest_pd14_spike_for_spike() {
+    let net = pd14_net();
+    let reference = spikes_file(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/pd14_nest/spikes_reference.csv"
+        ),
+        &net,
+    );
+    assert_eq!(
+        net.synapses.len(),
+        PD14_SYNAPSES,
+        "every exported synapse is kept"
+    );
+    assert_eq!(reference.len(), PD14_SPIKES);
+    let run = cpu64(&net);
+    let (k, t) = prefix(&run.spikes, &reference);
+    assert_eq!(
+        k,
+        reference.len(),
+        "first difference at spike {k}, t = {t} ms"
+    );
+    assert_eq!(run.spikes.len(), reference.len());
+}
+
+/// On the same network the GPU (f32, i32 fixed-point input) and the CPU in f32 compute
+/// the same arithmetic, so their spike trains are identical.
+#[test]
+fn gpu_f32_equals_cpu_f32_on_nest_pd14() {
+    let net = pd14_net();
+    let Some(ctx) = gpu() else { return };
+    let (a, b) = (cpu32(&net), gpu32(&ctx, &net));
+    assert!(
+        a.spikes.len() > 1000,
+        "the network is active: {}",
+        a.spikes.len()
+    );
+    let (k, t) = prefix(&a.spikes, &b.spikes);
+    assert_eq!(
+        k,
+        a.spikes.len(),
+        "first difference at spike {k}, t = {t} ms"
+    );
+    assert_eq!(a.spikes.len(), b.spikes.len());
 }
