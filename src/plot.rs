@@ -1379,16 +1379,15 @@ pub fn rates(dir: &Path, meta: &RunMeta, out: &Path) -> Result<RatesInfo> {
         .map_err(|e| plot_err(out, e))?;
     let span = if window.0 > 0.0 {
         format!(
-            "over {}–{} ms (the first {} ms left out as the start transient)",
+            "over {}–{} ms (start transient left out)",
             fmt_num(window.0),
-            fmt_num(window.1),
-            fmt_num(window.0)
+            fmt_num(window.1)
         )
     } else {
         format!("over the whole run, 0–{} ms", fmt_num(window.1))
     };
     let caption = format!(
-        "per neuron {span}; box: quartiles and median, whiskers: furthest neuron within 1.5 IQR of the box, dots: neurons beyond, ×: mean"
+        "per neuron {span}; box: quartiles, median; whiskers: within 1.5 IQR; dots: beyond; ×: mean"
     );
     let body = body
         .titled(&caption, caption_style())
