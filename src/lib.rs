@@ -11,6 +11,7 @@ pub mod backend;
 pub mod config;
 pub mod connectivity;
 pub mod error;
+pub mod fuzz_harness;
 pub mod mem;
 pub mod model;
 pub mod network;
