@@ -157,7 +157,7 @@ pub fn main_with(cli: Cli) -> i32 {
     };
     match res {
         Ok(()) => 0,
-        Err(e @ Error::Interrupted(_)) => {
+        Err(e @ Error::Interrupted { .. }) => {
             eprintln!("galvani: {e}");
             e.exit_code()
         }
@@ -187,8 +187,9 @@ fn run_into(
     Ok((stats, sink.isi))
 }
 
-/// `galvani run`. A run stopped by Ctrl-C still writes its summary (`"complete": false`)
-/// and plots, then returns [`Error::Interrupted`] (exit code 130).
+/// `galvani run`. A run stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) still writes its
+/// summary (`"complete": false`) and plots, then returns [`Error::Interrupted`] (exit code
+/// 130, 143, 129).
 pub fn run(a: &RunArgs) -> Result<Summary> {
     progress::install_ctrlc();
     let t0 = Instant::now();
@@ -222,12 +223,17 @@ pub fn run(a: &RunArgs) -> Result<Summary> {
         }
     }
     if !summary.complete {
-        return Err(Error::Interrupted(format!(
-            "interrupted: stopped at {} ms of {} ms; {} holds every batch written until then, and summary.json says \"complete\": false",
-            plot::fmt_num(summary.duration_ms),
-            plot::fmt_num(net.steps as f64 * net.dt_ms),
-            a.out.display()
-        )));
+        let signal = progress::stop_signal().unwrap_or(progress::StopSignal::Interrupt);
+        return Err(Error::Interrupted {
+            signal,
+            msg: format!(
+                "interrupted by {}: stopped at {} ms of {} ms; {} holds every batch written until then, and summary.json says \"complete\": false",
+                signal.name(),
+                plot::fmt_num(summary.duration_ms),
+                plot::fmt_num(net.steps as f64 * net.dt_ms),
+                a.out.display()
+            ),
+        });
     }
     Ok(summary)
 }

@@ -46,9 +46,15 @@ pub enum Error {
     /// Drawing a plot failed.
     #[error("plot: {0}")]
     Plot(String),
-    /// The run was stopped by Ctrl-C (SIGINT); its outputs hold what ran until then.
-    #[error("{0}")]
-    Interrupted(String),
+    /// The run was stopped by a signal (Ctrl-C, SIGTERM, SIGHUP); its outputs hold
+    /// what ran until then.
+    #[error("{msg}")]
+    Interrupted {
+        /// The signal that stopped it (it decides the exit code).
+        signal: crate::progress::StopSignal,
+        /// What was stopped and what was kept.
+        msg: String,
+    },
 }
 
 impl Error {
@@ -66,13 +72,14 @@ impl Error {
             source,
         }
     }
-    /// Process exit code: 2 for bad input, 3 for a numerical failure, 130 when stopped by
-    /// Ctrl-C (as shells report SIGINT), 1 otherwise.
+    /// Process exit code: 2 for bad input, 3 for a numerical failure, 128 + the signal's
+    /// number when stopped by one (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP, as
+    /// shells report them), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config { .. } | Error::Usage(_) => 2,
             Error::NonFinite(_) => 3,
-            Error::Interrupted(_) => 130,
+            Error::Interrupted { signal, .. } => signal.exit_code(),
             Error::Io { .. } => 2,
             _ => 1,
         }

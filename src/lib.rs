@@ -16,6 +16,7 @@ pub mod config;
 pub mod connectivity;
 pub mod error;
 pub mod estimate;
+pub mod fuzz_harness;
 pub mod mem;
 pub mod model;
 pub mod network;

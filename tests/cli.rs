@@ -629,3 +629,176 @@ w = 0.1
         "no summary for a failed run"
     );
 }
+
+/// Lines of a command's stdout and stderr that start with "error:". galvani's own
+/// failures read "galvani: error: …"; a bare "error:" comes from a library (libwayland
+/// printed "error: XDG_RUNTIME_DIR is invalid or not set in the environment." when the
+/// GPU was probed without a display) and reads as if galvani had failed.
+fn error_lines(o: &std::process::Output) -> Vec<String> {
+    [&o.stdout, &o.stderr]
+        .into_iter()
+        .flat_map(|b| {
+            String::from_utf8_lossy(b)
+                .lines()
+                .filter(|l| l.trim_start().starts_with("error:"))
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// galvani with no display in the environment (no XDG_RUNTIME_DIR, no Wayland or X11
+/// display), as on a server or in CI; `vk_icd` set to a missing file hides every Vulkan
+/// driver, so wgpu falls back to GL (EGL).
+fn galvani_headless(args: &[&str], vk_icd: Option<&str>) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_galvani"));
+    c.args(args)
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("DISPLAY")
+        .env_remove("EGL_PLATFORM")
+        .env_remove("GALVANI_ADAPTER");
+    if let Some(f) = vk_icd {
+        c.env("VK_ICD_FILENAMES", f).env("VK_DRIVER_FILES", f);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn gpu_probing_without_a_display_prints_no_error_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "good.toml", GOOD);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let required = std::env::var("GALVANI_REQUIRE_GPU").is_ok_and(|v| v == "1");
+    for (label, vk_icd) in [("Vulkan and GL", None), ("GL only", Some("/nonexistent"))] {
+        let o = galvani_headless(&["devices"], vk_icd);
+        assert!(o.status.success(), "{label}: devices failed");
+        assert_eq!(error_lines(&o), Vec::<String>::new(), "{label}: devices");
+        let listed = String::from_utf8_lossy(&o.stdout).into_owned();
+        if vk_icd.is_none() && required {
+            assert!(listed.contains("via Vulkan"), "{label}: {listed}");
+        }
+        let o = galvani_headless(
+            &["run", &cfg, "--backend", "gpu", "--no-plots", "--out", out],
+            vk_icd,
+        );
+        if o.status.success() {
+            assert_eq!(error_lines(&o), Vec::<String>::new(), "{label}: run");
+        } else {
+            // Without a GPU (or, GL only, without compute on GL) the run fails with
+            // galvani's own message, which is allowed to say "error".
+            assert!(
+                !(required && vk_icd.is_none()),
+                "{label}: GALVANI_REQUIRE_GPU=1 but the GPU run failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+}
+
+/// Starts a long CPU run, sends `sig` once it is writing, and checks the promise of
+/// README "Stopping a run": exit code `code`, a message naming the signal,
+/// summary.json with `"complete": false`, and a spikes.csv whose every line is whole.
+#[cfg(unix)]
+fn stopped_by(sig: i32, name: &str, code: i32) {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "good.toml", GOOD);
+    let out = dir.path().join("out");
+    let err_path = dir.path().join("stderr.txt");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_galvani"))
+        .args([
+            "run",
+            &cfg,
+            "--backend",
+            "cpu",
+            "--no-plots",
+            // ~10^9 steps: hours, so only the signal can end it within the test.
+            "--duration-ms",
+            "1e8",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = child.id() as libc::pid_t;
+    // spikes.csv is created after the handlers are installed and the network is built.
+    let t0 = Instant::now();
+    while !out.join("spikes.csv").exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: kill(2) on our own child's pid; it has not been waited for, so the pid is
+    // still its.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0);
+    let t_sig = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if t_sig.elapsed() > Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{name} did not stop the run within 10 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let err = std::fs::read_to_string(&err_path).unwrap();
+    assert_eq!(status.code(), Some(code), "{name}: {status:?}; {err}");
+    assert!(err.contains(&format!("interrupted by {name}")), "{err}");
+    assert!(
+        !err.contains("error:"),
+        "a requested stop is no error: {err}"
+    );
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(s["complete"], false);
+    let steps = s["steps"].as_u64().unwrap();
+    assert!(steps > 0 && steps < 1_000_000_000, "steps {steps}");
+    let spikes = std::fs::read_to_string(out.join("spikes.csv")).unwrap();
+    assert!(spikes.ends_with('\n'), "the last line is complete");
+    let mut lines = spikes.lines();
+    assert_eq!(lines.next(), Some("time_ms,population,neuron"));
+    let mut rows = 0;
+    let mut last = f64::NEG_INFINITY;
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        assert_eq!(f.len(), 3, "line {l:?}");
+        let t: f64 = f[0].parse().unwrap();
+        assert!(t >= last, "times ascend: {t} after {last}");
+        assert!(
+            t <= steps as f64 * 0.1 + 1e-9,
+            "no spike after the last step run"
+        );
+        assert_eq!(f[1], "exc");
+        let _: usize = f[2].parse().unwrap();
+        last = t;
+        rows += 1;
+    }
+    assert!(rows > 0, "1.5 s of this network has spikes");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_the_run_cleanly_with_exit_143() {
+    stopped_by(libc::SIGTERM, "SIGTERM", 143);
+}
+
+#[cfg(unix)]
+#[test]
+fn sighup_stops_the_run_cleanly_with_exit_129() {
+    stopped_by(libc::SIGHUP, "SIGHUP", 129);
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_stops_the_run_cleanly_with_exit_130() {
+    stopped_by(libc::SIGINT, "SIGINT", 130);
+}
