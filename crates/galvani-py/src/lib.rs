@@ -23,7 +23,7 @@ fn py_err(e: Error) -> PyErr {
         Error::Config { .. } | Error::Usage(_) | Error::Io { .. } => {
             PyValueError::new_err(e.to_string())
         }
-        Error::Interrupted(_) => PyKeyboardInterrupt::new_err(e.to_string()),
+        Error::Interrupted { .. } => PyKeyboardInterrupt::new_err(e.to_string()),
         _ => PyRuntimeError::new_err(e.to_string()),
     }
 }
