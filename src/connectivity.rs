@@ -360,6 +360,56 @@ fn check_distinct(rule: &str, k: usize, n: usize, no_autapse: bool) -> Result<()
     Ok(())
 }
 
+/// The shared core of the degree rules: each of `rows` neurons draws `k` partners
+/// among `cols` uniformly (with replacement unless `!multapses`; never itself when
+/// `no_autapse`), each row sorted. `rule` and `side` name the rule and the partners in
+/// errors.
+#[allow(clippy::too_many_arguments)]
+fn degree_rows(
+    rule: &str,
+    side: &str,
+    rows: usize,
+    cols: usize,
+    k: usize,
+    no_autapse: bool,
+    multapses: bool,
+    rng: &mut ChaCha8Rng,
+) -> Result<Pattern, String> {
+    if no_autapse && cols == 1 && k > 0 {
+        return Err(format!(
+            "{rule} without autapses needs at least two {side} neurons"
+        ));
+    }
+    if !multapses {
+        check_distinct(rule, k, cols, no_autapse)?;
+    }
+    let mut indptr = Vec::with_capacity(rows + 1);
+    let mut indices: Vec<u32> = Vec::with_capacity(rows * k);
+    indptr.push(0);
+    for r in 0..rows {
+        let at = indices.len();
+        if multapses {
+            while indices.len() - at < k {
+                let c = rng.random_range(0..cols as u32);
+                if no_autapse && c as usize == r {
+                    continue;
+                }
+                indices.push(c);
+            }
+            indices[at..].sort_unstable();
+        } else {
+            indices.extend(distinct(cols, k, no_autapse.then_some(r), rng));
+        }
+        indptr.push(indices.len());
+    }
+    Ok(Pattern {
+        n_pre: rows,
+        n_post: cols,
+        indptr,
+        indices,
+    })
+}
+
 /// `fixed_indegree`: each post neuron draws `k` sources uniformly, with replacement
 /// unless `!multapses` (NEST's `fixed_indegree`).
 pub fn fixed_indegree(
@@ -370,40 +420,17 @@ pub fn fixed_indegree(
     multapses: bool,
     rng: &mut ChaCha8Rng,
 ) -> Result<Pattern, String> {
-    if no_autapse && n_pre == 1 && k > 0 {
-        return Err(
-            "fixed_indegree without autapses needs at least two presynaptic neurons".into(),
-        );
-    }
-    if !multapses {
-        check_distinct("fixed_indegree", k, n_pre, no_autapse)?;
-    }
-    // Column-major first: the sources of each post neuron, sorted.
-    let mut indptr = Vec::with_capacity(n_post + 1);
-    let mut indices: Vec<u32> = Vec::with_capacity(n_post * k);
-    indptr.push(0);
-    for j in 0..n_post {
-        let at = indices.len();
-        if multapses {
-            while indices.len() - at < k {
-                let i = rng.random_range(0..n_pre as u32);
-                if no_autapse && i as usize == j {
-                    continue;
-                }
-                indices.push(i);
-            }
-            indices[at..].sort_unstable();
-        } else {
-            indices.extend(distinct(n_pre, k, no_autapse.then_some(j), rng));
-        }
-        indptr.push(indices.len());
-    }
-    let by_post = Pattern {
-        n_pre: n_post,
-        n_post: n_pre,
-        indptr,
-        indices,
-    };
+    // drawn by post neuron (column-major), then turned into rows by pre neuron
+    let by_post = degree_rows(
+        "fixed_indegree",
+        "presynaptic",
+        n_post,
+        n_pre,
+        k,
+        no_autapse,
+        multapses,
+        rng,
+    )?;
     Ok(by_post.transpose())
 }
 
@@ -417,39 +444,16 @@ pub fn fixed_outdegree(
     multapses: bool,
     rng: &mut ChaCha8Rng,
 ) -> Result<Pattern, String> {
-    if no_autapse && n_post == 1 && k > 0 {
-        return Err(
-            "fixed_outdegree without autapses needs at least two postsynaptic neurons".into(),
-        );
-    }
-    if !multapses {
-        check_distinct("fixed_outdegree", k, n_post, no_autapse)?;
-    }
-    let mut indptr = Vec::with_capacity(n_pre + 1);
-    let mut indices: Vec<u32> = Vec::with_capacity(n_pre * k);
-    indptr.push(0);
-    for i in 0..n_pre {
-        let at = indices.len();
-        if multapses {
-            while indices.len() - at < k {
-                let j = rng.random_range(0..n_post as u32);
-                if no_autapse && j as usize == i {
-                    continue;
-                }
-                indices.push(j);
-            }
-            indices[at..].sort_unstable();
-        } else {
-            indices.extend(distinct(n_post, k, no_autapse.then_some(i), rng));
-        }
-        indptr.push(indices.len());
-    }
-    Ok(Pattern {
+    degree_rows(
+        "fixed_outdegree",
+        "postsynaptic",
         n_pre,
         n_post,
-        indptr,
-        indices,
-    })
+        k,
+        no_autapse,
+        multapses,
+        rng,
+    )
 }
 
 /// `fixed_total_number`: `n` connections, the source and the target of each drawn

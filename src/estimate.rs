@@ -51,18 +51,10 @@ fn gb(b: u64) -> String {
     format!("{:.1} GB", b as f64 / 1e9)
 }
 
-/// Bytes of memory available to a new allocation (Linux: `MemAvailable` of
-/// `/proc/meminfo`); `None` where unknown, and then memory is not checked.
+/// Bytes of memory available to a new allocation (Linux); `None` where unknown, and
+/// then memory is not checked.
 pub fn available_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kb: u64 = line["MemAvailable:".len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kb * 1024)
+    crate::mem::available_bytes()
 }
 
 /// The largest value a spec is expected to draw: its bound, or for unbounded tails ten

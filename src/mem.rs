@@ -1,9 +1,10 @@
 //! Host memory of this process, as the kernel counts it (Linux `/proc/self/status`):
-//! the resident set now and its peak, for summaries and benchmarks. `None` elsewhere.
+//! the resident set now and its peak, for summaries and benchmarks, and the memory
+//! available to the estimate of a network's cost. `None` elsewhere.
 
-/// Reads one `Vm…:   N kB` line of `/proc/self/status`, in bytes.
-fn status_kb(key: &str) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+/// Reads one `Key:   N kB` line of a `/proc` file, in bytes.
+fn proc_kb(file: &str, key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(file).ok()?;
     let line = text.lines().find(|l| l.starts_with(key))?;
     let kb: u64 = line[key.len()..]
         .trim()
@@ -16,12 +17,17 @@ fn status_kb(key: &str) -> Option<u64> {
 
 /// Resident set size now (bytes).
 pub fn rss_bytes() -> Option<u64> {
-    status_kb("VmRSS:")
+    proc_kb("/proc/self/status", "VmRSS:")
 }
 
 /// Peak resident set size of the process so far (bytes).
 pub fn peak_rss_bytes() -> Option<u64> {
-    status_kb("VmHWM:")
+    proc_kb("/proc/self/status", "VmHWM:")
+}
+
+/// Memory available to new allocations (bytes): `MemAvailable` of `/proc/meminfo`.
+pub fn available_bytes() -> Option<u64> {
+    proc_kb("/proc/meminfo", "MemAvailable:")
 }
 
 /// Bytes as MB (10^6), rounded to 0.1.
