@@ -81,26 +81,32 @@ pub enum ValueSpec {
 const VALUE_FORMS: &str = "expected a number, { uniform = [a, b] }, { normal = [mean, sd] }, \
 { linspace = [a, b] }, { file = \"x.csv\", column = \"name\" } or an array of one number per neuron";
 
+/// A TOML number (float or integer) as f64.
+fn toml_num(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Float(x) => Some(*x),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// A TOML array of exactly two numbers; `Err` names the key.
+fn toml_pair(v: &toml::Value, name: &str) -> std::result::Result<[f64; 2], String> {
+    match v
+        .as_array()
+        .map(|a| a.iter().map(toml_num).collect::<Option<Vec<f64>>>())
+    {
+        Some(Some(a)) if a.len() == 2 => Ok([a[0], a[1]]),
+        _ => Err(format!("`{name}` needs an array of two numbers")),
+    }
+}
+
 impl<'de> Deserialize<'de> for ValueSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let v = toml::Value::deserialize(d)?;
-        let num = |v: &toml::Value| match v {
-            toml::Value::Float(x) => Some(*x),
-            toml::Value::Integer(i) => Some(*i as f64),
-            _ => None,
-        };
-        let pair = |v: &toml::Value, name: &str| -> std::result::Result<[f64; 2], D::Error> {
-            match v
-                .as_array()
-                .map(|a| a.iter().map(num).collect::<Option<Vec<f64>>>())
-            {
-                Some(Some(a)) if a.len() == 2 => Ok([a[0], a[1]]),
-                _ => Err(D::Error::custom(format!(
-                    "`{name}` needs an array of two numbers"
-                ))),
-            }
-        };
+        let num = toml_num;
+        let pair = |v: &toml::Value, name: &str| toml_pair(v, name).map_err(D::Error::custom);
         if let Some(x) = num(&v) {
             return Ok(ValueSpec::Const(x));
         }
@@ -265,28 +271,14 @@ impl<'de> Deserialize<'de> for SynSpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         use serde::de::Error as _;
         let v = toml::Value::deserialize(d)?;
-        let num = |v: &toml::Value| match v {
-            toml::Value::Float(x) => Some(*x),
-            toml::Value::Integer(i) => Some(*i as f64),
-            _ => None,
-        };
+        let num = toml_num;
         if let Some(x) = num(&v) {
             return Ok(SynSpec::constant(x));
         }
         let Some(t) = v.as_table() else {
             return Err(D::Error::custom(SYN_FORMS));
         };
-        let pair = |name: &str| -> std::result::Result<[f64; 2], D::Error> {
-            match t[name]
-                .as_array()
-                .map(|a| a.iter().map(num).collect::<Option<Vec<f64>>>())
-            {
-                Some(Some(a)) if a.len() == 2 => Ok([a[0], a[1]]),
-                _ => Err(D::Error::custom(format!(
-                    "`{name}` needs an array of two numbers"
-                ))),
-            }
-        };
+        let pair = |name: &str| toml_pair(&t[name], name).map_err(D::Error::custom);
         let mut dist = None;
         let (mut min, mut max) = (None, None);
         for k in t.keys() {

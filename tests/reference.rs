@@ -52,6 +52,17 @@ fn prefix(a: &[(u64, u32, u32)], b: &[(u64, u32, u32)]) -> (usize, f64) {
     (k, t)
 }
 
+/// Asserts that a run's spikes equal the reference, naming the first difference.
+fn assert_same_spikes(run: &[(u64, u32, u32)], reference: &[(u64, u32, u32)]) {
+    let (k, t) = prefix(run, reference);
+    assert_eq!(
+        k,
+        reference.len(),
+        "first difference at spike {k}, t = {t} ms"
+    );
+    assert_eq!(run.len(), reference.len());
+}
+
 #[test]
 fn cpu_f64_reproduces_nest_and_brian2_spike_for_spike() {
     let net = reference_net(1000.0);
@@ -59,13 +70,7 @@ fn cpu_f64_reproduces_nest_and_brian2_spike_for_spike() {
     let reference = reference_spikes();
     assert_eq!(reference.len(), 23_430);
     let run = cpu64(&net);
-    let (k, t) = prefix(&run.spikes, &reference);
-    assert_eq!(
-        k,
-        reference.len(),
-        "first difference at spike {k}, t = {t} ms"
-    );
-    assert_eq!(run.spikes.len(), reference.len());
+    assert_same_spikes(&run.spikes, &reference);
 }
 
 /// f32 cannot be exact for the whole second; report how long it is, and require the
@@ -112,13 +117,7 @@ fn cpu_f64_reproduces_nest_brunel_dc_spike_for_spike() {
     );
     assert_eq!(reference.len(), 26_258);
     let run = cpu64(&net);
-    let (k, t) = prefix(&run.spikes, &reference);
-    assert_eq!(
-        k,
-        reference.len(),
-        "first difference at spike {k}, t = {t} ms"
-    );
-    assert_eq!(run.spikes.len(), reference.len());
+    assert_same_spikes(&run.spikes, &reference);
 }
 
 /// Synapses and NEST spikes of tests/data/pd14_nest (500 ms).
@@ -157,13 +156,7 @@ fn cpu_f64_reproduces_nest_pd14_spike_for_spike() {
     );
     assert_eq!(reference.len(), PD14_SPIKES);
     let run = cpu64(&net);
-    let (k, t) = prefix(&run.spikes, &reference);
-    assert_eq!(
-        k,
-        reference.len(),
-        "first difference at spike {k}, t = {t} ms"
-    );
-    assert_eq!(run.spikes.len(), reference.len());
+    assert_same_spikes(&run.spikes, &reference);
 }
 
 /// On the same network the GPU (f32, i32 fixed-point input) and the CPU in f32 compute
@@ -178,11 +171,5 @@ fn gpu_f32_equals_cpu_f32_on_nest_pd14() {
         "the network is active: {}",
         a.spikes.len()
     );
-    let (k, t) = prefix(&a.spikes, &b.spikes);
-    assert_eq!(
-        k,
-        a.spikes.len(),
-        "first difference at spike {k}, t = {t} ms"
-    );
-    assert_eq!(a.spikes.len(), b.spikes.len());
+    assert_same_spikes(&b.spikes, &a.spikes);
 }
