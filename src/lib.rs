@@ -28,6 +28,7 @@ pub mod rng;
 pub mod sim;
 pub mod simulation;
 pub mod stats;
+pub mod suite;
 
 pub use error::{Error, Result};
 pub use simulation::Simulation;

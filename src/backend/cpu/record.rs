@@ -12,15 +12,16 @@ pub fn record_spikes(spiked: &[u32], row: &mut [u32]) {
     }
 }
 
-/// Writes the absolute voltage of each probe that samples after `step` into `row`.
+/// Writes the absolute voltage of each probe that samples after `step` into `row`. The
+/// arrays are a partition's; a probe is (its slot in `row`, local neuron, period).
 pub fn record_voltage<F: Real>(
     params: &[LifParams<F>],
     state: &[LifState<F>],
-    probes: &[(usize, u32)],
+    probes: &[(usize, usize, u32)],
     step: u64,
     row: &mut [F],
 ) {
-    for (k, &(g, every)) in probes.iter().enumerate() {
+    for &(k, g, every) in probes {
         if (step + 1).is_multiple_of(every as u64) {
             row[k] = state[g].u + params[g].e_l;
         }
@@ -31,11 +32,11 @@ pub fn record_voltage<F: Real>(
 pub fn record_voltage_hv<F: Real>(
     params: &[HvParams<F>],
     state: &[HvState<F>],
-    probes: &[(usize, u32)],
+    probes: &[(usize, usize, u32)],
     step: u64,
     row: &mut [F],
 ) {
-    for (k, &(g, every)) in probes.iter().enumerate() {
+    for &(k, g, every) in probes {
         if (step + 1).is_multiple_of(every as u64) {
             row[k] = params[g].v_t * state[g].y;
         }
