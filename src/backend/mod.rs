@@ -10,6 +10,7 @@
 pub mod cpu;
 pub mod gpu;
 
+use crate::checkpoint::Checkpoint;
 use crate::error::Result;
 use crate::network::Network;
 use crate::real::{Precision, Real};
@@ -170,6 +171,14 @@ pub trait Backend {
     /// change; derived on the host, in f64, then cast). The state is kept as stored: for
     /// LIF `u` = V − E_L, so callers that want V kept write it back afterwards.
     fn write_params(&mut self, net: &Network) -> Result<()>;
+
+    /// Adds the complete dynamic state (in global neuron order) to a checkpoint, between
+    /// runs (after [`Backend::finish`]): the sections named in [`crate::checkpoint`].
+    fn save_state(&mut self, ck: &mut Checkpoint) -> Result<()>;
+
+    /// Replaces the dynamic state by a checkpoint's, saved by a backend of the same
+    /// precision for the same network (between runs).
+    fn load_state(&mut self, ck: &Checkpoint) -> Result<()>;
 }
 
 /// A per-neuron state variable that can be read and written between runs.

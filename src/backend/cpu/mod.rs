@@ -15,6 +15,7 @@ mod hv_step;
 mod lif_step;
 mod propagate;
 mod record;
+pub mod state;
 
 pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
 pub use hv_gather::hv_gather;
@@ -393,6 +394,15 @@ impl<F: Real> Backend for CpuBackend<F> {
             _ => unreachable!("the backend was built from this network"),
         }
         Ok(())
+    }
+
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.save_sections(ck);
+        Ok(())
+    }
+
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.load_sections(ck)
     }
 
     fn voltages(&mut self) -> Result<Vec<f64>> {
