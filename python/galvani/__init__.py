@@ -153,10 +153,13 @@ class Network:
         synapse: Optional[str] = None,
         params: Optional[Mapping[str, Value]] = None,
         init: Optional[Mapping[str, Value]] = None,
+        spike_times=None,
     ) -> str:
         """Adds a ``[[population]]``; returns its name.
 
-        ``model``: ``"lif"`` or ``"hv"``. ``synapse`` (LIF): ``"delta"``,
+        ``model``: ``"lif"``, ``"hv"``, or a source: ``"spike_source"`` (give
+        ``spike_times``, one sequence of times in ms per neuron) or ``"poisson_source"``
+        (``params``: ``rate_hz``, ``start_ms``, ``duration_ms``). ``synapse`` (LIF): ``"delta"``,
         ``"exp_current"`` (default) or ``"exp_conductance"``. ``params`` and ``init``
         map names (``tau_m_ms``, ``v_th_mv``, ...; ``init``: ``v_mv``, and ``w`` for HV) to
         a number, a numpy array or sequence of one value per neuron, or a distribution
@@ -173,6 +176,11 @@ class Network:
             "params": _per_neuron(params, f"population '{name}'.params"),
             "init": _per_neuron(init, f"population '{name}'.init"),
         }
+        if spike_times is not None:
+            pop["spike_times"] = [
+                np.ascontiguousarray(np.asarray(t, dtype=np.float64).reshape(-1))
+                for t in spike_times
+            ]
         pop = {k: v for k, v in pop.items() if v is not None}
         self._change(lambda t: t.setdefault("population", []).append(pop))
         return name
@@ -234,9 +242,16 @@ class Network:
     def add_stimulus(self, kind: str, target: str, neurons=None, **keys: Any) -> None:
         """Adds a ``[[stimulus]]`` of ``kind`` ``"poisson"`` (``rate_hz``, ``weight``,
         ``receptor``, ``delay_ms``), ``"current_pulse"`` (``start_ms``, ``stop_ms``,
-        ``amplitude_pa``) or ``"receptor_pulse"`` (HV: ``receptor``, ``amplitude``,
-        ``start_ms``, ``stop_ms``) onto ``target`` (all its neurons, or ``neurons``).
+        ``amplitude_pa``), ``"dc_current"`` (``amplitude_pa``, optional ``start_ms``,
+        ``stop_ms``), ``"step_current"`` (``times_ms``, ``amplitudes_pa``) or
+        ``"receptor_pulse"`` (HV: ``receptor``, ``amplitude``, ``start_ms``,
+        ``stop_ms``) onto ``target`` (all its neurons, or ``neurons``).
         """
+        keys = {
+            k: (np.ascontiguousarray(np.asarray(v, dtype=np.float64))
+                if isinstance(v, (list, tuple, np.ndarray)) else v)
+            for k, v in keys.items()
+        }
         st = {"kind": kind, "target": target, **keys}
         if neurons is not None:
             st["neurons"] = _indices(neurons, "add_stimulus: neurons")
@@ -394,6 +409,29 @@ class Simulation:
         if a.ndim != 1:
             raise ValueError(f"set: expected a number or a 1-d array, got shape {a.shape}")
         self._sim.set(population, name, a)
+
+    def set_spike_times(self, population: str, times) -> None:
+        """Replaces the spike times (ms) of a ``spike_source`` population: one sequence
+        per neuron. Acts from the next step; times already past are never emitted."""
+        self._sim.set_spike_times(
+            population,
+            [np.ascontiguousarray(np.asarray(t, dtype=np.float64).reshape(-1)) for t in times],
+        )
+
+    def spike_times(self, population: str) -> list:
+        """The spike times (ms) of a ``spike_source`` population, one array per neuron."""
+        return self._sim.spike_times(population)
+
+    def set_current(self, index: int, times_ms, amplitudes_pa) -> None:
+        """Replaces the current of stimulus ``index`` (a ``current_pulse``,
+        ``dc_current`` or ``step_current``, in the order added) by a step current:
+        ``amplitudes_pa[k]`` from ``times_ms[k]`` on, 0 before the first. Acts from the
+        next step."""
+        self._sim.set_current(
+            int(index),
+            np.ascontiguousarray(np.asarray(times_ms, dtype=np.float64).reshape(-1)),
+            np.ascontiguousarray(np.asarray(amplitudes_pa, dtype=np.float64).reshape(-1)),
+        )
 
     def __repr__(self) -> str:
         return (

@@ -170,6 +170,15 @@ pub trait Backend {
     /// change; derived on the host, in f64, then cast). The state is kept as stored: for
     /// LIF `u` = V − E_L, so callers that want V kept write it back afterwards.
     fn write_params(&mut self, net: &Network) -> Result<()>;
+
+    /// Replaces the source populations by those of `net` (new spike times or Poisson
+    /// parameters, between runs). Their spikes are a function of the step, so nothing
+    /// else changes.
+    fn write_sources(&mut self, net: &Network) -> Result<()>;
+
+    /// Replaces the current pulses by those of `net`'s drive (between runs) and sets the
+    /// stimulus current to their sum in step `step`, the next one to run.
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()>;
 }
 
 /// A per-neuron state variable that can be read and written between runs.
@@ -217,5 +226,9 @@ pub fn batch_steps(net: &Network) -> u32 {
     } else {
         (4 << 20) / net.probes.len()
     };
-    by_bits.min(by_probes).clamp(1, 1000) as u32
+    let n_src: usize = net.sources.iter().map(|s| s.size).sum();
+    let by_sources = crate::source::BATCH_CAP
+        .checked_div(n_src)
+        .unwrap_or(usize::MAX);
+    by_bits.min(by_probes).min(by_sources).clamp(1, 1000) as u32
 }

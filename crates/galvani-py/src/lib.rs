@@ -345,6 +345,45 @@ impl PySimulation {
         let v = values.as_array().to_vec();
         self.sim.set(population, key, &v).map_err(py_err)
     }
+
+    /// Replaces the spike times of a spike_source population (one array per neuron).
+    fn set_spike_times(
+        &mut self,
+        population: &str,
+        times: Vec<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<()> {
+        let lists = times.iter().map(|a| a.as_array().to_vec()).collect();
+        self.sim.set_spike_times(population, lists).map_err(py_err)
+    }
+
+    /// The spike times of a spike_source population (one array per neuron).
+    fn spike_times<'py>(
+        &self,
+        py: Python<'py>,
+        population: &str,
+    ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+        Ok(self
+            .sim
+            .spike_times(population)
+            .map_err(py_err)?
+            .into_iter()
+            .map(|v| v.into_pyarray(py))
+            .collect())
+    }
+
+    /// Replaces the current of stimulus `index` by a step current.
+    fn set_current(
+        &mut self,
+        index: usize,
+        times_ms: PyReadonlyArray1<'_, f64>,
+        amplitudes_pa: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<()> {
+        let (t, a) = (
+            times_ms.as_array().to_vec(),
+            amplitudes_pa.as_array().to_vec(),
+        );
+        self.sim.set_current(index, &t, &a).map_err(py_err)
+    }
 }
 
 /// The compiled core of the galvani package; use `galvani`, not this module.

@@ -15,13 +15,17 @@ mod hv_step;
 mod lif_step;
 mod propagate;
 mod record;
+mod source;
 
-pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
+pub use drive::{
+    PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
+};
 pub use hv_gather::hv_gather;
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
+pub use source::source_spikes;
 
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::Result;
@@ -66,6 +70,9 @@ struct LifCpu<F: Real> {
     /// Stimulus current per neuron (empty when there are no pulses).
     i_stim: Vec<F>,
     key: [u32; 2],
+    /// Source populations and the spikes of the open batch.
+    sources: Vec<crate::source::SourcePop>,
+    src_batch: crate::source::SourceBatch,
 }
 
 /// HV state of the CPU backend; the arrays are named after the shaders' bindings.
@@ -175,17 +182,17 @@ impl<F: Real> LifCpu<F> {
         let params: Vec<LifParams<F>> = params.iter().map(|p| p.cast::<F>()).collect();
         let ranges = lif_ranges(net, &params);
         let mut poisson = Vec::new();
-        let mut pulses = Vec::new();
         for d in &net.drives {
-            match d {
-                Drive::Poisson {
-                    stream,
-                    neurons,
-                    plan,
-                    weight,
-                    receptor,
-                    delay,
-                } => poisson.push(PoissonStream {
+            if let Drive::Poisson {
+                stream,
+                neurons,
+                plan,
+                weight,
+                receptor,
+                delay,
+            } = d
+            {
+                poisson.push(PoissonStream {
                     stream: *stream,
                     neurons: neurons.clone(),
                     plan: plan.clone(),
@@ -193,21 +200,10 @@ impl<F: Real> LifCpu<F> {
                     receptor: *receptor,
                     delay: *delay,
                     cache: Vec::new(),
-                }),
-                Drive::CurrentPulse {
-                    neurons,
-                    on,
-                    off,
-                    amplitude,
-                } => pulses.push(Pulse {
-                    neurons: neurons.clone(),
-                    on: *on,
-                    off: *off,
-                    amplitude: F::of(*amplitude),
-                }),
-                Drive::ReceptorPulse { .. } => unreachable!("validated: HV populations only"),
+                });
             }
         }
+        let pulses = current_pulses::<F>(&net.drives);
         let i_stim = if pulses.is_empty() {
             Vec::new()
         } else {
@@ -217,6 +213,8 @@ impl<F: Real> LifCpu<F> {
             poisson,
             pulses,
             i_stim,
+            sources: net.sources.clone(),
+            src_batch: Default::default(),
             key: crate::rng::key(net.seed),
             ranges,
             params,
@@ -257,6 +255,11 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model
+            && !m.sources.is_empty()
+        {
+            crate::source::source_batch(&m.sources, m.key, first_step, steps, &mut m.src_batch);
+        }
         self.batch = Some(BatchOutput {
             first_step,
             steps,
@@ -283,6 +286,14 @@ impl<F: Real> Backend for CpuBackend<F> {
                     step,
                     &mut self.spiked,
                 );
+                if !m.sources.is_empty() {
+                    let b = self.batch.as_ref().expect("begin_batch before run_stage");
+                    source_spikes(
+                        &m.src_batch,
+                        (step - b.first_step) as usize,
+                        &mut self.spiked,
+                    );
+                }
             }
             (Stage::NeuronStep, Model::Hv(m)) => {
                 self.spiked.clear();
@@ -391,6 +402,26 @@ impl<F: Real> Backend for CpuBackend<F> {
                 m.params = h.params.iter().map(|p| p.cast::<F>()).collect();
             }
             _ => unreachable!("the backend was built from this network"),
+        }
+        Ok(())
+    }
+
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model {
+            m.sources = net.sources.clone();
+        }
+        Ok(())
+    }
+
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model {
+            m.pulses = current_pulses::<F>(&net.drives);
+            if m.pulses.is_empty() {
+                m.i_stim.clear();
+            } else {
+                m.i_stim.resize(net.n, F::zero());
+                stim_current_at(&m.pulses, &mut m.i_stim, step);
+            }
         }
         Ok(())
     }
