@@ -603,6 +603,10 @@ pub struct VoltageProbe {
     pub neurons: Option<Vec<i64>>,
     /// Sample every this many steps (default 1).
     pub every_steps: Option<i64>,
+    /// What is sampled: `"v_mv"` (default), or for LIF populations the synaptic
+    /// variable of a receptor, `"syn_ampa"` / `"syn_gaba_a"` (pA for exp_current, nS for
+    /// exp_conductance; delta synapses have none). Written to `synaptic.csv`.
+    pub variable: Option<String>,
 }
 
 /// Reads and validates a config file.
@@ -1096,6 +1100,23 @@ impl Config {
                     "record.voltage[{i}].population: '{}' is a source population: it has no membrane potential",
                     v.population
                 )));
+            }
+            match v.variable.as_deref().unwrap_or("v_mv") {
+                "v_mv" => {}
+                var @ ("syn_ampa" | "syn_gaba_a") => {
+                    let p = &self.populations[pi];
+                    if p.model != "lif" || p.synapse.as_deref() == Some("delta") {
+                        return Err(self.err(format!(
+                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of exp_current and exp_conductance LIF populations; '{}' has none",
+                            v.population
+                        )));
+                    }
+                }
+                other => {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\" or \"syn_gaba_a\""
+                    )));
+                }
             }
             if let Some(ns) = &v.neurons
                 && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)

@@ -40,6 +40,26 @@ pub struct Probe {
     pub global: usize,
     /// Sampling interval in steps (samples after steps n with (n+1) % every == 0, and at t = 0).
     pub every: u32,
+    /// What it samples: [`PROBE_V`], [`PROBE_SYN_AMPA`] or [`PROBE_SYN_GABA`].
+    pub var: u32,
+}
+
+/// A probe of the membrane potential (mV).
+pub const PROBE_V: u32 = 0;
+/// A probe of the AMPA synaptic variable (pA for exp_current, nS for exp_conductance).
+pub const PROBE_SYN_AMPA: u32 = 1;
+/// A probe of the GABA-A synaptic variable.
+pub const PROBE_SYN_GABA: u32 = 2;
+
+impl Probe {
+    /// The config name of what it samples.
+    pub fn var_name(&self) -> &'static str {
+        match self.var {
+            PROBE_SYN_AMPA => "syn_ampa",
+            PROBE_SYN_GABA => "syn_gaba_a",
+            _ => "v_mv",
+        }
+    }
 }
 
 /// The per-neuron model data of a network.
@@ -254,6 +274,11 @@ impl Network {
             let pi = cfg.population_index(&v.population).expect("validated");
             let pop = &populations[pi];
             let every = v.every_steps.unwrap_or(1) as u32;
+            let var = match v.variable.as_deref() {
+                Some("syn_ampa") => PROBE_SYN_AMPA,
+                Some("syn_gaba_a") => PROBE_SYN_GABA,
+                _ => PROBE_V,
+            };
             let neurons: Vec<usize> = match &v.neurons {
                 Some(ns) => ns.iter().map(|&x| x as usize).collect(),
                 None => (0..pop.size).collect(),
@@ -264,6 +289,7 @@ impl Network {
                     neuron,
                     global: pop.offset + neuron,
                     every,
+                    var,
                 });
             }
         }

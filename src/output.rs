@@ -1,4 +1,5 @@
-//! Files a run writes: `spikes.csv`, `voltages.csv`, `summary.json`.
+//! Files a run writes: `spikes.csv`, `voltages.csv`, `synaptic.csv` (probes of
+//! synaptic variables), `summary.json`.
 //!
 //! CSVs are streamed batch by batch while the simulation runs (and flushed after each
 //! batch, so memory stays flat and a stopped run leaves valid files). `summary.json` is
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::backend::BatchOutput;
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::network::{Network, PROBE_V};
 use crate::real::Real;
 use crate::sim::{RunStats, Sink, stamp_ms};
 
@@ -79,6 +80,7 @@ pub struct CsvSink {
     dir: PathBuf,
     spikes: BufWriter<File>,
     voltages: Option<BufWriter<File>>,
+    synaptic: Option<BufWriter<File>>,
     /// ISI statistics of every neuron (recorded or not).
     pub isi: IsiStats,
 }
@@ -101,7 +103,7 @@ impl CsvSink {
         let mut spikes = open("spikes.csv")?;
         writeln!(spikes, "time_ms,population,neuron")
             .map_err(|e| Error::io(dir.join("spikes.csv"), e))?;
-        let voltages = if net.probes.is_empty() {
+        let voltages = if !net.probes.iter().any(|p| p.var == PROBE_V) {
             let _ = std::fs::remove_file(dir.join("voltages.csv"));
             None
         } else {
@@ -110,10 +112,20 @@ impl CsvSink {
                 .map_err(|e| Error::io(dir.join("voltages.csv"), e))?;
             Some(w)
         };
+        let synaptic = if net.probes.iter().all(|p| p.var == PROBE_V) {
+            let _ = std::fs::remove_file(dir.join("synaptic.csv"));
+            None
+        } else {
+            let mut w = open("synaptic.csv")?;
+            writeln!(w, "time_ms,population,neuron,variable,value")
+                .map_err(|e| Error::io(dir.join("synaptic.csv"), e))?;
+            Some(w)
+        };
         Ok(CsvSink {
             dir: dir.to_path_buf(),
             spikes,
             voltages,
+            synaptic,
             isi: IsiStats::new(net.n),
         })
     }
@@ -129,21 +141,18 @@ impl CsvSink {
             v.flush()
                 .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
         }
+        if let Some(v) = &mut self.synaptic {
+            v.flush()
+                .map_err(|e| Error::io(self.dir.join("synaptic.csv"), e))?;
+        }
         Ok(())
     }
 }
 
 impl<F: Real> Sink<F> for CsvSink {
     fn initial(&mut self, net: &Network, v: &[f64]) -> Result<()> {
-        if let Some(w) = &mut self.voltages {
-            for (k, p) in net.probes.iter().enumerate() {
-                writeln!(
-                    w,
-                    "0.0,{},{},{}",
-                    net.populations[p.pop].name, p.neuron, v[k]
-                )
-                .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
-            }
+        for (k, p) in net.probes.iter().enumerate() {
+            self.sample(net, p, "0.0".into(), v[k])?;
         }
         Ok(())
     }
@@ -158,27 +167,40 @@ impl<F: Real> Sink<F> for CsvSink {
                     .map_err(|e| Error::io(self.dir.join("spikes.csv"), e))?;
             }
         }
-        if let Some(w) = &mut self.voltages {
-            let np = net.probes.len();
-            for s in 0..out.steps as usize {
-                let step = out.first_step + s as u64;
-                for (k, p) in net.probes.iter().enumerate() {
-                    if (step + 1).is_multiple_of(p.every as u64) {
-                        let v = out.voltages[s * np + k];
-                        writeln!(
-                            w,
-                            "{:?},{},{},{}",
-                            stamp_ms(step, net.dt_ms),
-                            net.populations[p.pop].name,
-                            p.neuron,
-                            v
-                        )
-                        .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
-                    }
+        let np = net.probes.len();
+        for s in 0..out.steps as usize {
+            let step = out.first_step + s as u64;
+            for (k, p) in net.probes.iter().enumerate() {
+                if (step + 1).is_multiple_of(p.every as u64) {
+                    let v = out.voltages[s * np + k];
+                    self.sample(net, p, format!("{:?}", stamp_ms(step, net.dt_ms)), v)?;
                 }
             }
         }
         self.flush()
+    }
+}
+
+impl CsvSink {
+    /// One sample of a probe: to `voltages.csv` (v) or `synaptic.csv`.
+    fn sample(
+        &mut self,
+        net: &Network,
+        p: &crate::network::Probe,
+        t: String,
+        v: impl std::fmt::Display,
+    ) -> Result<()> {
+        let pop = &net.populations[p.pop].name;
+        if p.var == PROBE_V {
+            if let Some(w) = &mut self.voltages {
+                writeln!(w, "{t},{pop},{},{v}", p.neuron)
+                    .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
+            }
+        } else if let Some(w) = &mut self.synaptic {
+            writeln!(w, "{t},{pop},{},{},{v}", p.neuron, p.var_name())
+                .map_err(|e| Error::io(self.dir.join("synaptic.csv"), e))?;
+        }
+        Ok(())
     }
 }
 

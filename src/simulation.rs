@@ -543,11 +543,26 @@ impl Simulation {
     /// (times in ms, population-local neuron indices, mV), in recording order (by time,
     /// then probe).
     pub fn voltages(&self, population: &str) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
+        self.samples(population, "v_mv")
+    }
+
+    /// Samples of `population`'s probes of `variable` (`v_mv`, `syn_ampa`,
+    /// `syn_gaba_a`; see `[record] voltage`), as [`Simulation::voltages`].
+    pub fn samples(
+        &self,
+        population: &str,
+        variable: &str,
+    ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
         self.population(population)?;
+        if !matches!(variable, "v_mv" | "syn_ampa" | "syn_gaba_a") {
+            return Err(Error::Usage(format!(
+                "samples: unknown variable '{variable}'; expected v_mv, syn_ampa or syn_gaba_a"
+            )));
+        }
         let (mut t, mut n, mut v) = (Vec::new(), Vec::new(), Vec::new());
         for &(step, k, x) in &self.records.voltages {
             let probe = &self.net.probes[k];
-            if self.net.populations[probe.pop].name == population {
+            if self.net.populations[probe.pop].name == population && probe.var_name() == variable {
                 t.push(
                     step.map(|s| sim::stamp_ms(s, self.net.dt_ms))
                         .unwrap_or(0.0),

@@ -499,3 +499,72 @@ fn bad_sources_are_refused() {
     let e = sim.set_current(0, &[1.0], &[1.0]).unwrap_err().to_string();
     assert!(e.contains("there are 0 stimuli"), "{e}");
 }
+
+/// Probes of synaptic variables: a spike of weight w arriving at t + d sets the AMPA
+/// current (exp_current, pA) and the GABA-A conductance (exp_conductance, nS) to w at
+/// t + d, decaying as e^(−(t' − t − d)/τ); 0 before; every backend.
+#[test]
+fn synaptic_probes_follow_the_closed_form() {
+    let net = net(r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 30.0
+[[population]]
+name = "s"
+size = 1
+model = "spike_source"
+spike_times = [[5.0]]
+[[population]]
+name = "c"
+size = 1
+model = "lif"
+params = { tau_ampa_ms = 4.0, v_th_mv = 100.0 }
+[[population]]
+name = "g"
+size = 1
+model = "lif"
+synapse = "exp_conductance"
+params = { tau_gaba_a_ms = 8.0, v_th_mv = 100.0 }
+[[projection]]
+pre = "s"
+post = "c"
+receptor = "ampa"
+weight = 100.0
+delay_ms = 1.0
+connect = { rule = "all_to_all" }
+[[projection]]
+pre = "s"
+post = "g"
+receptor = "gaba_a"
+weight = 3.0
+delay_ms = 2.0
+connect = { rule = "all_to_all" }
+[record]
+voltage = [{ population = "c", variable = "syn_ampa" }, { population = "g", variable = "syn_gaba_a" }, { population = "c" }]
+"#);
+    assert_eq!(net.probes[0].var_name(), "syn_ampa");
+    for (name, run) in every_backend(&net) {
+        for (k, w, arrive, tau) in [(0, 100.0, 6.0, 4.0), (1, 3.0, 7.0, 8.0)] {
+            let tr = trace(&run, &net, k);
+            assert_eq!(tr.len(), 301, "{name}");
+            for &(t, x) in &tr {
+                let exact = if t < arrive - 1e-9 {
+                    0.0
+                } else {
+                    w * (-(t - arrive) / tau).exp()
+                };
+                assert!(
+                    (x - exact).abs() <= 1e-5 * w,
+                    "{name} probe {k} at {t}: {x} vs {exact}"
+                );
+            }
+        }
+        // the voltage probe still records v
+        assert!(trace(&run, &net, 2).iter().all(|&(_, v)| v >= -70.0 - 1e-9));
+    }
+    let bad = "[simulation]\ndt_ms = 0.1\nduration_ms = 1.0\n[[population]]\nname = \"d\"\nsize = 1\nmodel = \"lif\"\nsynapse = \"delta\"\n[record]\nvoltage = [{ population = \"d\", variable = \"syn_ampa\" }]\n";
+    let e = galvani::config::parse(bad, std::path::Path::new("bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("record.voltage[0].variable"), "{e}");
+}

@@ -263,10 +263,16 @@ class Network:
         sel = populations if isinstance(populations, bool) else list(populations)
         self._change(lambda t: t.setdefault("record", {}).__setitem__("spikes", sel))
 
-    def record_voltage(self, population: str, neurons=None, every_steps: int = 1) -> None:
+    def record_voltage(self, population: str, neurons=None, every_steps: int = 1,
+                       variable: str = "v_mv") -> None:
         """Records the membrane potential of ``neurons`` (default: all) of
-        ``population`` every ``every_steps`` steps, and at t = 0."""
+        ``population`` every ``every_steps`` steps, and at t = 0; with ``variable``
+        ``"syn_ampa"`` or ``"syn_gaba_a"``, the synaptic current (pA, exp_current) or
+        conductance (nS, exp_conductance) of that receptor instead
+        (``Simulation.voltages(population, variable)``)."""
         probe: dict = {"population": population, "every_steps": int(every_steps)}
+        if variable != "v_mv":
+            probe["variable"] = variable
         if neurons is not None:
             probe["neurons"] = _indices(neurons, "record_voltage: neurons")
 
@@ -391,10 +397,12 @@ class Simulation:
         population-local indices, sorted by time, then neuron."""
         return self._sim.spikes(population)
 
-    def voltages(self, population: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def voltages(self, population: str, variable: str = "v_mv") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(times_ms, neurons, v_mv)`` of the recorded probes of ``population``,
-        starting with the t = 0 sample: float64, int64, float64, by time, then probe."""
-        return self._sim.voltages(population)
+        starting with the t = 0 sample: float64, int64, float64, by time, then probe.
+        ``variable``: ``"syn_ampa"`` / ``"syn_gaba_a"`` for the probes of synaptic
+        variables (``record_voltage(..., variable=...)``)."""
+        return self._sim.voltages(population, variable)
 
     def get(self, population: str, name: str) -> np.ndarray:
         """The current value of a state variable (``v_mv``; ``w`` for HV) or parameter

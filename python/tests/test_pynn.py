@@ -56,7 +56,28 @@ def test_unsupported_models_say_so():
         sim.Population(1, sim.IF_curr_alpha())
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
-    p = sim.Population(1, sim.IF_cond_exp())
-    with pytest.raises(NotImplementedError, match="gsyn_exc"):
-        p.record("gsyn_exc")
+    with pytest.raises(NotImplementedError, match="ACSource"):
+        sim.ACSource(amplitude=1.0)
+    sim.end()
+
+
+def test_gsyn_of_a_conductance_cell_in_microsiemens():
+    """A spike of weight 0.003 µS reaches an IF_cond_exp cell at t + delay: gsyn_inh is
+    0.003 µS there and decays with tau_syn_I; gsyn_exc stays 0."""
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0]))
+    post = sim.Population(2, sim.IF_cond_exp(tau_syn_I=8.0))
+    sim.Projection(src, post, sim.OneToOneConnector(),
+                   sim.StaticSynapse(weight=0.003, delay=2.0), receptor_type="inhibitory")
+    post.record(["gsyn_exc", "gsyn_inh", "v"])
+    sim.run(30.0)
+    seg = post.get_data().segments[0]
+    sig = {s.name: s for s in seg.analogsignals}
+    assert str(sig["gsyn_inh"].units.dimensionality) == "uS"
+    g = sig["gsyn_inh"].magnitude[:, 0]
+    t = sig["gsyn_inh"].times.magnitude
+    exact = np.where(t < 7.0 - 1e-9, 0.0, 0.003 * np.exp(-(t - 7.0) / 8.0))
+    assert np.max(np.abs(g - exact)) < 1e-12
+    assert np.all(sig["gsyn_exc"].magnitude == 0.0)
+    assert sig["v"].magnitude[-1, 0] < -65.0  # inhibited below rest
     sim.end()

@@ -309,16 +309,18 @@ impl PySimulation {
     }
 
     #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (population, variable = "v_mv"))]
     fn voltages<'py>(
         &self,
         py: Python<'py>,
         population: &str,
+        variable: &str,
     ) -> PyResult<(
         Bound<'py, PyArray1<f64>>,
         Bound<'py, PyArray1<i64>>,
         Bound<'py, PyArray1<f64>>,
     )> {
-        let (t, n, v) = self.sim.voltages(population).map_err(py_err)?;
+        let (t, n, v) = self.sim.samples(population, variable).map_err(py_err)?;
         let n: Vec<i64> = n.into_iter().map(i64::from).collect();
         Ok((t.into_pyarray(py), n.into_pyarray(py), v.into_pyarray(py)))
     }

@@ -1,6 +1,7 @@
 """Recording for galvani.pynn: spikes come from galvani's spike record (every
-population's spikes are recorded), membrane potentials from voltage probes on the
-recorded cells, sampled at the recorder's sampling interval from t = 0."""
+population's spikes are recorded), v and gsyn_exc/gsyn_inh (conductance-based cells)
+from probes on the recorded cells (`variable` v_mv, syn_ampa, syn_gaba_a), sampled at
+the recorder's sampling interval from t = 0."""
 
 import numpy as np
 
@@ -9,37 +10,47 @@ from pyNN import errors, recording
 from . import simulator
 
 
+#: PyNN's recordable signals, galvani's probe variable and the scale into PyNN's units
+_SIGNALS = {"v": ("v_mv", 1.0), "gsyn_exc": ("syn_ampa", 1e-3), "gsyn_inh": ("syn_gaba_a", 1e-3)}
+
+
 class Recorder(recording.Recorder):
     _simulator = simulator
 
     def _record(self, variable, new_ids, sampling_interval=None):
-        if variable.name not in ("spikes", "v"):
+        if variable.name != "spikes" and variable.name not in _SIGNALS:
             raise NotImplementedError(
-                f"galvani.pynn records spikes and v; recording '{variable.name}' is not supported"
+                f"galvani.pynn records spikes, v, gsyn_exc and gsyn_inh; recording "
+                f"'{variable.name}' is not supported"
+            )
+        if variable.name.startswith("gsyn") and not self.population.celltype.conductance_based:
+            raise NotImplementedError(
+                f"galvani.pynn records {variable.name} of conductance-based cells only"
             )
         if sampling_interval is not None:
             self.sampling_interval = sampling_interval
-        if variable.name == "v" and new_ids:
-            simulator.state.changed("recording v from more cells")
+        if variable.name != "spikes" and new_ids:
+            simulator.state.changed(f"recording {variable.name} from more cells")
 
     def _start(self):
         return float(np.asarray(self._recording_start_time.magnitude))
 
-    def _v_ids(self):
-        return sorted(int(i) for v, ids in self.recorded.items() if v.name == "v" for i in ids)
+    def _ids(self, name):
+        return sorted(int(i) for v, ids in self.recorded.items() if v.name == name for i in ids)
 
     def _add_probes(self, net):
-        ids = self._v_ids()
-        if not ids:
-            return
         every = int(round(self.sampling_interval / simulator.state.dt))
         if every < 1 or abs(every * simulator.state.dt - self.sampling_interval) > 1e-9 * every:
             raise ValueError(
                 f"sampling_interval {self.sampling_interval} ms is not a whole number of "
                 f"time steps ({simulator.state.dt} ms)"
             )
-        local = self.population.id_to_index(np.asarray(ids))
-        net.record_voltage(self.population._gname, neurons=np.atleast_1d(local), every_steps=every)
+        for name, (var, _) in _SIGNALS.items():
+            ids = self._ids(name)
+            if ids:
+                local = np.atleast_1d(self.population.id_to_index(np.asarray(ids)))
+                net.record_voltage(self.population._gname, neurons=local, every_steps=every,
+                                   variable=var)
 
     def _get_spiketimes(self, ids, clear=False):
         sim = simulator.state.sim
@@ -55,14 +66,14 @@ class Recorder(recording.Recorder):
         sim = simulator.state.sim
         if sim is None or not ids:
             return np.zeros((0, len(ids))), None
-        t, n, v = sim.voltages(self.population._gname)
-        probes = self.population.id_to_index(np.asarray(self._v_ids()))
-        probes = np.atleast_1d(probes)
+        var, scale = _SIGNALS[variable.name]
+        t, n, v = sim.voltages(self.population._gname, var)
+        probes = np.atleast_1d(self.population.id_to_index(np.asarray(self._ids(variable.name))))
         k = len(probes)
         if k == 0 or t.size == 0:
             return np.zeros((0, len(ids))), None
         t = t.reshape(-1, k)[:, 0]
-        v = v.reshape(-1, k)
+        v = v.reshape(-1, k) * scale
         want = np.atleast_1d(self.population.id_to_index(np.asarray(ids)))
         cols = np.searchsorted(probes, want)
         keep = t >= self._start() - 1e-9

@@ -125,7 +125,7 @@ pub struct CpuBackend<F: Real> {
     spiked: Vec<u32>,
     /// HV: the fraction of the step at which each of `spiked` crossed θ_spike.
     frac: Vec<f32>,
-    probes: Vec<(usize, u32)>,
+    probes: Vec<(usize, u32, u32)>,
     words: usize,
     dt_ms: f64,
     pops: Vec<PopulationInfo>,
@@ -144,7 +144,11 @@ impl<F: Real> CpuBackend<F> {
             model,
             spiked: Vec::new(),
             frac: Vec::new(),
-            probes: net.probes.iter().map(|p| (p.global, p.every)).collect(),
+            probes: net
+                .probes
+                .iter()
+                .map(|p| (p.global, p.every, p.var))
+                .collect(),
             words: net.n.div_ceil(32).max(1),
             dt_ms: net.dt_ms,
             pops: net.populations.clone(),
