@@ -56,8 +56,8 @@ def test_unsupported_models_say_so():
         sim.Population(1, sim.IF_curr_alpha())
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
-    with pytest.raises(NotImplementedError, match="ACSource"):
-        sim.ACSource(amplitude=1.0)
+    with pytest.raises(NotImplementedError, match="IF_cond_alpha"):
+        sim.IF_cond_alpha()
     sim.end()
 
 
@@ -81,3 +81,52 @@ def test_gsyn_of_a_conductance_cell_in_microsiemens():
     assert np.all(sig["gsyn_exc"].magnitude == 0.0)
     assert sig["v"].magnitude[-1, 0] < -65.0  # inhibited below rest
     sim.end()
+
+
+def test_ac_source_is_a_new_step_every_step():
+    """ACSource: offset + amplitude·sin(2π f (t − start) + phase) on [start, stop), one
+    value per step, across runs; the membrane of a cell at rest follows the current
+    from the step after it starts."""
+    sim.setup(timestep=0.1)
+    cells = sim.Population(2, sim.IF_curr_exp(v_thresh=0.0))
+    ac = sim.ACSource(start=10.0, stop=30.0, amplitude=0.5, offset=0.1, frequency=50.0,
+                      phase=90.0)
+    ac.inject_into(cells[0:1])
+    cells.record("v")
+    sim.run(15.0)
+    sim.run(25.0)
+    i = ac.get_data()
+    t = i.times.magnitude
+    exact = np.where((t >= 10.0 - 1e-9) & (t < 30.0 - 1e-9),
+                     0.1 + 0.5 * np.sin(2 * np.pi * 50.0 * (t - 10.0) / 1000.0 + np.pi / 2), 0.0)
+    assert np.max(np.abs(i.magnitude[:, 0] - exact)) < 1e-12
+    v = cells.get_data().segments[0].analogsignals[0].magnitude
+    assert np.all(v[:101, 0] == -65.0) and v[101, 0] > -65.0
+    assert np.all(v[:, 1] == -65.0)
+    sim.end()
+
+
+def test_noisy_current_is_the_same_however_the_runs_are_split():
+    """NoisyCurrentSource: a new value every dt on [start, stop) with the given mean and
+    stdev, identical for one run and for three pieces."""
+    traces = []
+    for pieces in ([300.0], [70.0, 100.0, 130.0]):
+        sim.setup(timestep=0.1, seed=5)
+        cells = sim.Population(2, sim.IF_curr_exp(v_thresh=0.0))
+        noise = sim.NoisyCurrentSource(mean=0.2, stdev=0.05, start=20.0, stop=280.0, dt=1.0)
+        noise.inject_into(cells)
+        cells.record("v")
+        for ms in pieces:
+            sim.run(ms)
+        i = noise.get_data().magnitude[:, 0]
+        v = cells.get_data().segments[0].analogsignals[0].magnitude
+        traces.append((i, v))
+        sim.end()
+    (i, v), (i2, v2) = traces
+    assert np.array_equal(i, i2) and np.array_equal(v, v2)
+    on = i[200:2800]
+    assert np.all(i[:200] == 0) and np.all(i[2800:] == 0)
+    vals = on[::10]
+    assert np.all(on.reshape(-1, 10) == vals[:, None])  # constant over each ms
+    assert abs(vals.mean() - 0.2) < 4 * 0.05 / np.sqrt(vals.size)
+    assert abs(vals.std() - 0.05) < 0.01

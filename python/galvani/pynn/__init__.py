@@ -1,8 +1,9 @@
 """galvani as a PyNN 0.13 backend: ``import galvani.pynn as sim``.
 
 Supported: the cell types IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray
-and SpikeSourcePoisson; the current sources DCSource and StepCurrentSource; StaticSynapse;
-PyNN's generic connectors; recording of spikes and v into Neo blocks; run, run_until,
+and SpikeSourcePoisson; the current sources DCSource, StepCurrentSource, ACSource and
+NoisyCurrentSource; StaticSynapse;
+PyNN's generic connectors; recording of spikes, v and gsyn into Neo blocks; run, run_until,
 reset, get_data(clear=...), and parameters of populations, views and projections. Other
 PyNN models raise ``NotImplementedError``. See the README's PyNN section.
 

@@ -119,6 +119,8 @@ class State(common.control.BaseState):
     def run_until(self, tstop):
         self._ensure_built()
         k = self._steps_to(tstop)
+        for cs in self.current_sources:
+            cs._refresh(self.t, self.t + k * self.dt)
         if k:
             self.sim.run(k * self.sim.dt_ms)
         self.running = True

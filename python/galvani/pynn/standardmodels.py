@@ -176,13 +176,16 @@ class _CurrentSource:
     def record(self):
         pass  # the current is a function of the schedule: _get_data computes it
 
+    def _refresh(self, t0, t1):
+        """Sources whose schedule has no end (ACSource) rewrite it for each run."""
+
     def _get_data(self):
         """The injected current (nA) at every step from 0 to now: the amplitude that acts
         during the step that starts there."""
         dt = state.dt
         n = int(round(state.t / dt)) + 1
         t = np.arange(n) * dt
-        times, amps = self._steps()
+        times, amps = self._steps(0.0, state.t + dt)
         i = np.zeros(n)
         k = np.rint(np.asarray(times) / dt).astype(int)
         for j, (kk, a) in enumerate(zip(k, amps)):
@@ -201,7 +204,7 @@ class DCSource(_CurrentSource, electrodes.DCSource):
         ("amplitude", "amplitude"), ("start", "start"), ("stop", "stop")
     )
 
-    def _steps(self):
+    def _steps(self, t0=None, t1=None):
         p = self._native
         a, start, stop = float(p["amplitude"]), float(p["start"]), float(p["stop"])
         start = max(float(_grid(start)), 0.0)
@@ -227,10 +230,95 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
         keep = np.append(np.diff(times) > 0, True) if times.size else np.zeros(0, bool)
         return {"times": times[keep], "amplitudes": amps[keep]}
 
-    def _steps(self):
+    def _steps(self, t0=None, t1=None):
         times = np.asarray(self._native["times"], dtype=float)
         amps = np.asarray(self._native["amplitudes"], dtype=float) * 1000.0
         return times, amps
+
+
+class _Windowed(_CurrentSource):
+    """A current that changes every step or interval without end: each run writes the
+    schedule of its own steps (``_refresh``, called by ``State.run_until``)."""
+
+    def _refresh(self, t0, t1):
+        if self.stimuli:
+            times, amps = self._steps(t0, t1)
+            for i in self.stimuli:
+                state.sim.set_current(i, times, amps)
+
+    def set_native_parameters(self, parameters):
+        _CurrentSource.set_native_parameters(self, parameters)
+        if state.sim is not None and not state.dirty:
+            self._refresh(state.t, state.t)
+
+
+class ACSource(_Windowed, electrodes.ACSource):
+    __doc__ = electrodes.ACSource.__doc__
+    translations = build_translations(
+        ("amplitude", "amplitude"), ("start", "start"), ("stop", "stop"),
+        ("frequency", "frequency"), ("offset", "offset"), ("phase", "phase"),
+    )
+
+    def _steps(self, t0=None, t1=None):
+        """A new amplitude every step of [start, stop) within [t0, t1): offset +
+        amplitude·sin(2π·frequency·(t − start) + phase), t the start of the step (as
+        PyNN's brian2 backend computes it); 0 from stop on. Without a window: none yet
+        (each run writes its own, see ``_refresh``)."""
+        if t0 is None:
+            return np.zeros(0), np.zeros(0)
+        p = {k: float(v) for k, v in self._native.items()}
+        dt = state.dt
+        start, stop = max(float(_grid(p["start"])), 0.0), float(_grid(p["stop"]))
+        k0 = int(round(max(start, t0) / dt))
+        k1 = int(round(min(stop, t1) / dt))
+        t = np.arange(k0, max(k1, k0)) * dt
+        amps = p["offset"] + p["amplitude"] * np.sin(
+            2 * np.pi * p["frequency"] * (t - start) / 1000.0 + 2 * np.pi * p["phase"] / 360.0
+        )
+        times, amps = list(t), list(amps * 1000.0)
+        if start <= t1 and stop < 1e12:
+            times.append(max(stop, start))
+            amps.append(0.0)
+        return np.asarray(times), np.asarray(amps)
+
+
+
+class NoisyCurrentSource(_Windowed, electrodes.NoisyCurrentSource):
+    __doc__ = electrodes.NoisyCurrentSource.__doc__
+    translations = build_translations(
+        ("mean", "mean"), ("start", "start"), ("stop", "stop"), ("stdev", "stdev"),
+        ("dt", "dt"),
+    )
+
+    def __init__(self, **parameters):
+        object.__setattr__(self, "_uid", len(state.current_sources))
+        _CurrentSource.__init__(self, **parameters)
+
+    def _steps(self, t0=None, t1=None):
+        """mean + stdev·N(0, 1), a new value every ``dt`` (a whole number of steps) on
+        [start, stop), drawn from numpy's generator seeded by (seed, source): the same
+        values however the runs are split. Windowed as ``ACSource``."""
+        if t0 is None:
+            return np.zeros(0), np.zeros(0)
+        p = {k: float(v) for k, v in self._native.items()}
+        step = state.dt
+        every = max(int(round(p["dt"] / step)), 1)
+        start, stop = max(float(_grid(p["start"])), 0.0), float(_grid(p["stop"]))
+        ks, ke = int(round(start / step)), int(round(min(stop, 1e12) / step))
+        k0 = max(int(round(max(start, t0) / step)), ks)
+        k1 = min(int(round(min(stop, t1) / step)), ke)
+        if k1 <= k0:
+            times, amps = [], []
+        else:
+            # intervals of `every` steps from start; value j for steps ks + j·every ...
+            j0, j1 = (k0 - ks) // every, (k1 - 1 - ks) // every + 1
+            z = np.random.default_rng([state.seed, self._uid]).standard_normal(j1)[j0:]
+            k = np.maximum(ks + np.arange(j0, j1) * every, k0)
+            times, amps = list(k * step), list((p["mean"] + p["stdev"] * z) * 1000.0)
+        if start <= t1 and stop < 1e12:
+            times.append(stop)
+            amps.append(0.0)
+        return np.asarray(times), np.asarray(amps)
 
 
 def _unsupported(kind, cls):
@@ -240,7 +328,7 @@ def _unsupported(kind, cls):
         raise NotImplementedError(
             f"galvani.pynn does not support the {kind} {cls.__name__}; supported: "
             "IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray, SpikeSourcePoisson, "
-            "DCSource, StepCurrentSource, StaticSynapse"
+            "DCSource, StepCurrentSource, ACSource, NoisyCurrentSource, StaticSynapse"
         )
 
     return type(cls.__name__, (cls,), {"__init__": __init__, "__doc__": cls.__doc__})
@@ -253,8 +341,6 @@ _UNSUPPORTED_CELLS = [
     "PointNeuron", "LIF", "AdExp",
 ]
 _UNSUPPORTED_OTHER = [
-    (electrodes, "ACSource", "current source"),
-    (electrodes, "NoisyCurrentSource", "current source"),
     (synapses, "TsodyksMarkramSynapse", "synapse type"),
     (synapses, "STDPMechanism", "synapse type"),
     (synapses, "ElectricalSynapse", "synapse type"),
