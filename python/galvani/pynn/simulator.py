@@ -119,11 +119,23 @@ class State(common.control.BaseState):
     def run_until(self, tstop):
         self._ensure_built()
         k = self._steps_to(tstop)
-        for cs in self.current_sources:
-            cs._refresh(self.t, self.t + k * self.dt)
-        if k:
-            self.sim.run(k * self.sim.dt_ms)
+        # Currents that change every step (ACSource, NoisyCurrentSource) get the schedule
+        # of each piece of at most WINDOW steps (runs split anywhere give the same
+        # result), so the host's per-step edge check stays short.
+        windowed = [cs for cs in self.current_sources if cs._windowed]
+        while True:
+            piece = min(k, WINDOW) if windowed else k
+            for cs in windowed:
+                cs._refresh(self.t, self.t + piece * self.dt)
+            if piece:
+                self.sim.run(piece * self.sim.dt_ms)
+            k -= piece
+            if k <= 0:
+                break
         self.running = True
 
+
+#: Steps per piece of a run with per-step currents (see ``State.run_until``).
+WINDOW = 1000
 
 state = State()

@@ -176,6 +176,9 @@ class _CurrentSource:
     def record(self):
         pass  # the current is a function of the schedule: _get_data computes it
 
+    #: whether each run (piece) gets its own schedule (``_refresh``)
+    _windowed = False
+
     def _refresh(self, t0, t1):
         """Sources whose schedule has no end (ACSource) rewrite it for each run."""
 
@@ -239,6 +242,8 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
 class _Windowed(_CurrentSource):
     """A current that changes every step or interval without end: each run writes the
     schedule of its own steps (``_refresh``, called by ``State.run_until``)."""
+
+    _windowed = True
 
     def _refresh(self, t0, t1):
         if self.stimuli:
