@@ -2,7 +2,9 @@
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
 //! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of the step shaders,
 //! `drive.rs` ↔ `shaders/poisson_input.wgsl`; current pulses are computed by `stim_current`
-//! on the host for both backends, at each pulse edge; `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
+//! on the host for both backends, at each pulse edge; `source.rs` ↔
+//! `shaders/source_spikes.wgsl` (the spikes of source populations, decided on the host per
+//! batch by [`crate::source::source_batch`]); `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
 //! `hv_gather.rs` ↔ `shaders/hv_gather.wgsl`).
 //!
 //! Generic over the precision: `f32` accumulates LIF input in i32 fixed point exactly

@@ -9,7 +9,10 @@
 //!   `propagate` (push each spiking neuron's outgoing row into the ring with i32
 //!   `atomicAdd`, so sums do not depend on thread order and runs repeat bit for bit),
 //!   `poisson_input` (the Poisson drive's events, from the same counter-based generator
-//!   as the CPU) and `record_voltage`. Current pulses change the stimulus current only at
+//!   as the CPU), `source_spikes` (right after `lif_step`: the step's spikes of source
+//!   populations, computed on the host for the whole batch by
+//!   [`crate::source::source_batch`] and uploaded with it; one invocation per spike) and
+//!   `record_voltage` (v, or a synaptic variable, per probe). Current pulses change the stimulus current only at
 //!   their edges: the host computes it there with the CPU's own
 //!   [`stim_current`](crate::backend::cpu::stim_current) and the batch copies it in.
 //! - **Batches**: [`Backend::begin_batch`] opens an encoder and a compute pass,
