@@ -406,9 +406,6 @@ pub struct SourceBatch {
     pub ids: Vec<u32>,
 }
 
-/// Most source spikes one batch may hold (see [`crate::backend::batch_steps`]).
-pub const BATCH_CAP: usize = 4 << 20;
-
 /// Computes the source spikes of steps `first..first + steps` (host side, for every
 /// backend): the spike times that fall in the batch, and the Poisson draws of
 /// (seed, stream, neuron, step) — one Philox call per neuron and group of four steps.

@@ -568,3 +568,44 @@ voltage = [{ population = "c", variable = "syn_ampa" }, { population = "g", vari
         .to_string();
     assert!(e.contains("record.voltage[0].variable"), "{e}");
 }
+
+/// A batch with more source spikes than the GPU's first source buffer holds (1000
+/// sources spiking half the steps: 5·10^5 spikes in a batch of 1000 steps) grows the
+/// buffer; the GPU's spikes still equal the CPU's.
+#[test]
+fn many_source_spikes_grow_the_batch_buffer() {
+    let net = net(r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 150.0
+seed = 11
+[[population]]
+name = "p"
+size = 1000
+model = "poisson_source"
+params = { rate_hz = 6931.47 }
+[[population]]
+name = "n"
+size = 20
+model = "lif"
+[[projection]]
+pre = "p"
+post = "n"
+receptor = "ampa"
+weight = 2.0
+connect = { rule = "fixed_probability", p = 0.02 }
+"#);
+    let cpu = cpu32(&net);
+    let per_step = cpu.spikes.iter().filter(|s| s.1 == 0).count() as f64 / 1500.0;
+    assert!(
+        (per_step - 500.0).abs() < 5.0,
+        "{per_step} source spikes per step"
+    );
+    assert!(
+        cpu.spikes.iter().any(|s| s.1 == 1),
+        "the check needs target spikes"
+    );
+    if let Some(ctx) = gpu() {
+        assert_eq!(gpu32(&ctx, &net).spikes, cpu.spikes);
+    }
+}

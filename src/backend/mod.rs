@@ -226,9 +226,5 @@ pub fn batch_steps(net: &Network) -> u32 {
     } else {
         (4 << 20) / net.probes.len()
     };
-    let n_src: usize = net.sources.iter().map(|s| s.size).sum();
-    let by_sources = crate::source::BATCH_CAP
-        .checked_div(n_src)
-        .unwrap_or(usize::MAX);
-    by_bits.min(by_probes).min(by_sources).clamp(1, 1000) as u32
+    by_bits.min(by_probes).clamp(1, 1000) as u32
 }

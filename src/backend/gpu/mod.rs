@@ -205,7 +205,10 @@ struct LifGpu {
     src_batch: crate::source::SourceBatch,
     src_first: u64,
     source_ptr: wgpu::Buffer,
+    /// Grown (with the source bind groups rebuilt) when a batch has more source spikes.
     source_ids: wgpu::Buffer,
+    /// The other buffers of the source bind groups: uniforms, spike_count, spike_list.
+    source_bufs: [wgpu::Buffer; 3],
     key: [u32; 2],
     /// E_L per neuron (f32), to report absolute voltages from `u`.
     e_l: Vec<f32>,
@@ -374,7 +377,12 @@ impl LifGpu {
             };
         let n_src: u64 = net.sources.iter().map(|s| s.size as u64).sum();
         let source_ptr = empty("source_ptr", (batch_cap as u64 + 1) * 4, st | U::COPY_DST);
-        let source_ids = empty("source_ids", batch_cap as u64 * n_src * 4, st | U::COPY_DST);
+        // sized for the first batches' spikes; reserve_source_ids grows it
+        let source_ids = empty(
+            "source_ids",
+            (batch_cap as u64 * n_src).min(1 << 16) * 4,
+            st | U::COPY_DST,
+        );
         let make_set = |tag: &str| {
             let rec = |what: &str, bytes: u64| {
                 empty(
@@ -428,6 +436,7 @@ impl LifGpu {
             }
         };
         let sets = [make_set("A"), make_set("B")];
+        let uniforms_handle = uniforms.clone();
         let bind_propagate = propagate.bind(
             device,
             &[
@@ -504,6 +513,7 @@ impl LifGpu {
             sources: net.sources.clone(),
             src_batch: Default::default(),
             src_first: 0,
+            source_bufs: [uniforms_handle, spike_count.clone(), spike_list.clone()],
             source_ptr,
             source_ids,
             key,
@@ -559,6 +569,50 @@ impl LifGpu {
         self.ctx.take_error()
     }
 
+    /// Makes sure `source_ids` holds `needed` ids: a larger buffer (the next power of two)
+    /// and new source bind groups for both record sets. A batch in flight keeps the old
+    /// ones (wgpu keeps them alive).
+    fn reserve_source_ids(&mut self, needed: u64) -> Result<()> {
+        let bytes = needed * 4;
+        if bytes <= self.source_ids.size() {
+            return Ok(());
+        }
+        let bytes = bytes.next_power_of_two();
+        check_buffer(
+            &BufferSpec {
+                name: "source_ids",
+                what: "source-population spikes of one batch",
+                bytes,
+                storage: true,
+                elements: needed,
+                cause: format!("{needed} source spikes in one batch"),
+            },
+            &self.ctx.limits(),
+        )?;
+        let device = self.ctx.device();
+        self.source_ids = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("source_ids"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let [u, count, list] = &self.source_bufs;
+        for set in self.batches.sets.iter_mut() {
+            set.ext.bind_source = self.source.bind(
+                device,
+                &[
+                    u,
+                    count,
+                    list,
+                    &set.spike_bits,
+                    &self.source_ptr,
+                    &self.source_ids,
+                ],
+            );
+        }
+        self.ctx.take_error()
+    }
+
     /// Reads a submitted batch back and decodes it.
     fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
         self.batches.read(f, 0, |_, _| Ok(()))
@@ -589,6 +643,7 @@ impl Backend for LifGpu {
                 steps,
                 &mut self.src_batch,
             );
+            self.reserve_source_ids(self.src_batch.ids.len() as u64)?;
         }
         self.batches.begin(first_step, steps, "batch", "steps")
     }
