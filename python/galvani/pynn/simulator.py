@@ -57,13 +57,14 @@ class State(common.control.BaseState):
         self.segment_counter = -1
         self.sim = None
         self.dirty = True
-        self.t_offset = 0.0
+        self.t_empty = 0.0  # time run with no network (PyNN allows that)
         self.reset()
 
     def reset(self):
         """Back to t = 0 (PyNN's ``reset``): a new segment; parameters are kept."""
         self.running = False
         self.t_start = 0
+        self.t_empty = 0.0
         self.segment_counter += 1
         if self.sim is not None:
             self.sim.reset()
@@ -72,7 +73,7 @@ class State(common.control.BaseState):
 
     def changed(self, what):
         """Marks the structure as changed: the next run builds the network anew."""
-        if self.sim is not None and self.t > 0:
+        if self.t > 0:
             raise NotImplementedError(
                 f"galvani.pynn: {what} after the simulation has started needs reset() first "
                 "(galvani builds the whole network at once)"
@@ -83,7 +84,7 @@ class State(common.control.BaseState):
 
     @property
     def t(self):
-        return 0.0 if self.sim is None else self.sim.t
+        return self.t_empty if self.sim is None else self.sim.t
 
     def _build(self):
         net = galvani.Network(dt_ms=self.dt, seed=self.seed)
@@ -117,6 +118,10 @@ class State(common.control.BaseState):
         self.run_until(self.t + simtime)
 
     def run_until(self, tstop):
+        if not self.populations:
+            self.t_empty = self.t + self._steps_to(tstop) * self.dt
+            self.running = True
+            return
         self._ensure_built()
         k = self._steps_to(tstop)
         # Currents that change every step (ACSource, NoisyCurrentSource) get the schedule
