@@ -22,6 +22,7 @@ same messages: bad input raises ``ValueError``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
@@ -102,7 +103,11 @@ class Network:
     # -- helpers ---------------------------------------------------------------------
 
     def _change(self, edit) -> None:
-        """Applies ``edit`` to a copy of the tree, validates it, and keeps it if valid."""
+        """Applies ``edit`` to a copy of the tree, validates it, and keeps it if valid
+        (inside :meth:`_deferred`: applies it, and validation waits for the end)."""
+        if getattr(self, "_defer", False):
+            edit(self._tree)
+            return
         tree = copy.copy(self._tree)
         for k in ("population", "projection", "stimulus"):
             if k in tree:
@@ -112,6 +117,23 @@ class Network:
         edit(tree)
         _native.validate(tree, self._source)
         self._tree = tree
+
+    @contextlib.contextmanager
+    def _deferred(self):
+        """Validates once, at the end of the block, instead of after every change (for
+        building large networks from code, as galvani.pynn does). A change that breaks
+        the network raises ``ValueError`` there, and the changes of the block are not
+        kept."""
+        saved = copy.deepcopy(self._tree)
+        self._defer = True
+        try:
+            yield self
+            _native.validate(self._tree, self._source)
+        except BaseException:
+            self._tree = saved
+            raise
+        finally:
+            self._defer = False
 
     @property
     def dt_ms(self) -> Optional[float]:

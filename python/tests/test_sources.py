@@ -49,3 +49,17 @@ def test_bad_source_input_raises_value_error():
         sim.set_spike_times("s", [[1.0]])
     with pytest.raises(ValueError, match="ascending"):
         sim.set_current(0, [5.0, 1.0], [1.0, 2.0])
+
+
+def test_deferred_validation_checks_once_at_the_end():
+    net = galvani.Network(dt_ms=0.1)
+    net.add_population("a", 3)
+    with pytest.raises(ValueError, match="unknown population 'b'"):
+        with net._deferred():
+            net.add_edges("a", "b", [0], [0], weight=1.0)  # not checked yet
+            net.add_population("c", 2)
+    assert net.populations == ["a"]  # nothing of the block is kept
+    with net._deferred():
+        net.add_population("b", 2)
+        net.add_edges("a", "b", [0, 2], [1, 1], weight=1.0)
+    assert net.populations == ["a", "b"]

@@ -88,16 +88,17 @@ class State(common.control.BaseState):
 
     def _build(self):
         net = galvani.Network(dt_ms=self.dt, seed=self.seed)
-        for p in self.populations:
-            p._add_to(net)
-        for prj in self.projections:
-            prj._add_to(net)
         self.stimuli = []
-        for cs in self.current_sources:
-            cs._add_to(net)
-        net.record_spikes(True)
-        for p in self.populations:
-            p.recorder._add_probes(net)
+        with net._deferred():  # one validation of the whole description
+            for p in self.populations:
+                p._add_to(net)
+            for prj in self.projections:
+                prj._add_to(net)
+            for cs in self.current_sources:
+                cs._add_to(net)
+            net.record_spikes(True)
+            for p in self.populations:
+                p.recorder._add_probes(net)
         if self.min_delay_auto:
             delays = [prj._delay.min() for prj in self.projections if len(prj)]
             self.min_delay = float(min(delays)) if delays else self.dt
