@@ -28,6 +28,7 @@ pub mod real;
 pub mod rng;
 pub mod sim;
 pub mod simulation;
+pub mod source;
 pub mod stats;
 
 pub use error::{Error, Result};

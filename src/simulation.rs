@@ -308,10 +308,103 @@ impl Simulation {
         ))
     }
 
+    /// The source population of this name, if it is one.
+    fn source_index(&self, population: &str) -> Option<usize> {
+        let pi = self
+            .net
+            .populations
+            .iter()
+            .position(|p| p.name == population)?;
+        self.net.sources.iter().position(|s| s.pop == pi)
+    }
+
+    /// Replaces the spike times (ms) of the `spike_source` population `population`, one
+    /// list per neuron, from the next step on (times already past are never emitted).
+    pub fn set_spike_times(&mut self, population: &str, times_ms: Vec<Vec<f64>>) -> Result<()> {
+        self.population(population)?;
+        let at = format!("set_spike_times('{population}')");
+        let Some(k) = self.source_index(population) else {
+            return Err(Error::Usage(format!(
+                "{at}: '{population}' is not a spike_source population"
+            )));
+        };
+        let mut src = self.net.sources[k].clone();
+        src.set_times(times_ms, self.net.dt_ms)
+            .map_err(|e| Error::Usage(format!("{at}: {e}")))?;
+        self.net.sources[k] = src;
+        let net = &self.net;
+        with_backend!(&mut self.engine, b => b.write_sources(net))
+    }
+
+    /// The spike times (ms) of a `spike_source` population, one list per neuron.
+    pub fn spike_times(&self, population: &str) -> Result<Vec<Vec<f64>>> {
+        self.population(population)?;
+        match self
+            .source_index(population)
+            .map(|k| &self.net.sources[k].kind)
+        {
+            Some(crate::source::SourceKind::Array { times_ms, .. }) => Ok(times_ms.clone()),
+            _ => Err(Error::Usage(format!(
+                "spike_times('{population}'): '{population}' is not a spike_source population"
+            ))),
+        }
+    }
+
+    /// Replaces the current of stimulus `index` (a `current_pulse`, `dc_current` or
+    /// `step_current`) by a step current: `amplitudes_pa[k]` from `times_ms[k]` on (0
+    /// before the first), from the next step on.
+    pub fn set_current(
+        &mut self,
+        index: usize,
+        times_ms: &[f64],
+        amplitudes_pa: &[f64],
+    ) -> Result<()> {
+        use crate::network::Drive;
+        let at = format!("set_current({index})");
+        let Some(d) = self.net.drives.get(index) else {
+            return Err(Error::Usage(format!(
+                "{at}: there are {} stimuli",
+                self.net.drives.len()
+            )));
+        };
+        let neurons = match d {
+            Drive::CurrentPulse { neurons, .. } | Drive::StepCurrent { neurons, .. } => {
+                neurons.clone()
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{at}: stimulus {index} is not a current (current_pulse, dc_current or step_current)"
+                )));
+            }
+        };
+        crate::source::check_steps(times_ms, amplitudes_pa)
+            .map_err(|e| Error::Usage(format!("{at}: {e}")))?;
+        let dt = self.net.dt_ms;
+        self.net.drives[index] = Drive::StepCurrent {
+            neurons,
+            on: times_ms.iter().map(|t| (t / dt).round() as u64).collect(),
+            amplitude: amplitudes_pa.to_vec(),
+        };
+        let (net, step) = (&self.net, self.step);
+        with_backend!(&mut self.engine, b => b.write_currents(net, step))
+    }
+
     /// The current value of a state variable or parameter for each neuron of
     /// `population` (population-local order).
     pub fn get(&mut self, population: &str, key: &str) -> Result<Vec<f64>> {
         let (off, size) = self.population(population)?;
+        if let Some(k) = self.source_index(population) {
+            return self.net.sources[k].poisson_param(key).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown variable '{key}' for the source population '{population}'{}",
+                    if self.net.sources[k].poisson_param("rate_hz").is_some() {
+                        "; expected one of: rate_hz, start_ms, duration_ms"
+                    } else {
+                        " (its spike times: spike_times)"
+                    }
+                ))
+            });
+        }
         if let Some(var) = self.state_var(key) {
             let all = with_backend!(&mut self.engine, b => b.read_state(var))?;
             return Ok(all[off..off + size].to_vec());
@@ -339,6 +432,14 @@ impl Simulation {
             )));
         }
         let value = |i: usize| values[if values.len() == 1 { 0 } else { i }];
+        if let Some(k) = self.source_index(population) {
+            let mut src = self.net.sources[k].clone();
+            src.set_poisson(key, values, self.net.dt_ms)
+                .map_err(|e| Error::Usage(format!("{at}: {e}")))?;
+            self.net.sources[k] = src;
+            let net = &self.net;
+            return with_backend!(&mut self.engine, b => b.write_sources(net));
+        }
         if let Some(bad) = (0..size).map(value).find(|x| !x.is_finite()) {
             return Err(Error::Usage(format!(
                 "{at}: expected finite numbers, got {bad}"
@@ -601,11 +702,26 @@ impl Simulation {
     /// (times in ms, population-local neuron indices, mV), in recording order (by time,
     /// then probe).
     pub fn voltages(&self, population: &str) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
+        self.samples(population, "v_mv")
+    }
+
+    /// Samples of `population`'s probes of `variable` (`v_mv`, `syn_ampa`,
+    /// `syn_gaba_a`; see `[record] voltage`), as [`Simulation::voltages`].
+    pub fn samples(
+        &self,
+        population: &str,
+        variable: &str,
+    ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
         self.population(population)?;
+        if !matches!(variable, "v_mv" | "syn_ampa" | "syn_gaba_a") {
+            return Err(Error::Usage(format!(
+                "samples: unknown variable '{variable}'; expected v_mv, syn_ampa or syn_gaba_a"
+            )));
+        }
         let (mut t, mut n, mut v) = (Vec::new(), Vec::new(), Vec::new());
         for &(step, k, x) in &self.records.voltages {
             let probe = &self.net.probes[k];
-            if self.net.populations[probe.pop].name == population {
+            if self.net.populations[probe.pop].name == population && probe.var_name() == variable {
                 t.push(
                     step.map(|s| sim::stamp_ms(s, self.net.dt_ms))
                         .unwrap_or(0.0),

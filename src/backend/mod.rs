@@ -179,6 +179,14 @@ pub trait Backend {
     /// Replaces the dynamic state by a checkpoint's, saved by a backend of the same
     /// precision for the same network (between runs).
     fn load_state(&mut self, ck: &Checkpoint) -> Result<()>;
+    /// Replaces the source populations by those of `net` (new spike times or Poisson
+    /// parameters, between runs). Their spikes are a function of the step, so nothing
+    /// else changes.
+    fn write_sources(&mut self, net: &Network) -> Result<()>;
+
+    /// Replaces the current pulses by those of `net`'s drive (between runs) and sets the
+    /// stimulus current to their sum in step `step`, the next one to run.
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()>;
 }
 
 /// A per-neuron state variable that can be read and written between runs.

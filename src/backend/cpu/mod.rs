@@ -2,7 +2,9 @@
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
 //! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of the step shaders,
 //! `drive.rs` ↔ `shaders/poisson_input.wgsl`; current pulses are computed by `stim_current`
-//! on the host for both backends, at each pulse edge; `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
+//! on the host for both backends, at each pulse edge; `source.rs` ↔
+//! `shaders/source_spikes.wgsl` (the spikes of source populations, decided on the host per
+//! batch by [`crate::source::source_batch`]); `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
 //! `hv_gather.rs` ↔ `shaders/hv_gather.wgsl`).
 //!
 //! Generic over the precision: `f32` accumulates LIF input in i32 fixed point exactly
@@ -15,14 +17,18 @@ mod hv_step;
 mod lif_step;
 mod propagate;
 mod record;
+mod source;
 pub mod state;
 
-pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
+pub use drive::{
+    PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
+};
 pub use hv_gather::hv_gather;
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
+pub use source::source_spikes;
 
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::Result;
@@ -67,6 +73,9 @@ struct LifCpu<F: Real> {
     /// Stimulus current per neuron (empty when there are no pulses).
     i_stim: Vec<F>,
     key: [u32; 2],
+    /// Source populations and the spikes of the open batch.
+    sources: Vec<crate::source::SourcePop>,
+    src_batch: crate::source::SourceBatch,
 }
 
 /// HV state of the CPU backend; the arrays are named after the shaders' bindings.
@@ -119,7 +128,7 @@ pub struct CpuBackend<F: Real> {
     spiked: Vec<u32>,
     /// HV: the fraction of the step at which each of `spiked` crossed θ_spike.
     frac: Vec<f32>,
-    probes: Vec<(usize, u32)>,
+    probes: Vec<(usize, u32, u32)>,
     words: usize,
     dt_ms: f64,
     pops: Vec<PopulationInfo>,
@@ -138,7 +147,11 @@ impl<F: Real> CpuBackend<F> {
             model,
             spiked: Vec::new(),
             frac: Vec::new(),
-            probes: net.probes.iter().map(|p| (p.global, p.every)).collect(),
+            probes: net
+                .probes
+                .iter()
+                .map(|p| (p.global, p.every, p.var))
+                .collect(),
             words: net.n.div_ceil(32).max(1),
             dt_ms: net.dt_ms,
             pops: net.populations.clone(),
@@ -176,17 +189,17 @@ impl<F: Real> LifCpu<F> {
         let params: Vec<LifParams<F>> = params.iter().map(|p| p.cast::<F>()).collect();
         let ranges = lif_ranges(net, &params);
         let mut poisson = Vec::new();
-        let mut pulses = Vec::new();
         for d in &net.drives {
-            match d {
-                Drive::Poisson {
-                    stream,
-                    neurons,
-                    plan,
-                    weight,
-                    receptor,
-                    delay,
-                } => poisson.push(PoissonStream {
+            if let Drive::Poisson {
+                stream,
+                neurons,
+                plan,
+                weight,
+                receptor,
+                delay,
+            } = d
+            {
+                poisson.push(PoissonStream {
                     stream: *stream,
                     neurons: neurons.clone(),
                     plan: plan.clone(),
@@ -194,21 +207,10 @@ impl<F: Real> LifCpu<F> {
                     receptor: *receptor,
                     delay: *delay,
                     cache: Vec::new(),
-                }),
-                Drive::CurrentPulse {
-                    neurons,
-                    on,
-                    off,
-                    amplitude,
-                } => pulses.push(Pulse {
-                    neurons: neurons.clone(),
-                    on: *on,
-                    off: *off,
-                    amplitude: F::of(*amplitude),
-                }),
-                Drive::ReceptorPulse { .. } => unreachable!("validated: HV populations only"),
+                });
             }
         }
+        let pulses = current_pulses::<F>(&net.drives);
         let i_stim = if pulses.is_empty() {
             Vec::new()
         } else {
@@ -218,6 +220,8 @@ impl<F: Real> LifCpu<F> {
             poisson,
             pulses,
             i_stim,
+            sources: net.sources.clone(),
+            src_batch: Default::default(),
             key: crate::rng::key(net.seed),
             ranges,
             params,
@@ -258,6 +262,11 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model
+            && !m.sources.is_empty()
+        {
+            crate::source::source_batch(&m.sources, m.key, first_step, steps, &mut m.src_batch);
+        }
         self.batch = Some(BatchOutput {
             first_step,
             steps,
@@ -284,6 +293,14 @@ impl<F: Real> Backend for CpuBackend<F> {
                     step,
                     &mut self.spiked,
                 );
+                if !m.sources.is_empty() {
+                    let b = self.batch.as_ref().expect("begin_batch before run_stage");
+                    source_spikes(
+                        &m.src_batch,
+                        (step - b.first_step) as usize,
+                        &mut self.spiked,
+                    );
+                }
             }
             (Stage::NeuronStep, Model::Hv(m)) => {
                 self.spiked.clear();
@@ -403,6 +420,26 @@ impl<F: Real> Backend for CpuBackend<F> {
 
     fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
         self.load_sections(ck)
+    }
+
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model {
+            m.sources = net.sources.clone();
+        }
+        Ok(())
+    }
+
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model {
+            m.pulses = current_pulses::<F>(&net.drives);
+            if m.pulses.is_empty() {
+                m.i_stim.clear();
+            } else {
+                m.i_stim.resize(net.n, F::zero());
+                stim_current_at(&m.pulses, &mut m.i_stim, step);
+            }
+        }
+        Ok(())
     }
 
     fn voltages(&mut self) -> Result<Vec<f64>> {

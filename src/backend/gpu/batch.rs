@@ -79,7 +79,7 @@ pub(super) struct Batches<X> {
     pub sets: [RecordSet<X>; 2],
     pub base: StepUniform,
     /// (global neuron, every) per probe.
-    pub probes: Vec<(u32, u32)>,
+    pub probes: Vec<(u32, u32, u32)>,
     /// The distinct sampling intervals, to skip the record kernel when no probe is due.
     everys: Vec<u32>,
     batch_cap: u32,
@@ -113,7 +113,7 @@ impl<X> Batches<X> {
             probes: net
                 .probes
                 .iter()
-                .map(|p| (p.global as u32, p.every.max(1)))
+                .map(|p| (p.global as u32, p.every.max(1), p.var))
                 .collect(),
             everys,
             batch_cap,
@@ -165,7 +165,7 @@ impl<X> Batches<X> {
             let p: Vec<GpuProbe> = self
                 .probes
                 .iter()
-                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
+                .map(|&(g, every, var)| GpuProbe::for_batch(g, every, var, first_step))
                 .collect();
             queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
         }
