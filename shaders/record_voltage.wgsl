@@ -1,4 +1,5 @@
-// Stage Record: absolute voltages of the probes that sample after this step, into this
+// Stage Record: absolute voltages (or, for probes of var 1 and 2, the AMPA and GABA-A
+// synaptic variables) of the probes that sample after this step, into this
 // step's row of the batch's voltage record. One invocation per probe. (The spike bits are
 // set by lif_step.)
 // CPU twin: src/backend/cpu/record.rs (record_voltage).
@@ -25,6 +26,12 @@ fn record_voltage(
     // (step + 1) % every == 0, with the batch's phase precomputed on the host
     if u.row % p.every == p.first_row {
         let g = p.neuron;
-        volt[u.row * u.n_probes + k] = state[g].u + params[g].e_l;
+        var x = state[g].u + params[g].e_l;
+        if p.variable == 1u {
+            x = state[g].i_ampa;
+        } else if p.variable == 2u {
+            x = state[g].i_gaba;
+        }
+        volt[u.row * u.n_probes + k] = x;
     }
 }

@@ -340,6 +340,22 @@ pub struct Population {
     /// Initial values.
     #[serde(default)]
     pub init: BTreeMap<String, ValueSpec>,
+    /// `spike_source` populations: the spike times (ms) of each neuron, as one list per
+    /// neuron or `{ file = "times.csv" }` (columns `neuron,time_ms`).
+    pub spike_times: Option<SpikeTimes>,
+}
+
+/// The spike times of a `spike_source` population.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SpikeTimes {
+    /// One list of times (ms) per neuron.
+    Lists(Vec<Vec<f64>>),
+    /// A CSV file with columns `neuron,time_ms` (path relative to the config).
+    File {
+        /// the file
+        file: String,
+    },
 }
 
 /// `[[projection]]`.
@@ -479,6 +495,31 @@ pub enum Stimulus {
         /// Amplitude (pA, positive depolarises).
         amplitude_pa: f64,
     },
+    /// A constant current from `start_ms` (default 0) to `stop_ms` (default: forever).
+    DcCurrent {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Amplitude (pA, positive depolarises).
+        amplitude_pa: f64,
+        /// Onset (ms).
+        start_ms: Option<f64>,
+        /// Offset (ms).
+        stop_ms: Option<f64>,
+    },
+    /// A piecewise-constant current: `amplitudes_pa[k]` from step round(times_ms[k]/dt)
+    /// until the next change (the last one holds to the end); 0 before the first.
+    StepCurrent {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Change times (ms), ascending.
+        times_ms: Vec<f64>,
+        /// The amplitude from each time on (pA).
+        amplitudes_pa: Vec<f64>,
+    },
     /// HV: a square receptor-activation pulse added to P^A (or P^G) of the target neurons
     /// on steps `[round(start_ms/dt), round(stop_ms/dt))` (spec hv-model.md 5).
     ReceptorPulse {
@@ -503,6 +544,8 @@ impl Stimulus {
         match self {
             Stimulus::Poisson { target, .. }
             | Stimulus::CurrentPulse { target, .. }
+            | Stimulus::DcCurrent { target, .. }
+            | Stimulus::StepCurrent { target, .. }
             | Stimulus::ReceptorPulse { target, .. } => target,
         }
     }
@@ -511,6 +554,8 @@ impl Stimulus {
         match self {
             Stimulus::Poisson { neurons, .. }
             | Stimulus::CurrentPulse { neurons, .. }
+            | Stimulus::DcCurrent { neurons, .. }
+            | Stimulus::StepCurrent { neurons, .. }
             | Stimulus::ReceptorPulse { neurons, .. } => neurons.as_ref(),
         }
     }
@@ -561,6 +606,10 @@ pub struct VoltageProbe {
     pub neurons: Option<Vec<i64>>,
     /// Sample every this many steps (default 1).
     pub every_steps: Option<i64>,
+    /// What is sampled: `"v_mv"` (default), or for LIF populations the synaptic
+    /// variable of a receptor, `"syn_ampa"` / `"syn_gaba_a"` (pA for exp_current, nS for
+    /// exp_conductance; delta synapses have none). Written to `synaptic.csv`.
+    pub variable: Option<String>,
 }
 
 /// Reads and validates a config file.
@@ -581,7 +630,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
 }
 
 impl Config {
-    fn err(&self, msg: impl Into<String>) -> Error {
+    pub(crate) fn err(&self, msg: impl Into<String>) -> Error {
         Error::config(&self.path, msg)
     }
 
@@ -598,7 +647,8 @@ impl Config {
     /// The model shared by all populations (`"lif"` or `"hv"`).
     pub fn model(&self) -> &str {
         self.populations
-            .first()
+            .iter()
+            .find(|p| !crate::source::is_source(&p.model))
             .map(|p| p.model.as_str())
             .unwrap_or("lif")
     }
@@ -716,16 +766,30 @@ impl Config {
                         crate::model::hv::INIT_KEYS.iter().copied(),
                     )?;
                 }
+                "spike_source" | "poisson_source" => {
+                    crate::source::check_population(self, &at, p)?;
+                }
                 other => {
                     return Err(self.err(format!(
-                        "{at}.model: unknown model \"{other}\"; expected \"lif\" or \"hv\""
+                        "{at}.model: unknown model \"{other}\"; expected \"lif\", \"hv\", \"spike_source\" or \"poisson_source\""
                     )));
                 }
             }
-            if p.model != self.populations[0].model {
+            if crate::source::is_source(&p.model) {
+                if self.model() == "hv" {
+                    return Err(self.err(format!(
+                        "{at}.model: source populations drive LIF networks; HV neurons couple through graded release, not spikes"
+                    )));
+                }
+            } else if p.model != self.model() {
                 return Err(self.err(format!(
-                    "{at}.model: all populations of a network must use the same model (population[0] is \"{}\")",
-                    self.populations[0].model
+                    "{at}.model: all neuron populations of a network must use the same model (the first is \"{}\")",
+                    self.model()
+                )));
+            }
+            if p.spike_times.is_some() && p.model != "spike_source" {
+                return Err(self.err(format!(
+                    "{at}.spike_times: only spike_source populations take spike times"
                 )));
             }
             for (k, v) in p
@@ -769,6 +833,12 @@ impl Config {
             }
             let hv = self.model() == "hv";
             let post_i = self.population_index(&pr.post).unwrap();
+            if crate::source::is_source(&self.populations[post_i].model) {
+                return Err(self.err(format!(
+                    "{at}.post: '{}' is a {} population: sources take no input, they only send spikes",
+                    pr.post, self.populations[post_i].model
+                )));
+            }
             if let Some(w) = &pr.weight {
                 w.check()
                     .map_err(|e| self.err(format!("{at}.weight: {e}")))?;
@@ -877,6 +947,12 @@ impl Config {
             let size = self.populations[pi].size;
             let model = self.populations[pi].model.as_str();
             match (s, model) {
+                (_, "spike_source" | "poisson_source") => {
+                    return Err(self.err(format!(
+                        "{at}.target: '{}' is a {model} population: sources take no input",
+                        s.target()
+                    )));
+                }
                 (Stimulus::ReceptorPulse { .. }, "hv") => {}
                 (Stimulus::ReceptorPulse { .. }, m) => {
                     return Err(self.err(format!(
@@ -957,6 +1033,30 @@ impl Config {
                         );
                     }
                 }
+                Stimulus::DcCurrent {
+                    amplitude_pa,
+                    start_ms,
+                    stop_ms,
+                    ..
+                } => {
+                    let (a, b) = (start_ms.unwrap_or(0.0), stop_ms.unwrap_or(f64::MAX));
+                    if !(a.is_finite() && a >= 0.0 && !b.is_nan() && a <= b) {
+                        return Err(self.err(format!(
+                            "{at}: expected 0 <= start_ms <= stop_ms, got {a} and {b}"
+                        )));
+                    }
+                    if !amplitude_pa.is_finite() {
+                        return Err(
+                            self.err(format!("{at}.amplitude_pa: expected a finite number"))
+                        );
+                    }
+                }
+                Stimulus::StepCurrent {
+                    times_ms,
+                    amplitudes_pa,
+                    ..
+                } => crate::source::check_steps(times_ms, amplitudes_pa)
+                    .map_err(|e| self.err(format!("{at}.{e}")))?,
                 Stimulus::ReceptorPulse {
                     receptor,
                     amplitude,
@@ -1006,6 +1106,29 @@ impl Config {
                 )));
             };
             let size = self.populations[pi].size;
+            if crate::source::is_source(&self.populations[pi].model) {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].population: '{}' is a source population: it has no membrane potential",
+                    v.population
+                )));
+            }
+            match v.variable.as_deref().unwrap_or("v_mv") {
+                "v_mv" => {}
+                var @ ("syn_ampa" | "syn_gaba_a") => {
+                    let p = &self.populations[pi];
+                    if p.model != "lif" || p.synapse.as_deref() == Some("delta") {
+                        return Err(self.err(format!(
+                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of exp_current and exp_conductance LIF populations; '{}' has none",
+                            v.population
+                        )));
+                    }
+                }
+                other => {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\" or \"syn_gaba_a\""
+                    )));
+                }
+            }
             if let Some(ns) = &v.neurons
                 && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)
             {
@@ -1025,7 +1148,7 @@ impl Config {
         Ok(())
     }
 
-    fn check_value(&self, at: &str, v: &ValueSpec) -> Result<()> {
+    pub(crate) fn check_value(&self, at: &str, v: &ValueSpec) -> Result<()> {
         let bad = |what: &str| Err(self.err(format!("{at}: {what}")));
         match v {
             ValueSpec::Const(x) if !x.is_finite() => bad("expected a finite number"),
@@ -1144,7 +1267,7 @@ pub fn from_value(value: toml::Table, path: &Path) -> Result<Config> {
     Ok(cfg)
 }
 
-fn check_keys<'a>(
+pub(crate) fn check_keys<'a>(
     cfg: &Config,
     at: &str,
     table: &str,

@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod checkpoint;
 pub mod config;
 pub mod connectivity;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod real;
 pub mod rng;
 pub mod sim;
 pub mod simulation;
+pub mod source;
 pub mod stats;
 pub mod suite;
 

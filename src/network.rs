@@ -40,6 +40,26 @@ pub struct Probe {
     pub global: usize,
     /// Sampling interval in steps (samples after steps n with (n+1) % every == 0, and at t = 0).
     pub every: u32,
+    /// What it samples: [`PROBE_V`], [`PROBE_SYN_AMPA`] or [`PROBE_SYN_GABA`].
+    pub var: u32,
+}
+
+/// A probe of the membrane potential (mV).
+pub const PROBE_V: u32 = 0;
+/// A probe of the AMPA synaptic variable (pA for exp_current, nS for exp_conductance).
+pub const PROBE_SYN_AMPA: u32 = 1;
+/// A probe of the GABA-A synaptic variable.
+pub const PROBE_SYN_GABA: u32 = 2;
+
+impl Probe {
+    /// The config name of what it samples.
+    pub fn var_name(&self) -> &'static str {
+        match self.var {
+            PROBE_SYN_AMPA => "syn_ampa",
+            PROBE_SYN_GABA => "syn_gaba_a",
+            _ => "v_mv",
+        }
+    }
 }
 
 /// The per-neuron model data of a network.
@@ -112,6 +132,16 @@ pub enum Drive {
         /// Amplitude (pA).
         amplitude: f64,
     },
+    /// A piecewise-constant current: `amplitude[k]` on steps `on[k]..on[k + 1]` (the last
+    /// to the end); a sequence of [`Drive::CurrentPulse`]s.
+    StepCurrent {
+        /// Target neurons (global ids, ascending).
+        neurons: Vec<u32>,
+        /// Change steps, ascending.
+        on: Vec<u64>,
+        /// Amplitudes (pA).
+        amplitude: Vec<f64>,
+    },
     /// HV: receptor activation added to P^A or P^G on steps `on..off` (spec hv-model.md 5).
     ReceptorPulse {
         /// Target neurons (global ids, ascending).
@@ -155,6 +185,8 @@ pub struct Network {
     pub probes: Vec<Probe>,
     /// External drive, in config order.
     pub drives: Vec<Drive>,
+    /// Source populations ([`crate::source`]), in config order.
+    pub sources: Vec<crate::source::SourcePop>,
     /// The model's primary parameters (its `PARAM_DEFAULTS`, in that order), one value
     /// per neuron each: what the derived constants of `neurons` were computed from.
     pub primary: Vec<(&'static str, Vec<f64>)>,
@@ -203,6 +235,7 @@ impl Network {
         })?;
         drop(mats);
         let drives = build_drives(cfg, &populations, dt)?;
+        let sources = crate::source::build_sources(cfg, &populations, dt, seed)?;
         // Worst case per accumulator: all synapses at once, plus the most events a
         // Poisson stream can produce in one step (the length of its inversion table per
         // block, a hard cap).
@@ -244,6 +277,11 @@ impl Network {
             let pi = cfg.population_index(&v.population).expect("validated");
             let pop = &populations[pi];
             let every = v.every_steps.unwrap_or(1) as u32;
+            let var = match v.variable.as_deref() {
+                Some("syn_ampa") => PROBE_SYN_AMPA,
+                Some("syn_gaba_a") => PROBE_SYN_GABA,
+                _ => PROBE_V,
+            };
             let neurons: Vec<usize> = match &v.neurons {
                 Some(ns) => ns.iter().map(|&x| x as usize).collect(),
                 None => (0..pop.size).collect(),
@@ -254,6 +292,7 @@ impl Network {
                     neuron,
                     global: pop.offset + neuron,
                     every,
+                    var,
                 });
             }
         }
@@ -276,6 +315,7 @@ impl Network {
             probes,
             drives,
             primary,
+            sources,
         })
     }
 
@@ -342,6 +382,28 @@ fn build_drives(cfg: &Config, pops: &[PopulationInfo], dt: f64) -> Result<Vec<Dr
                 off: (stop_ms / dt).round() as u64,
                 amplitude: *amplitude_pa,
             },
+            Stimulus::DcCurrent {
+                amplitude_pa,
+                start_ms,
+                stop_ms,
+                ..
+            } => Drive::CurrentPulse {
+                neurons,
+                on: (start_ms.unwrap_or(0.0) / dt).round() as u64,
+                off: stop_ms
+                    .map(|s| (s / dt).round().min(u64::MAX as f64) as u64)
+                    .unwrap_or(u64::MAX),
+                amplitude: *amplitude_pa,
+            },
+            Stimulus::StepCurrent {
+                times_ms,
+                amplitudes_pa,
+                ..
+            } => Drive::StepCurrent {
+                neurons,
+                on: times_ms.iter().map(|t| (t / dt).round() as u64).collect(),
+                amplitude: amplitudes_pa.clone(),
+            },
             Stimulus::ReceptorPulse {
                 receptor,
                 amplitude,
@@ -375,6 +437,25 @@ fn build_lif(
     let mut v0 = Vec::with_capacity(n);
     for (pi, p) in cfg.populations.iter().enumerate() {
         let size = p.size as usize;
+        if crate::source::is_source(&p.model) {
+            // a slot that never fires by itself: no input, an infinite threshold
+            let default = |k: &str| {
+                lif::PARAM_DEFAULTS
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .expect("a LIF key")
+                    .1
+            };
+            let prim = LifPrimary::from_lookup(default);
+            let mut q = lif::derive(&prim, lif::SYN_EXP_CURRENT, dt);
+            q.theta = f64::INFINITY;
+            params.extend(std::iter::repeat_n(q, size));
+            v0.extend(std::iter::repeat_n(prim.e_l_mv, size));
+            for (key, col) in primary.iter_mut() {
+                col.extend(std::iter::repeat_n(default(key), size));
+            }
+            continue;
+        }
         let kind = match p.synapse.as_deref().unwrap_or("exp_current") {
             "delta" => lif::SYN_DELTA,
             "exp_conductance" => lif::SYN_EXP_CONDUCTANCE,

@@ -1,4 +1,5 @@
-//! Files a run writes: `spikes.csv`, `voltages.csv`, `summary.json`.
+//! Files a run writes: `spikes.csv`, `voltages.csv`, `synaptic.csv` (probes of
+//! synaptic variables), `summary.json`.
 //!
 //! CSVs are streamed batch by batch while the simulation runs (and flushed after each
 //! batch, so memory stays flat and a stopped run leaves valid files). `summary.json` is
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::backend::BatchOutput;
 use crate::error::{Error, Result};
-use crate::network::Network;
+use crate::network::{Network, PROBE_V};
 use crate::real::Real;
 use crate::sim::{RunStats, Sink, stamp_ms};
 
@@ -74,11 +75,47 @@ impl IsiStats {
     }
 }
 
+impl IsiStats {
+    /// Adds the statistics to a checkpoint (sections `isi.*`).
+    pub fn save(&self, ck: &mut crate::checkpoint::Checkpoint) {
+        ck.put("isi.last", bytemuck::cast_slice(&self.last).to_vec());
+        ck.put("isi.count", bytemuck::cast_slice(&self.count).to_vec());
+        ck.put("isi.mean", bytemuck::cast_slice(&self.mean).to_vec());
+        ck.put("isi.m2", bytemuck::cast_slice(&self.m2).to_vec());
+    }
+
+    /// The statistics of a checkpoint of a network of `n` neurons.
+    pub fn load(ck: &crate::checkpoint::Checkpoint, n: usize) -> Result<Self> {
+        let f = |name: &str| -> Result<Vec<f64>> {
+            Ok(bytemuck::pod_collect_to_vec(ck.reader(name, n, 8)?.rest()))
+        };
+        Ok(IsiStats {
+            last: f("isi.last")?,
+            count: bytemuck::pod_collect_to_vec(ck.reader("isi.count", n, 4)?.rest()),
+            mean: f("isi.mean")?,
+            m2: f("isi.m2")?,
+        })
+    }
+}
+
+/// Byte lengths of the CSVs of a run (None: the file is not written), as a checkpoint
+/// records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CsvOffsets {
+    /// `spikes.csv`.
+    pub spikes: u64,
+    /// `voltages.csv`.
+    pub voltages: Option<u64>,
+    /// `synaptic.csv`.
+    pub synaptic: Option<u64>,
+}
+
 /// Streams spikes and voltages to CSV files in an output folder.
 pub struct CsvSink {
     dir: PathBuf,
     spikes: BufWriter<File>,
     voltages: Option<BufWriter<File>>,
+    synaptic: Option<BufWriter<File>>,
     /// ISI statistics of every neuron (recorded or not).
     pub isi: IsiStats,
 }
@@ -101,7 +138,7 @@ impl CsvSink {
         let mut spikes = open("spikes.csv")?;
         writeln!(spikes, "time_ms,population,neuron")
             .map_err(|e| Error::io(dir.join("spikes.csv"), e))?;
-        let voltages = if net.probes.is_empty() {
+        let voltages = if !net.probes.iter().any(|p| p.var == PROBE_V) {
             let _ = std::fs::remove_file(dir.join("voltages.csv"));
             None
         } else {
@@ -110,11 +147,102 @@ impl CsvSink {
                 .map_err(|e| Error::io(dir.join("voltages.csv"), e))?;
             Some(w)
         };
+        let synaptic = if net.probes.iter().all(|p| p.var == PROBE_V) {
+            let _ = std::fs::remove_file(dir.join("synaptic.csv"));
+            None
+        } else {
+            let mut w = open("synaptic.csv")?;
+            writeln!(w, "time_ms,population,neuron,variable,value")
+                .map_err(|e| Error::io(dir.join("synaptic.csv"), e))?;
+            Some(w)
+        };
         Ok(CsvSink {
             dir: dir.to_path_buf(),
             spikes,
             voltages,
+            synaptic,
             isi: IsiStats::new(net.n),
+        })
+    }
+
+    /// Reopens the CSVs of `dir` to continue a run from a checkpoint: each file is cut
+    /// back to the length it had when the checkpoint was written and appended to; `isi`
+    /// are the checkpoint's ISI statistics. Removes a stale `summary.json`.
+    pub fn resume(dir: &Path, net: &Network, at: &CsvOffsets, isi: IsiStats) -> Result<Self> {
+        let summary = dir.join("summary.json");
+        if summary.exists() {
+            std::fs::remove_file(&summary).map_err(|e| Error::io(&summary, e))?;
+        }
+        let reopen = |name: &str, len: u64| -> Result<BufWriter<File>> {
+            let p = dir.join(name);
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .map_err(|e| Error::io(&p, e))?;
+            let have = f.metadata().map_err(|e| Error::io(&p, e))?.len();
+            if have < len {
+                return Err(Error::Usage(format!(
+                    "{}: {have} bytes, shorter than the {len} bytes it had at the checkpoint; the output was changed or damaged and the run cannot be resumed",
+                    p.display()
+                )));
+            }
+            f.set_len(len).map_err(|e| Error::io(&p, e))?;
+            std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| Error::io(&p, e))?;
+            Ok(BufWriter::with_capacity(1 << 20, f))
+        };
+        let expect =
+            |name: &str, len: Option<u64>, wanted: bool| -> Result<Option<BufWriter<File>>> {
+                match (len, wanted) {
+                    (Some(len), true) => Ok(Some(reopen(name, len)?)),
+                    (None, false) => Ok(None),
+                    _ => Err(Error::Usage(format!(
+                        "{}: the checkpoint's {name} does not match the config's [record] section",
+                        dir.display()
+                    ))),
+                }
+            };
+        let spikes = reopen("spikes.csv", at.spikes)?;
+        let voltages = expect(
+            "voltages.csv",
+            at.voltages,
+            net.probes.iter().any(|p| p.var == PROBE_V),
+        )?;
+        let synaptic = expect(
+            "synaptic.csv",
+            at.synaptic,
+            !net.probes.iter().all(|p| p.var == PROBE_V),
+        )?;
+        Ok(CsvSink {
+            dir: dir.to_path_buf(),
+            spikes,
+            voltages,
+            synaptic,
+            isi,
+        })
+    }
+
+    /// Flushes the files and syncs them to disk; returns their lengths, the offsets a
+    /// checkpoint records.
+    pub fn sync(&mut self) -> Result<CsvOffsets> {
+        self.flush()?;
+        let dir = self.dir.clone();
+        let sync = |w: &mut BufWriter<File>, name: &str| -> Result<u64> {
+            let f = w.get_mut();
+            f.sync_data().map_err(|e| Error::io(dir.join(name), e))?;
+            Ok(f.metadata()
+                .map_err(|e| Error::io(dir.join(name), e))?
+                .len())
+        };
+        Ok(CsvOffsets {
+            spikes: sync(&mut self.spikes, "spikes.csv")?,
+            voltages: match &mut self.voltages {
+                Some(w) => Some(sync(w, "voltages.csv")?),
+                None => None,
+            },
+            synaptic: match &mut self.synaptic {
+                Some(w) => Some(sync(w, "synaptic.csv")?),
+                None => None,
+            },
         })
     }
 
@@ -129,21 +257,18 @@ impl CsvSink {
             v.flush()
                 .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
         }
+        if let Some(v) = &mut self.synaptic {
+            v.flush()
+                .map_err(|e| Error::io(self.dir.join("synaptic.csv"), e))?;
+        }
         Ok(())
     }
 }
 
 impl<F: Real> Sink<F> for CsvSink {
     fn initial(&mut self, net: &Network, v: &[f64]) -> Result<()> {
-        if let Some(w) = &mut self.voltages {
-            for (k, p) in net.probes.iter().enumerate() {
-                writeln!(
-                    w,
-                    "0.0,{},{},{}",
-                    net.populations[p.pop].name, p.neuron, v[k]
-                )
-                .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
-            }
+        for (k, p) in net.probes.iter().enumerate() {
+            self.sample(net, p, "0.0".into(), v[k])?;
         }
         Ok(())
     }
@@ -158,27 +283,40 @@ impl<F: Real> Sink<F> for CsvSink {
                     .map_err(|e| Error::io(self.dir.join("spikes.csv"), e))?;
             }
         }
-        if let Some(w) = &mut self.voltages {
-            let np = net.probes.len();
-            for s in 0..out.steps as usize {
-                let step = out.first_step + s as u64;
-                for (k, p) in net.probes.iter().enumerate() {
-                    if (step + 1).is_multiple_of(p.every as u64) {
-                        let v = out.voltages[s * np + k];
-                        writeln!(
-                            w,
-                            "{:?},{},{},{}",
-                            stamp_ms(step, net.dt_ms),
-                            net.populations[p.pop].name,
-                            p.neuron,
-                            v
-                        )
-                        .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
-                    }
+        let np = net.probes.len();
+        for s in 0..out.steps as usize {
+            let step = out.first_step + s as u64;
+            for (k, p) in net.probes.iter().enumerate() {
+                if (step + 1).is_multiple_of(p.every as u64) {
+                    let v = out.voltages[s * np + k];
+                    self.sample(net, p, format!("{:?}", stamp_ms(step, net.dt_ms)), v)?;
                 }
             }
         }
         self.flush()
+    }
+}
+
+impl CsvSink {
+    /// One sample of a probe: to `voltages.csv` (v) or `synaptic.csv`.
+    fn sample(
+        &mut self,
+        net: &Network,
+        p: &crate::network::Probe,
+        t: String,
+        v: impl std::fmt::Display,
+    ) -> Result<()> {
+        let pop = &net.populations[p.pop].name;
+        if p.var == PROBE_V {
+            if let Some(w) = &mut self.voltages {
+                writeln!(w, "{t},{pop},{},{v}", p.neuron)
+                    .map_err(|e| Error::io(self.dir.join("voltages.csv"), e))?;
+            }
+        } else if let Some(w) = &mut self.synaptic {
+            writeln!(w, "{t},{pop},{},{},{v}", p.neuron, p.var_name())
+                .map_err(|e| Error::io(self.dir.join("synaptic.csv"), e))?;
+        }
+        Ok(())
     }
 }
 
@@ -229,6 +367,9 @@ pub struct Summary {
     pub rss_mb: Option<f64>,
     /// Peak host memory (MB) of the process up to then (the build usually sets it).
     pub peak_rss_mb: Option<f64>,
+    /// Where `galvani resume` continued the run from (ms); null for a run in one piece.
+    /// `build_s`, `simulate_s`, `steps_per_s`, `rss_mb` are then the resuming process's.
+    pub resumed_from_ms: Option<f64>,
 }
 
 /// Per-population statistics.
@@ -311,6 +452,7 @@ impl Summary {
             complete: stats.complete,
             rss_mb: crate::mem::rss_bytes().map(crate::mem::mb),
             peak_rss_mb: crate::mem::peak_rss_bytes().map(crate::mem::mb),
+            resumed_from_ms: None,
         }
     }
 

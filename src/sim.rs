@@ -87,7 +87,18 @@ pub fn run_from<B: Backend>(
     let t0 = Instant::now();
     if first == 0 {
         let v = backend.voltages()?;
-        let v0: Vec<f64> = net.probes.iter().map(|p| v[p.global]).collect();
+        // synaptic variables start at 0
+        let v0: Vec<f64> = net
+            .probes
+            .iter()
+            .map(|p| {
+                if p.var == crate::network::PROBE_V {
+                    v[p.global]
+                } else {
+                    0.0
+                }
+            })
+            .collect();
         sink.initial(net, &v0)?;
     }
     let mut spikes_per_pop = vec![0u64; net.populations.len()];

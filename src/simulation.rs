@@ -8,6 +8,7 @@
 use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::{self, GpuBackend, GpuContext};
 use crate::backend::{Backend, BackendInfo, BackendKind, StateVar};
+use crate::checkpoint::Checkpoint;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{hv, lif};
@@ -98,6 +99,9 @@ pub struct Simulation {
     records: Collect,
     spikes_per_pop: Vec<u64>,
     released: bool,
+    /// CRC-32 of the network's structure and synapses, computed when built (checked when
+    /// a checkpoint is loaded).
+    fingerprint: u32,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -135,6 +139,7 @@ impl Simulation {
         }
         let engine = Self::engine(&net, gpu.as_ref(), precision)?;
         Ok(Simulation {
+            fingerprint: fingerprint(&net),
             spikes_per_pop: vec![0; net.populations.len()],
             net,
             gpu,
@@ -323,10 +328,103 @@ impl Simulation {
         ))
     }
 
+    /// The source population of this name, if it is one.
+    fn source_index(&self, population: &str) -> Option<usize> {
+        let pi = self
+            .net
+            .populations
+            .iter()
+            .position(|p| p.name == population)?;
+        self.net.sources.iter().position(|s| s.pop == pi)
+    }
+
+    /// Replaces the spike times (ms) of the `spike_source` population `population`, one
+    /// list per neuron, from the next step on (times already past are never emitted).
+    pub fn set_spike_times(&mut self, population: &str, times_ms: Vec<Vec<f64>>) -> Result<()> {
+        self.population(population)?;
+        let at = format!("set_spike_times('{population}')");
+        let Some(k) = self.source_index(population) else {
+            return Err(Error::Usage(format!(
+                "{at}: '{population}' is not a spike_source population"
+            )));
+        };
+        let mut src = self.net.sources[k].clone();
+        src.set_times(times_ms, self.net.dt_ms)
+            .map_err(|e| Error::Usage(format!("{at}: {e}")))?;
+        self.net.sources[k] = src;
+        let net = &self.net;
+        with_backend!(&mut self.engine, b => b.write_sources(net))
+    }
+
+    /// The spike times (ms) of a `spike_source` population, one list per neuron.
+    pub fn spike_times(&self, population: &str) -> Result<Vec<Vec<f64>>> {
+        self.population(population)?;
+        match self
+            .source_index(population)
+            .map(|k| &self.net.sources[k].kind)
+        {
+            Some(crate::source::SourceKind::Array { times_ms, .. }) => Ok(times_ms.clone()),
+            _ => Err(Error::Usage(format!(
+                "spike_times('{population}'): '{population}' is not a spike_source population"
+            ))),
+        }
+    }
+
+    /// Replaces the current of stimulus `index` (a `current_pulse`, `dc_current` or
+    /// `step_current`) by a step current: `amplitudes_pa[k]` from `times_ms[k]` on (0
+    /// before the first), from the next step on.
+    pub fn set_current(
+        &mut self,
+        index: usize,
+        times_ms: &[f64],
+        amplitudes_pa: &[f64],
+    ) -> Result<()> {
+        use crate::network::Drive;
+        let at = format!("set_current({index})");
+        let Some(d) = self.net.drives.get(index) else {
+            return Err(Error::Usage(format!(
+                "{at}: there are {} stimuli",
+                self.net.drives.len()
+            )));
+        };
+        let neurons = match d {
+            Drive::CurrentPulse { neurons, .. } | Drive::StepCurrent { neurons, .. } => {
+                neurons.clone()
+            }
+            _ => {
+                return Err(Error::Usage(format!(
+                    "{at}: stimulus {index} is not a current (current_pulse, dc_current or step_current)"
+                )));
+            }
+        };
+        crate::source::check_steps(times_ms, amplitudes_pa)
+            .map_err(|e| Error::Usage(format!("{at}: {e}")))?;
+        let dt = self.net.dt_ms;
+        self.net.drives[index] = Drive::StepCurrent {
+            neurons,
+            on: times_ms.iter().map(|t| (t / dt).round() as u64).collect(),
+            amplitude: amplitudes_pa.to_vec(),
+        };
+        let (net, step) = (&self.net, self.step);
+        with_backend!(&mut self.engine, b => b.write_currents(net, step))
+    }
+
     /// The current value of a state variable or parameter for each neuron of
     /// `population` (population-local order).
     pub fn get(&mut self, population: &str, key: &str) -> Result<Vec<f64>> {
         let (off, size) = self.population(population)?;
+        if let Some(k) = self.source_index(population) {
+            return self.net.sources[k].poisson_param(key).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown variable '{key}' for the source population '{population}'{}",
+                    if self.net.sources[k].poisson_param("rate_hz").is_some() {
+                        "; expected one of: rate_hz, start_ms, duration_ms"
+                    } else {
+                        " (its spike times: spike_times)"
+                    }
+                ))
+            });
+        }
         if let Some(var) = self.state_var(key) {
             let all = with_backend!(&mut self.engine, b => b.read_state(var))?;
             return Ok(all[off..off + size].to_vec());
@@ -354,6 +452,14 @@ impl Simulation {
             )));
         }
         let value = |i: usize| values[if values.len() == 1 { 0 } else { i }];
+        if let Some(k) = self.source_index(population) {
+            let mut src = self.net.sources[k].clone();
+            src.set_poisson(key, values, self.net.dt_ms)
+                .map_err(|e| Error::Usage(format!("{at}: {e}")))?;
+            self.net.sources[k] = src;
+            let net = &self.net;
+            return with_backend!(&mut self.engine, b => b.write_sources(net));
+        }
         if let Some(bad) = (0..size).map(value).find(|x| !x.is_finite()) {
             return Err(Error::Usage(format!(
                 "{at}: expected finite numbers, got {bad}"
@@ -437,6 +543,160 @@ impl Simulation {
         })
     }
 
+    /// The complete state as a [`Checkpoint`] (between runs): the backend's state, the
+    /// step, the spike counts since t = 0 and every parameter column, with metadata that
+    /// identifies the network. Records (spikes, voltages kept in memory) are outputs and
+    /// not part of it.
+    pub fn checkpoint(&mut self) -> Result<Checkpoint> {
+        let mut ck = Checkpoint::new();
+        with_backend!(&mut self.engine, b => b.save_state(&mut ck))?;
+        for (k, col) in &self.net.primary {
+            ck.put(&format!("param.{k}"), bytemuck::cast_slice(col).to_vec());
+        }
+        let info = self.info();
+        let meta = serde_json::json!({
+            "step": self.step,
+            "t_ms": self.t_ms(),
+            "dt_ms": self.net.dt_ms,
+            "seed": self.net.seed,
+            "model": self.net.neurons.model(),
+            "neurons": self.net.n,
+            "synapses": self.net.synapses.len(),
+            "populations": self.net.populations.iter().map(|p| serde_json::json!([p.name, p.size])).collect::<Vec<_>>(),
+            "fingerprint": self.fingerprint,
+            "backend": info.backend,
+            "device": info.device,
+            "precision": info.precision.to_string(),
+            "spikes_per_pop": self.spikes_per_pop,
+        });
+        ck.meta.insert("simulation".into(), meta);
+        Ok(ck)
+    }
+
+    /// Writes [`Simulation::checkpoint`] to `path` atomically (a crash during the write
+    /// leaves the previous file intact).
+    pub fn save(&mut self, path: &std::path::Path) -> Result<()> {
+        self.checkpoint()?.write_atomic(path)
+    }
+
+    /// Loads a checkpoint file into this simulation ([`Simulation::restore`]).
+    pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
+        let ck = Checkpoint::read(path)?;
+        self.restore(&ck)
+    }
+
+    /// Continues from a checkpoint saved by a simulation of the same network (same
+    /// config, seed and dt: checked through a fingerprint of the built network) in the
+    /// same precision; f32 checkpoints load into the CPU and the GPU backend alike. Sets
+    /// the step and spike counts to the checkpoint's, restores changed parameters, and
+    /// clears the in-memory records (what ran before is in the outputs of that run).
+    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
+        let meta = ck
+            .meta
+            .get("simulation")
+            .and_then(|m| m.as_object())
+            .ok_or_else(|| ck.error("no simulation metadata"))?;
+        let num = |k: &str| meta.get(k).and_then(|v| v.as_u64());
+        let text = |k: &str| meta.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+        let mismatch = |what: &str, theirs: String, ours: String| {
+            ck.error(format!(
+                "it was saved from a different network or setup: {what} {theirs} there, {ours} here"
+            ))
+        };
+        if num("neurons") != Some(self.net.n as u64) {
+            return Err(mismatch(
+                "neurons",
+                text_or_num(meta, "neurons"),
+                self.net.n.to_string(),
+            ));
+        }
+        if num("synapses") != Some(self.net.synapses.len() as u64) {
+            return Err(mismatch(
+                "synapses",
+                text_or_num(meta, "synapses"),
+                self.net.synapses.len().to_string(),
+            ));
+        }
+        if meta.get("dt_ms").and_then(|v| v.as_f64()) != Some(self.net.dt_ms) {
+            return Err(mismatch(
+                "dt_ms",
+                text_or_num(meta, "dt_ms"),
+                self.net.dt_ms.to_string(),
+            ));
+        }
+        if num("seed") != Some(self.net.seed) {
+            return Err(mismatch(
+                "seed",
+                text_or_num(meta, "seed"),
+                self.net.seed.to_string(),
+            ));
+        }
+        if text("model") != self.net.neurons.model() {
+            return Err(mismatch(
+                "model",
+                text("model").into(),
+                self.net.neurons.model().into(),
+            ));
+        }
+        if num("fingerprint") != Some(self.fingerprint as u64) {
+            return Err(mismatch(
+                "network fingerprint",
+                text_or_num(meta, "fingerprint"),
+                self.fingerprint.to_string(),
+            ));
+        }
+        let precision = self.info().precision.to_string();
+        if text("precision") != precision {
+            return Err(mismatch("precision", text("precision").into(), precision));
+        }
+        let step = num("step").ok_or_else(|| ck.error("no step in its metadata"))?;
+        let counts: Vec<u64> = meta
+            .get("spikes_per_pop")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default();
+        if counts.len() != self.net.populations.len() {
+            return Err(ck.error("its spike counts do not match the populations"));
+        }
+        // parameters first (set() re-derives the constants and writes V back), then the
+        // state over them
+        let keys: Vec<&'static str> = self.net.primary.iter().map(|(k, _)| *k).collect();
+        for key in keys {
+            let col: Vec<f64> = {
+                let b = ck.reader(&format!("param.{key}"), self.net.n, 8)?;
+                bytemuck::pod_collect_to_vec(b.rest())
+            };
+            let pops: Vec<(String, usize, usize)> = self
+                .net
+                .populations
+                .iter()
+                .map(|p| (p.name.clone(), p.offset, p.size))
+                .collect();
+            for (name, off, size) in pops {
+                let ours = &self
+                    .net
+                    .primary
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .expect("key")
+                    .1;
+                let theirs = &col[off..off + size];
+                if ours[off..off + size]
+                    .iter()
+                    .zip(theirs)
+                    .any(|(a, b)| a.to_bits() != b.to_bits())
+                {
+                    self.set(&name, key, theirs)?;
+                }
+            }
+        }
+        with_backend!(&mut self.engine, b => b.load_state(ck))?;
+        self.step = step;
+        self.spikes_per_pop = counts;
+        self.records = Collect::default();
+        Ok(())
+    }
+
     /// Spikes of `population` recorded since t = 0: (times in ms, population-local
     /// neuron indices), sorted by time, then neuron. Empty when its spikes are not
     /// recorded.
@@ -462,11 +722,26 @@ impl Simulation {
     /// (times in ms, population-local neuron indices, mV), in recording order (by time,
     /// then probe).
     pub fn voltages(&self, population: &str) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
+        self.samples(population, "v_mv")
+    }
+
+    /// Samples of `population`'s probes of `variable` (`v_mv`, `syn_ampa`,
+    /// `syn_gaba_a`; see `[record] voltage`), as [`Simulation::voltages`].
+    pub fn samples(
+        &self,
+        population: &str,
+        variable: &str,
+    ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
         self.population(population)?;
+        if !matches!(variable, "v_mv" | "syn_ampa" | "syn_gaba_a") {
+            return Err(Error::Usage(format!(
+                "samples: unknown variable '{variable}'; expected v_mv, syn_ampa or syn_gaba_a"
+            )));
+        }
         let (mut t, mut n, mut v) = (Vec::new(), Vec::new(), Vec::new());
         for &(step, k, x) in &self.records.voltages {
             let probe = &self.net.probes[k];
-            if self.net.populations[probe.pop].name == population {
+            if self.net.populations[probe.pop].name == population && probe.var_name() == variable {
                 t.push(
                     step.map(|s| sim::stamp_ms(s, self.net.dt_ms))
                         .unwrap_or(0.0),
@@ -477,4 +752,37 @@ impl Simulation {
         }
         Ok((t, n, v))
     }
+}
+
+/// A metadata value as text, for messages.
+fn text_or_num(meta: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    match meta.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => "(missing)".into(),
+    }
+}
+
+/// CRC-32 of what identifies a built network: its populations, dt, seed and synapse
+/// tables. Two builds of one config and seed give the same value on every machine.
+fn fingerprint(net: &Network) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    for p in &net.populations {
+        h.update(p.name.as_bytes());
+        h.update(&(p.size as u64).to_le_bytes());
+    }
+    h.update(&net.dt_ms.to_le_bytes());
+    h.update(&net.seed.to_le_bytes());
+    let s = &net.synapses;
+    h.update(&(s.len() as u64).to_le_bytes());
+    h.update(bytemuck::cast_slice(&s.row_ptr));
+    h.update(bytemuck::cast_slice(&s.target));
+    h.update(bytemuck::cast_slice(&s.weight));
+    h.update(bytemuck::cast_slice(&s.delay));
+    if let Neurons::Hv(hv) = &net.neurons {
+        h.update(bytemuck::cast_slice(&hv.incoming.row_ptr));
+        h.update(bytemuck::cast_slice(&hv.incoming.src));
+        h.update(bytemuck::cast_slice(&hv.incoming.weight));
+    }
+    h.finalize()
 }

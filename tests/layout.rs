@@ -128,7 +128,7 @@ fn probe_matches_wgsl() {
             ("neuron", offset_of!(P, neuron)),
             ("every", offset_of!(P, every)),
             ("first_row", offset_of!(P, first_row)),
-            ("_pad", offset_of!(P, _pad)),
+            ("variable", offset_of!(P, variable)),
         ],
     );
 }
@@ -212,7 +212,7 @@ fn shared_constants_match() {
 fn per_batch_encodings_match_the_cpu_conditions() {
     for every in [1u32, 2, 3, 7, 10, 1000, 4093] {
         for first in [0u64, 1, 5, 999, 1000, 12345, u32::MAX as u64 + 17] {
-            let p = GpuProbe::for_batch(3, every, first);
+            let p = GpuProbe::for_batch(3, every, 0, first);
             assert!(p.first_row < every);
             for r in 0..50u32 {
                 let cpu = (first + r as u64 + 1).is_multiple_of(every as u64);

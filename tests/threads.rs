@@ -169,14 +169,22 @@ fn brunel_and_coba_same_spikes_for_any_thread_count() {
         )
         .unwrap();
         let mut net = Network::build(&cfg, Some(60.0), None).unwrap();
-        if net.probes.is_empty() {
-            net.probes.push(galvani::network::Probe {
-                pop: 0,
-                neuron: 5,
-                global: 5,
-                every: 1,
-            });
-        }
+        // a voltage and a synaptic variable, in the first and the last partition
+        let (pop, neuron) = net.locate(net.n - 1);
+        net.probes.push(galvani::network::Probe {
+            pop: 0,
+            neuron: 5,
+            global: 5,
+            every: 1,
+            var: galvani::network::PROBE_V,
+        });
+        net.probes.push(galvani::network::Probe {
+            pop,
+            neuron,
+            global: net.n - 1,
+            every: 2,
+            var: galvani::network::PROBE_SYN_AMPA,
+        });
         let (s32, s64) = same_for_any_threads(&net);
         assert!(s32 > 0 && s64 > 0, "{name} fires");
     }
@@ -201,6 +209,7 @@ fn hv_same_spikes_for_any_thread_count() {
                 neuron,
                 global: g,
                 every: 7,
+                var: galvani::network::PROBE_V,
             }
         })
         .collect();

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: the Rust tests (`cargo test`), then the Python package built and
 # installed as a user would (`pip install .` in a fresh virtual environment) and its
-# tests (pytest; matplotlib for the example). Usage: tools/test-all.sh [extra pytest args]
+# tests (pytest; matplotlib for the example), then PyNN 0.13.0's own system scenarios
+# against galvani.pynn (tools/pynn_scenarios.py; the sdist is fetched with pip). Usage: tools/test-all.sh [extra pytest args]
 # GALVANI_VENV=DIR keeps the venv there (default: a fresh temporary one, removed after).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,7 @@ rm -rf "$venv"
 "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 t0=$(date +%s)
-"$venv/bin/python" -m pip install -q . pytest matplotlib
+"$venv/bin/python" -m pip install -q ".[pynn]" pytest matplotlib scipy
 echo "pip install . took $(( $(date +%s) - t0 )) s"
 # run from outside the source tree, so that the installed package is what is imported
 (cd /tmp && "$venv/bin/python" -c 'import galvani; print("import galvani", galvani.__version__, "from", galvani.__file__)')
@@ -38,4 +39,9 @@ if [ "$rc" = 5 ]; then
   echo "test-all: pytest collected no tests (exit 5): that is a failure" >&2
   exit 1
 fi
-exit "$rc"
+[ "$rc" = 0 ] || exit "$rc"
+
+echo "== PyNN 0.13.0's system scenarios against galvani.pynn (CPU)"
+root="$PWD"
+(cd /tmp && "$venv/bin/python" "$root/tools/pynn_scenarios.py" -q --tb=line \
+  --expected "$root/python/tests/pynn_scenarios_expected.txt")

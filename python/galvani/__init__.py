@@ -22,6 +22,7 @@ same messages: bad input raises ``ValueError``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
@@ -102,7 +103,11 @@ class Network:
     # -- helpers ---------------------------------------------------------------------
 
     def _change(self, edit) -> None:
-        """Applies ``edit`` to a copy of the tree, validates it, and keeps it if valid."""
+        """Applies ``edit`` to a copy of the tree, validates it, and keeps it if valid
+        (inside :meth:`_deferred`: applies it, and validation waits for the end)."""
+        if getattr(self, "_defer", False):
+            edit(self._tree)
+            return
         tree = copy.copy(self._tree)
         for k in ("population", "projection", "stimulus"):
             if k in tree:
@@ -112,6 +117,23 @@ class Network:
         edit(tree)
         _native.validate(tree, self._source)
         self._tree = tree
+
+    @contextlib.contextmanager
+    def _deferred(self):
+        """Validates once, at the end of the block, instead of after every change (for
+        building large networks from code, as galvani.pynn does). A change that breaks
+        the network raises ``ValueError`` there, and the changes of the block are not
+        kept."""
+        saved = copy.deepcopy(self._tree)
+        self._defer = True
+        try:
+            yield self
+            _native.validate(self._tree, self._source)
+        except BaseException:
+            self._tree = saved
+            raise
+        finally:
+            self._defer = False
 
     @property
     def dt_ms(self) -> Optional[float]:
@@ -153,10 +175,13 @@ class Network:
         synapse: Optional[str] = None,
         params: Optional[Mapping[str, Value]] = None,
         init: Optional[Mapping[str, Value]] = None,
+        spike_times=None,
     ) -> str:
         """Adds a ``[[population]]``; returns its name.
 
-        ``model``: ``"lif"`` or ``"hv"``. ``synapse`` (LIF): ``"delta"``,
+        ``model``: ``"lif"``, ``"hv"``, or a source: ``"spike_source"`` (give
+        ``spike_times``, one sequence of times in ms per neuron) or ``"poisson_source"``
+        (``params``: ``rate_hz``, ``start_ms``, ``duration_ms``). ``synapse`` (LIF): ``"delta"``,
         ``"exp_current"`` (default) or ``"exp_conductance"``. ``params`` and ``init``
         map names (``tau_m_ms``, ``v_th_mv``, ...; ``init``: ``v_mv``, and ``w`` for HV) to
         a number, a numpy array or sequence of one value per neuron, or a distribution
@@ -173,6 +198,11 @@ class Network:
             "params": _per_neuron(params, f"population '{name}'.params"),
             "init": _per_neuron(init, f"population '{name}'.init"),
         }
+        if spike_times is not None:
+            pop["spike_times"] = [
+                np.ascontiguousarray(np.asarray(t, dtype=np.float64).reshape(-1))
+                for t in spike_times
+            ]
         pop = {k: v for k, v in pop.items() if v is not None}
         self._change(lambda t: t.setdefault("population", []).append(pop))
         return name
@@ -234,9 +264,16 @@ class Network:
     def add_stimulus(self, kind: str, target: str, neurons=None, **keys: Any) -> None:
         """Adds a ``[[stimulus]]`` of ``kind`` ``"poisson"`` (``rate_hz``, ``weight``,
         ``receptor``, ``delay_ms``), ``"current_pulse"`` (``start_ms``, ``stop_ms``,
-        ``amplitude_pa``) or ``"receptor_pulse"`` (HV: ``receptor``, ``amplitude``,
-        ``start_ms``, ``stop_ms``) onto ``target`` (all its neurons, or ``neurons``).
+        ``amplitude_pa``), ``"dc_current"`` (``amplitude_pa``, optional ``start_ms``,
+        ``stop_ms``), ``"step_current"`` (``times_ms``, ``amplitudes_pa``) or
+        ``"receptor_pulse"`` (HV: ``receptor``, ``amplitude``, ``start_ms``,
+        ``stop_ms``) onto ``target`` (all its neurons, or ``neurons``).
         """
+        keys = {
+            k: (np.ascontiguousarray(np.asarray(v, dtype=np.float64))
+                if isinstance(v, (list, tuple, np.ndarray)) else v)
+            for k, v in keys.items()
+        }
         st = {"kind": kind, "target": target, **keys}
         if neurons is not None:
             st["neurons"] = _indices(neurons, "add_stimulus: neurons")
@@ -248,10 +285,16 @@ class Network:
         sel = populations if isinstance(populations, bool) else list(populations)
         self._change(lambda t: t.setdefault("record", {}).__setitem__("spikes", sel))
 
-    def record_voltage(self, population: str, neurons=None, every_steps: int = 1) -> None:
+    def record_voltage(self, population: str, neurons=None, every_steps: int = 1,
+                       variable: str = "v_mv") -> None:
         """Records the membrane potential of ``neurons`` (default: all) of
-        ``population`` every ``every_steps`` steps, and at t = 0."""
+        ``population`` every ``every_steps`` steps, and at t = 0; with ``variable``
+        ``"syn_ampa"`` or ``"syn_gaba_a"``, the synaptic current (pA, exp_current) or
+        conductance (nS, exp_conductance) of that receptor instead
+        (``Simulation.voltages(population, variable)``)."""
         probe: dict = {"population": population, "every_steps": int(every_steps)}
+        if variable != "v_mv":
+            probe["variable"] = variable
         if neurons is not None:
             probe["neurons"] = _indices(neurons, "record_voltage: neurons")
 
@@ -378,16 +421,33 @@ class Simulation:
         records. Parameters changed with :meth:`set` keep their new values."""
         self._sim.reset()
 
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Writes a checkpoint of the complete simulation state to ``path``, atomically
+        (a crash during the write leaves the previous file intact): the neuron state,
+        pending synaptic input, the step, spike counts and every parameter. Records
+        kept in memory (:meth:`spikes`, :meth:`voltages`) are not part of it."""
+        self._sim.save(os.fspath(path))
+
+    def load(self, path: Union[str, os.PathLike]) -> None:
+        """Continues from a checkpoint written by :meth:`save` or by ``galvani run
+        --checkpoint-every-ms`` for the same network (same config, seed and dt: checked)
+        in the same precision; f32 checkpoints load into the CPU and the GPU backend
+        alike. ``t``, spike counts and changed parameters become the checkpoint's; the
+        in-memory records start empty. A mismatched or damaged file raises ValueError."""
+        self._sim.load(os.fspath(path))
+
     def spikes(self, population: str) -> Tuple[np.ndarray, np.ndarray]:
         """``(times_ms, neurons)`` of ``population`` since t = 0: float64 times (the end
         of the step for LIF, the interpolated crossing for HV) and int64
         population-local indices, sorted by time, then neuron."""
         return self._sim.spikes(population)
 
-    def voltages(self, population: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def voltages(self, population: str, variable: str = "v_mv") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(times_ms, neurons, v_mv)`` of the recorded probes of ``population``,
-        starting with the t = 0 sample: float64, int64, float64, by time, then probe."""
-        return self._sim.voltages(population)
+        starting with the t = 0 sample: float64, int64, float64, by time, then probe.
+        ``variable``: ``"syn_ampa"`` / ``"syn_gaba_a"`` for the probes of synaptic
+        variables (``record_voltage(..., variable=...)``)."""
+        return self._sim.voltages(population, variable)
 
     def get(self, population: str, name: str) -> np.ndarray:
         """The current value of a state variable (``v_mv``; ``w`` for HV) or parameter
@@ -402,6 +462,29 @@ class Simulation:
         if a.ndim != 1:
             raise ValueError(f"set: expected a number or a 1-d array, got shape {a.shape}")
         self._sim.set(population, name, a)
+
+    def set_spike_times(self, population: str, times) -> None:
+        """Replaces the spike times (ms) of a ``spike_source`` population: one sequence
+        per neuron. Acts from the next step; times already past are never emitted."""
+        self._sim.set_spike_times(
+            population,
+            [np.ascontiguousarray(np.asarray(t, dtype=np.float64).reshape(-1)) for t in times],
+        )
+
+    def spike_times(self, population: str) -> list:
+        """The spike times (ms) of a ``spike_source`` population, one array per neuron."""
+        return self._sim.spike_times(population)
+
+    def set_current(self, index: int, times_ms, amplitudes_pa) -> None:
+        """Replaces the current of stimulus ``index`` (a ``current_pulse``,
+        ``dc_current`` or ``step_current``, in the order added) by a step current:
+        ``amplitudes_pa[k]`` from ``times_ms[k]`` on, 0 before the first. Acts from the
+        next step."""
+        self._sim.set_current(
+            int(index),
+            np.ascontiguousarray(np.asarray(times_ms, dtype=np.float64).reshape(-1)),
+            np.ascontiguousarray(np.asarray(amplitudes_pa, dtype=np.float64).reshape(-1)),
+        )
 
     def __repr__(self) -> str:
         return (

@@ -69,7 +69,8 @@ struct Probe {
     neuron: u32,
     every: u32,
     first_row: u32,
-    _pad: u32,
+    // 0: v (mV); 1: AMPA, 2: GABA-A synaptic variable (network::PROBE_*)
+    variable: u32,
 }
 
 // One Poisson drive stream.

@@ -313,6 +313,16 @@ impl PySimulation {
         py.detach(|| sim.reset()).map_err(py_err)
     }
 
+    fn save(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let sim = &mut self.sim;
+        py.detach(|| sim.save(&path)).map_err(py_err)
+    }
+
+    fn load(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let sim = &mut self.sim;
+        py.detach(|| sim.load(&path)).map_err(py_err)
+    }
+
     #[allow(clippy::type_complexity)]
     fn spikes<'py>(
         &self,
@@ -325,16 +335,18 @@ impl PySimulation {
     }
 
     #[allow(clippy::type_complexity)]
+    #[pyo3(signature = (population, variable = "v_mv"))]
     fn voltages<'py>(
         &self,
         py: Python<'py>,
         population: &str,
+        variable: &str,
     ) -> PyResult<(
         Bound<'py, PyArray1<f64>>,
         Bound<'py, PyArray1<i64>>,
         Bound<'py, PyArray1<f64>>,
     )> {
-        let (t, n, v) = self.sim.voltages(population).map_err(py_err)?;
+        let (t, n, v) = self.sim.samples(population, variable).map_err(py_err)?;
         let n: Vec<i64> = n.into_iter().map(i64::from).collect();
         Ok((t.into_pyarray(py), n.into_pyarray(py), v.into_pyarray(py)))
     }
@@ -360,6 +372,45 @@ impl PySimulation {
     ) -> PyResult<()> {
         let v = values.as_array().to_vec();
         self.sim.set(population, key, &v).map_err(py_err)
+    }
+
+    /// Replaces the spike times of a spike_source population (one array per neuron).
+    fn set_spike_times(
+        &mut self,
+        population: &str,
+        times: Vec<PyReadonlyArray1<'_, f64>>,
+    ) -> PyResult<()> {
+        let lists = times.iter().map(|a| a.as_array().to_vec()).collect();
+        self.sim.set_spike_times(population, lists).map_err(py_err)
+    }
+
+    /// The spike times of a spike_source population (one array per neuron).
+    fn spike_times<'py>(
+        &self,
+        py: Python<'py>,
+        population: &str,
+    ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
+        Ok(self
+            .sim
+            .spike_times(population)
+            .map_err(py_err)?
+            .into_iter()
+            .map(|v| v.into_pyarray(py))
+            .collect())
+    }
+
+    /// Replaces the current of stimulus `index` by a step current.
+    fn set_current(
+        &mut self,
+        index: usize,
+        times_ms: PyReadonlyArray1<'_, f64>,
+        amplitudes_pa: PyReadonlyArray1<'_, f64>,
+    ) -> PyResult<()> {
+        let (t, a) = (
+            times_ms.as_array().to_vec(),
+            amplitudes_pa.as_array().to_vec(),
+        );
+        self.sim.set_current(index, &t, &a).map_err(py_err)
     }
 }
 

@@ -80,6 +80,47 @@ pub fn poisson_input<F: Real>(
     }
 }
 
+/// The current pulses of a network's drive, in config order: a `current_pulse` or
+/// `dc_current` is one, a `step_current` one per step (the last open-ended).
+pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Vec<Pulse<F>> {
+    use crate::network::Drive;
+    let mut out = Vec::new();
+    for d in drives {
+        match d {
+            Drive::CurrentPulse {
+                neurons,
+                on,
+                off,
+                amplitude,
+            } => out.push(Pulse {
+                neurons: neurons.clone(),
+                on: *on,
+                off: *off,
+                amplitude: F::of(*amplitude),
+            }),
+            Drive::StepCurrent {
+                neurons,
+                on,
+                amplitude,
+            } => {
+                for (k, (&a, &x)) in on.iter().zip(amplitude).enumerate() {
+                    let b = on.get(k + 1).copied().unwrap_or(u64::MAX);
+                    if a < b {
+                        out.push(Pulse {
+                            neurons: neurons.clone(),
+                            on: a,
+                            off: b,
+                            amplitude: F::of(x),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// At a pulse edge (a step where some pulse starts or stops), recomputes the stimulus
 /// current of the affected neurons as the sum, in config order, of the pulses active in
 /// this step — so the current returns exactly to 0 after the last pulse.
@@ -87,11 +128,26 @@ pub fn stim_current<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
     if !pulses.iter().any(|p| p.on == step || p.off == step) {
         return;
     }
+    let mut touched = vec![false; i_stim.len()];
     for p in pulses.iter().filter(|p| p.on == step || p.off == step) {
         for &i in &p.neurons {
             i_stim[i as usize] = F::zero();
+            touched[i as usize] = true;
         }
     }
+    for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
+        for &i in &p.neurons {
+            if touched[i as usize] {
+                i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
+            }
+        }
+    }
+}
+
+/// The stimulus current of every neuron in step `step` (after the pulses changed between
+/// runs): the sum, in config order, of the pulses active then, as [`stim_current`] sums.
+pub fn stim_current_at<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
+    i_stim.iter_mut().for_each(|x| *x = F::zero());
     for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
         for &i in &p.neurons {
             i_stim[i as usize] = i_stim[i as usize] + p.amplitude;

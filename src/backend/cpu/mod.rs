@@ -2,7 +2,9 @@
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
 //! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of the step shaders,
 //! `drive.rs` ↔ `shaders/poisson_input.wgsl`; current pulses are computed by `stim_current`
-//! on the host for both backends, at each pulse edge; `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
+//! on the host for both backends, at each pulse edge; `source.rs` ↔
+//! `shaders/source_spikes.wgsl` (the spikes of source populations, decided on the host per
+//! batch by [`crate::source::source_batch`]); `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
 //! `hv_gather.rs` ↔ `shaders/hv_gather.wgsl`).
 //!
 //! Generic over the precision: `f32` accumulates LIF input in i32 fixed point exactly
@@ -16,14 +18,19 @@ mod lif_step;
 mod partition;
 mod propagate;
 mod record;
+mod source;
+pub mod state;
 
-pub use drive::{PoissonStream, Pulse, poisson_input, stim_current};
+pub use drive::{
+    PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
+};
 pub use hv_gather::{hv_gather, hv_gather_part};
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
 pub use partition::{MAX_THREADS, Partition, default_threads, partition, pool};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
+pub use source::source_spikes;
 
 use rayon::prelude::*;
 
@@ -61,8 +68,8 @@ pub struct InputRing<F: Real> {
 }
 
 /// A probe inside a partition: (its index among the network's probes, local neuron,
-/// sampling period in steps).
-pub type LocalProbe = (usize, usize, u32);
+/// sampling period in steps, sampled variable).
+pub type LocalProbe = (usize, usize, u32, u32);
 
 /// One thread's LIF neurons (`first..first + state.len()`): their state, the input
 /// ring, the synapses onto them, their drive. Nothing here is shared with another
@@ -94,6 +101,9 @@ struct LifCpu<F: Real> {
     /// the start of `NeuronStep` n + 1, in the same parallel pass (each partition
     /// delivers into its own ring, then reads it), or at the end of the batch.
     pending: Option<u64>,
+    /// Source populations and the spikes of the open batch.
+    sources: Vec<crate::source::SourcePop>,
+    src_batch: crate::source::SourceBatch,
 }
 
 /// One thread's HV neurons; the arrays are named after the shaders' bindings.
@@ -145,13 +155,29 @@ fn each<T: Send>(
     }
 }
 
+/// The pulses of a network restricted to partition `r`'s neurons (local ids); every
+/// pulse stays, so that its edges are seen.
+fn local_pulses<F: Real>(all: &[Pulse<F>], r: &Partition) -> Vec<Pulse<F>> {
+    all.iter()
+        .map(|p| Pulse {
+            neurons: p
+                .neurons
+                .iter()
+                .filter(|&&i| r.contains(i as usize))
+                .map(|&i| i - r.start as u32)
+                .collect(),
+            ..p.clone()
+        })
+        .collect()
+}
+
 /// The probes of a partition, in local form.
 fn local_probes(probes: &[Probe], r: &Partition) -> Vec<LocalProbe> {
     probes
         .iter()
         .enumerate()
         .filter(|(_, p)| r.contains(p.global))
-        .map(|(k, p)| (k, p.global - r.start, p.every))
+        .map(|(k, p)| (k, p.global - r.start, p.every, p.var))
         .collect()
 }
 
@@ -366,17 +392,17 @@ impl<F: Real> LifCpu<F> {
                 let (a, b) = (r.start, r.end);
                 let lp: Vec<LifParams<F>> = params[a..b].iter().map(|p| p.cast::<F>()).collect();
                 let mut poisson = Vec::new();
-                let mut pulses = Vec::new();
                 for d in &net.drives {
-                    match d {
-                        Drive::Poisson {
-                            stream,
-                            neurons,
-                            plan,
-                            weight,
-                            receptor,
-                            delay,
-                        } => poisson.push(PoissonStream {
+                    if let Drive::Poisson {
+                        stream,
+                        neurons,
+                        plan,
+                        weight,
+                        receptor,
+                        delay,
+                    } = d
+                    {
+                        poisson.push(PoissonStream {
                             stream: *stream,
                             neurons: neurons
                                 .iter()
@@ -388,27 +414,10 @@ impl<F: Real> LifCpu<F> {
                             receptor: *receptor,
                             delay: *delay,
                             cache: Vec::new(),
-                        }),
-                        Drive::CurrentPulse {
-                            neurons,
-                            on,
-                            off,
-                            amplitude,
-                        } => pulses.push(Pulse {
-                            neurons: neurons
-                                .iter()
-                                .filter(|&&i| r.contains(i as usize))
-                                .map(|&i| i - a as u32)
-                                .collect(),
-                            on: *on,
-                            off: *off,
-                            amplitude: F::of(*amplitude),
-                        }),
-                        Drive::ReceptorPulse { .. } => {
-                            unreachable!("validated: HV populations only")
-                        }
+                        });
                     }
                 }
+                let pulses = local_pulses(&current_pulses::<F>(&net.drives), r);
                 let i_stim = if pulses.is_empty() {
                     Vec::new()
                 } else {
@@ -453,6 +462,8 @@ impl<F: Real> LifCpu<F> {
             inv_scale: F::of(net.fixed.inv_scale()),
             key: crate::rng::key(net.seed),
             pending: None,
+            sources: net.sources.clone(),
+            src_batch: Default::default(),
         }
     }
 }
@@ -474,6 +485,11 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model
+            && !m.sources.is_empty()
+        {
+            crate::source::source_batch(&m.sources, m.key, first_step, steps, &mut m.src_batch);
+        }
         self.batch = Some(BatchOutput {
             first_step,
             steps,
@@ -515,6 +531,14 @@ impl<F: Real> Backend for CpuBackend<F> {
                 self.spiked.clear();
                 for p in &m.parts {
                     self.spiked.extend_from_slice(&p.spiked);
+                }
+                if !m.sources.is_empty() {
+                    let b = self.batch.as_ref().expect("begin_batch before run_stage");
+                    source_spikes(
+                        &m.src_batch,
+                        (step - b.first_step) as usize,
+                        &mut self.spiked,
+                    );
                 }
             }
             (Stage::NeuronStep, Model::Hv(m)) => {
@@ -658,6 +682,39 @@ impl<F: Real> Backend for CpuBackend<F> {
                 }
             }
             _ => unreachable!("the backend was built from this network"),
+        }
+        Ok(())
+    }
+
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.flush();
+        self.save_sections(ck);
+        Ok(())
+    }
+
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.load_sections(ck)
+    }
+
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model {
+            m.sources = net.sources.clone();
+        }
+        Ok(())
+    }
+
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        if let Model::Lif(m) = &mut self.model {
+            let all = current_pulses::<F>(&net.drives);
+            for (p, r) in m.parts.iter_mut().zip(&self.ranges) {
+                p.pulses = local_pulses(&all, r);
+                if all.is_empty() {
+                    p.i_stim.clear();
+                } else {
+                    p.i_stim.resize(r.len(), F::zero());
+                    stim_current_at(&p.pulses, &mut p.i_stim, step);
+                }
+            }
         }
         Ok(())
     }

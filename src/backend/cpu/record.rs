@@ -3,6 +3,7 @@
 
 use crate::model::hv::{HvParams, HvState};
 use crate::model::lif::{LifParams, LifState};
+use crate::network::{PROBE_SYN_AMPA, PROBE_SYN_GABA};
 use crate::real::Real;
 
 /// Sets the bit of every neuron that spiked in a step's row of the spike bitfield.
@@ -12,18 +13,24 @@ pub fn record_spikes(spiked: &[u32], row: &mut [u32]) {
     }
 }
 
-/// Writes the absolute voltage of each probe that samples after `step` into `row`. The
-/// arrays are a partition's; a probe is (its slot in `row`, local neuron, period).
+/// Writes what each probe that samples after `step` samples into `row`: the absolute
+/// voltage, or the AMPA / GABA-A synaptic variable (`var`, see [`crate::network::Probe`]).
+/// The arrays are a partition's; a probe is (its slot in `row`, local neuron, period,
+/// variable).
 pub fn record_voltage<F: Real>(
     params: &[LifParams<F>],
     state: &[LifState<F>],
-    probes: &[(usize, usize, u32)],
+    probes: &[(usize, usize, u32, u32)],
     step: u64,
     row: &mut [F],
 ) {
-    for &(k, g, every) in probes {
+    for &(k, g, every, var) in probes {
         if (step + 1).is_multiple_of(every as u64) {
-            row[k] = state[g].u + params[g].e_l;
+            row[k] = match var {
+                PROBE_SYN_AMPA => state[g].i_ampa,
+                PROBE_SYN_GABA => state[g].i_gaba,
+                _ => state[g].u + params[g].e_l,
+            };
         }
     }
 }
@@ -32,11 +39,11 @@ pub fn record_voltage<F: Real>(
 pub fn record_voltage_hv<F: Real>(
     params: &[HvParams<F>],
     state: &[HvState<F>],
-    probes: &[(usize, usize, u32)],
+    probes: &[(usize, usize, u32, u32)],
     step: u64,
     row: &mut [F],
 ) {
-    for &(k, g, every) in probes {
+    for &(k, g, every, _) in probes {
         if (step + 1).is_multiple_of(every as u64) {
             row[k] = params[g].v_t * state[g].y;
         }

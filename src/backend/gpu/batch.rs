@@ -79,7 +79,7 @@ pub(super) struct Batches<X> {
     pub sets: [RecordSet<X>; 2],
     pub base: StepUniform,
     /// (global neuron, every) per probe.
-    pub probes: Vec<(u32, u32)>,
+    pub probes: Vec<(u32, u32, u32)>,
     /// The distinct sampling intervals, to skip the record kernel when no probe is due.
     everys: Vec<u32>,
     batch_cap: u32,
@@ -113,7 +113,7 @@ impl<X> Batches<X> {
             probes: net
                 .probes
                 .iter()
-                .map(|p| (p.global as u32, p.every.max(1)))
+                .map(|p| (p.global as u32, p.every.max(1), p.var))
                 .collect(),
             everys,
             batch_cap,
@@ -165,7 +165,7 @@ impl<X> Batches<X> {
             let p: Vec<GpuProbe> = self
                 .probes
                 .iter()
-                .map(|&(g, every)| GpuProbe::for_batch(g, every, first_step))
+                .map(|&(g, every, var)| GpuProbe::for_batch(g, every, var, first_step))
                 .collect();
             queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
         }
@@ -339,6 +339,29 @@ pub(super) fn read_mapped(
     buffer.unmap();
     ctx.take_error()?;
     Ok(data)
+}
+
+/// A copy of `buffer`'s first `bytes` (a multiple of 4), through a temporary staging
+/// buffer: for checkpoints, between runs.
+pub(super) fn download(ctx: &GpuContext, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("checkpoint staging"),
+        size: bytes,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("checkpoint read"),
+        });
+    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+    let index = ctx.queue().submit([encoder.finish()]);
+    ctx.take_error()?;
+    read_mapped(ctx, &staging, bytes, index)
 }
 
 /// Closes the two error scopes opened around a backend's uploads (validation, the inner

@@ -83,22 +83,22 @@ pub struct GpuProbe {
     /// The first row of the batch the probe samples after: it samples after rows r with
     /// `r % every == first_row`, i.e. after steps with `(step + 1) % every == 0`.
     pub first_row: u32,
-    /// Padding to 16 bytes.
-    pub _pad: u32,
+    /// What it samples: `network::PROBE_V`, `PROBE_SYN_AMPA` or `PROBE_SYN_GABA`.
+    pub variable: u32,
 }
 const _: () = assert!(std::mem::size_of::<GpuProbe>() == 16);
 
 impl GpuProbe {
     /// The probe of global neuron `neuron`, sampling every `every` steps, for a batch
     /// starting at `first_step`.
-    pub fn for_batch(neuron: u32, every: u32, first_step: u64) -> GpuProbe {
+    pub fn for_batch(neuron: u32, every: u32, var: u32, first_step: u64) -> GpuProbe {
         let e = every.max(1) as u64;
         let first_row = ((e - (first_step + 1) % e) % e) as u32;
         GpuProbe {
             neuron,
             every: e as u32,
             first_row,
-            _pad: 0,
+            variable: var,
         }
     }
 }

@@ -9,7 +9,10 @@
 //!   `propagate` (push each spiking neuron's outgoing row into the ring with i32
 //!   `atomicAdd`, so sums do not depend on thread order and runs repeat bit for bit),
 //!   `poisson_input` (the Poisson drive's events, from the same counter-based generator
-//!   as the CPU) and `record_voltage`. Current pulses change the stimulus current only at
+//!   as the CPU), `source_spikes` (right after `lif_step`: the step's spikes of source
+//!   populations, computed on the host for the whole batch by
+//!   [`crate::source::source_batch`] and uploaded with it; one invocation per spike) and
+//!   `record_voltage` (v, or a synaptic variable, per probe). Current pulses change the stimulus current only at
 //!   their edges: the host computes it there with the CPU's own
 //!   [`stim_current`](crate::backend::cpu::stim_current) and the batch copies it in.
 //! - **Batches**: [`Backend::begin_batch`] opens an encoder and a compute pass,
@@ -34,6 +37,7 @@ pub mod layout;
 pub mod limits;
 pub mod pipelines;
 pub mod shaders;
+mod state;
 
 pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
@@ -43,8 +47,8 @@ use wgpu::util::DeviceExt;
 use self::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
 use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
-use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE};
-use super::cpu::{Pulse, stim_current};
+use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE, SOURCE_SPIKES};
+use super::cpu::{Pulse, current_pulses, stim_current, stim_current_at};
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar};
 use crate::error::{Error, Result};
 use crate::model::lif::{self, LifParams, LifState};
@@ -63,6 +67,7 @@ const MAX_PROPAGATE_GROUPS: u32 = 1024;
 /// The LIF bind groups of one record set.
 struct LifBinds {
     bind_lif: wgpu::BindGroup,
+    bind_source: wgpu::BindGroup,
     bind_record: wgpu::BindGroup,
 }
 
@@ -155,6 +160,30 @@ impl Backend for GpuBackend {
             Kernels::Hv(b) => b.write_params(net),
         }
     }
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.save_state(ck),
+            Kernels::Hv(b) => b.save_state(ck),
+        }
+    }
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.load_state(ck),
+            Kernels::Hv(b) => b.load_state(ck),
+        }
+    }
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.write_sources(net),
+            Kernels::Hv(_) => Ok(()), // validated: HV networks have no sources
+        }
+    }
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.write_currents(net, step),
+            Kernels::Hv(_) => Ok(()), // validated: HV networks take receptor pulses only
+        }
+    }
 }
 
 /// The LIF kernels (f32, i32 fixed-point input accumulators).
@@ -165,6 +194,9 @@ struct LifGpu {
     record: Kernel,
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
+    /// The delay ring (`slots × 2n` i32), kept for checkpoints.
+    ring: wgpu::Buffer,
+    ring_bytes: u64,
     /// The derived constants (rewritten by `write_params`).
     params: wgpu::Buffer,
     /// The uniforms, probes, record sets and the batches open and in flight.
@@ -182,6 +214,18 @@ struct LifGpu {
     /// Stimulus-current vectors of the open batch's pulse edges, uploaded before its
     /// submit.
     stim: Vec<u8>,
+    /// The source populations, the spikes of the open batch (computed on the host) and
+    /// their device copies (`source_ptr`: batch rows + 1 offsets; `source_ids`).
+    source: Kernel,
+    sources: Vec<crate::source::SourcePop>,
+    src_batch: crate::source::SourceBatch,
+    src_first: u64,
+    source_ptr: wgpu::Buffer,
+    /// Grown (with the source bind groups rebuilt) when a batch has more source spikes.
+    source_ids: wgpu::Buffer,
+    /// The other buffers of the source bind groups: uniforms, spike_count, spike_list.
+    source_bufs: [wgpu::Buffer; 3],
+    key: [u32; 2],
     /// E_L per neuron (f32), to report absolute voltages from `u`.
     e_l: Vec<f32>,
     has_synapses: bool,
@@ -246,45 +290,32 @@ impl LifGpu {
         let mut streams: Vec<GpuPoissonStream> = Vec::new();
         let mut targets: Vec<[u32; 2]> = Vec::new();
         let mut cdf: Vec<f32> = Vec::new();
-        let mut pulses = Vec::new();
         for d in &net.drives {
-            match d {
-                Drive::Poisson {
-                    stream,
-                    neurons,
-                    plan,
-                    weight,
-                    receptor,
-                    delay,
-                } => {
-                    let idx = streams.len() as u32;
-                    streams.push(GpuPoissonStream {
-                        stream: *stream,
-                        blocks: plan.blocks,
-                        cdf_at: cdf.len() as u32,
-                        cdf_len: plan.cdf.len() as u32,
-                        weight: <f32 as Real>::acc_weight(*weight, &net.fixed),
-                        receptor: *receptor,
-                        delay: *delay,
-                        _pad: 0,
-                    });
-                    cdf.extend_from_slice(&plan.cdf);
-                    targets.extend(neurons.iter().map(|&i| [i, idx]));
-                }
-                Drive::ReceptorPulse { .. } => unreachable!("validated: HV populations only"),
-                Drive::CurrentPulse {
-                    neurons,
-                    on,
-                    off,
-                    amplitude,
-                } => pulses.push(Pulse {
-                    neurons: neurons.clone(),
-                    on: *on,
-                    off: *off,
-                    amplitude: *amplitude as f32,
-                }),
+            if let Drive::Poisson {
+                stream,
+                neurons,
+                plan,
+                weight,
+                receptor,
+                delay,
+            } = d
+            {
+                let idx = streams.len() as u32;
+                streams.push(GpuPoissonStream {
+                    stream: *stream,
+                    blocks: plan.blocks,
+                    cdf_at: cdf.len() as u32,
+                    cdf_len: plan.cdf.len() as u32,
+                    weight: <f32 as Real>::acc_weight(*weight, &net.fixed),
+                    receptor: *receptor,
+                    delay: *delay,
+                    _pad: 0,
+                });
+                cdf.extend_from_slice(&plan.cdf);
+                targets.extend(neurons.iter().map(|&i| [i, idx]));
             }
         }
+        let pulses = current_pulses::<f32>(&net.drives);
         let key = crate::rng::key(net.seed);
 
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
@@ -312,7 +343,11 @@ impl LifGpu {
             bytemuck::cast_slice(&state0),
             st | U::COPY_SRC | U::COPY_DST,
         );
-        let ring = empty("ring", slots as u64 * 2 * n as u64 * 4, st);
+        let ring = empty(
+            "ring",
+            slots as u64 * 2 * n as u64 * 4,
+            st | U::COPY_SRC | U::COPY_DST,
+        );
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&syn.row_ptr), st);
         // Each synapse array in SYN_CHUNKS buffers of up to `chunk` elements (one binding
         // each; check_limits made sure they suffice); unused chunks are small dummies.
@@ -346,15 +381,28 @@ impl LifGpu {
         let propagate = Kernel::new(device, PROPAGATE);
         let record = Kernel::new(device, RECORD_VOLTAGE);
         let poisson_kernel = Kernel::new(device, POISSON_INPUT);
-        let (lif, propagate, record, poisson_kernel) =
-            match (lif, propagate, record, poisson_kernel) {
-                (Ok(a), Ok(b), Ok(c), Ok(d)) => (a, b, c, d),
-                (Err(e), ..) | (_, Err(e), ..) | (_, _, Err(e), _) | (.., Err(e)) => {
+        let source = Kernel::new(device, SOURCE_SPIKES);
+        let (lif, propagate, record, poisson_kernel, source) =
+            match (lif, propagate, record, poisson_kernel, source) {
+                (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => (a, b, c, d, e),
+                (Err(e), ..)
+                | (_, Err(e), ..)
+                | (_, _, Err(e), ..)
+                | (_, _, _, Err(e), _)
+                | (.., Err(e)) => {
                     drop(val);
                     drop(oom);
                     return Err(e);
                 }
             };
+        let n_src: u64 = net.sources.iter().map(|s| s.size as u64).sum();
+        let source_ptr = empty("source_ptr", (batch_cap as u64 + 1) * 4, st | U::COPY_DST);
+        // sized for the first batches' spikes; reserve_source_ids grows it
+        let source_ids = empty(
+            "source_ids",
+            (batch_cap as u64 * n_src).min(1 << 16) * 4,
+            st | U::COPY_DST,
+        );
         let make_set = |tag: &str| {
             let rec = |what: &str, bytes: u64| {
                 empty(
@@ -385,17 +433,30 @@ impl LifGpu {
             );
             let bind_record =
                 record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, &volt]);
+            let bind_source = source.bind(
+                device,
+                &[
+                    &uniforms,
+                    &spike_count,
+                    &spike_list,
+                    &spike_bits,
+                    &source_ptr,
+                    &source_ids,
+                ],
+            );
             RecordSet {
                 spike_bits,
                 volt,
                 staging,
                 ext: LifBinds {
                     bind_lif,
+                    bind_source,
                     bind_record,
                 },
             }
         };
         let sets = [make_set("A"), make_set("B")];
+        let uniforms_handle = uniforms.clone();
         let bind_propagate = propagate.bind(
             device,
             &[
@@ -449,6 +510,8 @@ impl LifGpu {
             record,
             state,
             state_staging,
+            ring,
+            ring_bytes: slots as u64 * 2 * n as u64 * 4,
             params: params_buf,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_propagate,
@@ -468,6 +531,14 @@ impl LifGpu {
             i_stim,
             stim_upload: None,
             stim: Vec::new(),
+            source,
+            sources: net.sources.clone(),
+            src_batch: Default::default(),
+            src_first: 0,
+            source_bufs: [uniforms_handle, spike_count.clone(), spike_list.clone()],
+            source_ptr,
+            source_ids,
+            key,
             e_l: params32.iter().map(|p| p.e_l).collect(),
             has_synapses: !syn.is_empty(),
             lif_groups: dispatch_2d(groups(n as u64), max_dim),
@@ -520,6 +591,50 @@ impl LifGpu {
         self.ctx.take_error()
     }
 
+    /// Makes sure `source_ids` holds `needed` ids: a larger buffer (the next power of two)
+    /// and new source bind groups for both record sets. A batch in flight keeps the old
+    /// ones (wgpu keeps them alive).
+    fn reserve_source_ids(&mut self, needed: u64) -> Result<()> {
+        let bytes = needed * 4;
+        if bytes <= self.source_ids.size() {
+            return Ok(());
+        }
+        let bytes = bytes.next_power_of_two();
+        check_buffer(
+            &BufferSpec {
+                name: "source_ids",
+                what: "source-population spikes of one batch",
+                bytes,
+                storage: true,
+                elements: needed,
+                cause: format!("{needed} source spikes in one batch"),
+            },
+            &self.ctx.limits(),
+        )?;
+        let device = self.ctx.device();
+        self.source_ids = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("source_ids"),
+            size: bytes,
+            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let [u, count, list] = &self.source_bufs;
+        for set in self.batches.sets.iter_mut() {
+            set.ext.bind_source = self.source.bind(
+                device,
+                &[
+                    u,
+                    count,
+                    list,
+                    &set.spike_bits,
+                    &self.source_ptr,
+                    &self.source_ids,
+                ],
+            );
+        }
+        self.ctx.take_error()
+    }
+
     /// Reads a submitted batch back and decodes it.
     fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
         self.batches.read(f, 0, |_, _| Ok(()))
@@ -542,6 +657,17 @@ impl Backend for LifGpu {
         self.batches.check(steps)?;
         self.reserve_stim_upload(first_step, steps)?;
         self.stim.clear();
+        self.src_first = first_step;
+        if !self.sources.is_empty() {
+            crate::source::source_batch(
+                &self.sources,
+                self.key,
+                first_step,
+                steps,
+                &mut self.src_batch,
+            );
+            self.reserve_source_ids(self.src_batch.ids.len() as u64)?;
+        }
         self.batches.begin(first_step, steps, "batch", "steps")
     }
 
@@ -570,6 +696,18 @@ impl Backend for LifGpu {
                 pass.set_pipeline(&self.lif.pipeline);
                 pass.set_bind_group(0, &rs.bind_lif, &[offset]);
                 pass.dispatch_workgroups(self.lif_groups.0, self.lif_groups.1, 1);
+                if !self.sources.is_empty() {
+                    let row = (step - self.src_first) as usize;
+                    let ptr = &self.src_batch.ptr;
+                    let count = (ptr[row + 1] - ptr[row]) as u64;
+                    if count > 0 {
+                        let max_dim = self.ctx.limits().max_compute_workgroups_per_dimension;
+                        let (x, y) = dispatch_2d(count.div_ceil(WG_SIZE as u64) as u32, max_dim);
+                        pass.set_pipeline(&self.source.pipeline);
+                        pass.set_bind_group(0, &rs.bind_source, &[offset]);
+                        pass.dispatch_workgroups(x, y, 1);
+                    }
+                }
             }
             Stage::Propagate => {
                 if self.has_synapses {
@@ -596,9 +734,19 @@ impl Backend for LifGpu {
 
     fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
         let (ctx, stim, upload) = (&self.ctx, &self.stim, &self.stim_upload);
+        let (src, ptr_buf, ids_buf) = (&self.src_batch, &self.source_ptr, &self.source_ids);
+        let has_sources = !self.sources.is_empty();
         let prev = self.batches.submit(|_, _, _, _| {
             if let (false, Some(upload)) = (stim.is_empty(), upload) {
                 ctx.queue().write_buffer(upload, 0, stim);
+            }
+            if has_sources {
+                ctx.queue()
+                    .write_buffer(ptr_buf, 0, bytemuck::cast_slice(&src.ptr));
+                if !src.ids.is_empty() {
+                    ctx.queue()
+                        .write_buffer(ids_buf, 0, bytemuck::cast_slice(&src.ids));
+                }
             }
         })?;
         match prev {
@@ -652,6 +800,14 @@ impl Backend for LifGpu {
         self.ctx.take_error()
     }
 
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.save_sections(ck)
+    }
+
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.load_sections(ck)
+    }
+
     fn write_params(&mut self, net: &Network) -> Result<()> {
         let Neurons::Lif { params, .. } = &net.neurons else {
             return Err(Error::Gpu("write_params: not a LIF network".into()));
@@ -663,9 +819,44 @@ impl Backend for LifGpu {
             .write_buffer(&self.params, 0, &padded(bytemuck::cast_slice(&params32)));
         self.ctx.take_error()
     }
+
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        self.upload_sources(net)
+    }
+
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        self.upload_currents(net, step)
+    }
 }
 
 impl LifGpu {
+    fn upload_sources(&mut self, net: &Network) -> Result<()> {
+        self.sources = net.sources.clone();
+        Ok(())
+    }
+
+    fn upload_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        self.pulses = current_pulses::<f32>(&net.drives);
+        self.host_i_stim = vec![0.0; net.n];
+        stim_current_at(&self.pulses, &mut self.host_i_stim, step);
+        if self.pulses.is_empty() {
+            self.host_i_stim.clear();
+        }
+        let zeros;
+        let data: &[f32] = if self.host_i_stim.is_empty() {
+            zeros = vec![0.0f32; net.n];
+            &zeros
+        } else {
+            &self.host_i_stim
+        };
+        if !data.is_empty() {
+            self.ctx
+                .queue()
+                .write_buffer(&self.i_stim, 0, bytemuck::cast_slice(data));
+        }
+        self.ctx.take_error()
+    }
+
     /// The neuron state as of the work submitted so far.
     fn read_raw_state(&mut self) -> Result<Vec<LifState<f32>>> {
         let n = self.e_l.len();

@@ -110,9 +110,24 @@ pub const HV_RECORD_VOLTAGE: KernelSpec = KernelSpec {
     bindings: &[Uni, ReadOnly(208), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
 };
 
+/// `shaders/source_spikes.wgsl`: u, spike_count, spike_list, spike_bits, source_ptr,
+/// source_ids.
+pub const SOURCE_SPIKES: KernelSpec = KernelSpec {
+    name: "source_spikes",
+    bindings: &[
+        Uni,
+        ReadWrite(8),
+        ReadWrite(4),
+        ReadWrite(4),
+        ReadOnly(4),
+        ReadOnly(4),
+    ],
+};
+
 /// Every kernel the backend runs.
 pub const KERNEL_SPECS: &[KernelSpec] = &[
     LIF_STEP,
+    SOURCE_SPIKES,
     PROPAGATE,
     RECORD_VOLTAGE,
     POISSON_INPUT,

@@ -42,6 +42,7 @@ pub const SHARED: &[ShaderFile] = &[
 /// The kernels (entry point = name).
 pub const KERNELS: &[ShaderFile] = &[
     wgsl!("lif_step", "lif_step.wgsl"),
+    wgsl!("source_spikes", "source_spikes.wgsl"),
     wgsl!("propagate", "propagate.wgsl"),
     wgsl!("record_voltage", "record_voltage.wgsl"),
     wgsl!("poisson_input", "poisson_input.wgsl"),

@@ -1,0 +1,233 @@
+"""Population, PopulationView and Assembly for galvani.pynn.
+
+A population keeps its native (galvani) parameters as arrays, one value per cell; they
+become the ``params`` of a galvani population when the network is built, and a change
+after that goes to the running simulation through ``Simulation.set`` (or
+``set_spike_times`` for spike sources).
+"""
+
+import numpy as np
+
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, Sequence, simplify
+from pyNN.standardmodels import StandardCellType
+
+from . import simulator
+from .recording import Recorder
+
+state = simulator.state
+
+
+def _split_cells(cells):
+    """(parent population, local indices) pairs of a population, view, assembly or list
+    of ids."""
+    if isinstance(cells, common.Assembly):
+        out = []
+        for p in cells.populations:
+            out.extend(_split_cells(p))
+        return out
+    if isinstance(cells, common.PopulationView):
+        return [(cells.grandparent, np.asarray(cells.index_in_grandparent(np.arange(cells.size))))]
+    if isinstance(cells, common.Population):
+        return [(cells, np.arange(cells.size))]
+    groups = {}
+    for c in cells:
+        pop = c.parent
+        while isinstance(pop, common.PopulationView):
+            pop = pop.parent
+        groups.setdefault(id(pop), (pop, []))[1].append(pop.id_to_index(c))
+    return [(p, np.asarray(sorted(ix))) for p, ix in groups.values()]
+
+
+def _check_times(lists):
+    for t in lists:
+        if np.any(np.diff(t) < 0):
+            raise errors.InvalidParameterValueError(
+                f"SpikeSourceArray: spike times must be in increasing order, got {t}"
+            )
+        if np.any(t < 0) or not np.all(np.isfinite(t)):
+            raise errors.InvalidParameterValueError(
+                f"SpikeSourceArray: spike times must be finite and >= 0, got {t}"
+            )
+
+
+def _seq_list(values, n):
+    """Per-cell spike-time arrays from an array of Sequence objects (or one Sequence)."""
+    out = []
+    for i in range(n):
+        v = values[i] if isinstance(values, np.ndarray) and values.dtype == object else values
+        if isinstance(v, Sequence):
+            v = v.value
+        out.append(np.asarray(v, dtype=float).reshape(-1))
+    return out
+
+
+class Assembly(common.Assembly):
+    _simulator = simulator
+
+
+class _ParamMixin:
+    def _get_parameters(self, *names):
+        if isinstance(self.celltype, StandardCellType):
+            if any(name in self.celltype.computed_parameters() for name in names):
+                native_names = self.celltype.get_native_names()
+            else:
+                native_names = self.celltype.get_native_names(*names)
+            return self.celltype.reverse_translate(self._get_native_parameters(*native_names))
+        return self._get_native_parameters(*names)
+
+
+class PopulationView(_ParamMixin, common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _get_native_parameters(self, *names):
+        d = {}
+        for name in names:
+            value = self.grandparent._native_values(name)
+            d[name] = simplify(value[self.index_in_grandparent(np.arange(self.size))])
+        return ParameterSpace(d, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        parameter_space.evaluate(simplify=False)
+        idx = self.index_in_grandparent(np.arange(self.size))
+        for name, value in parameter_space.items():
+            self.grandparent._set_native(name, idx, value)
+
+    def _set_initial_value_array(self, variable, initial_values):
+        idx = self.index_in_grandparent(np.arange(self.size))
+        self.grandparent._set_initial(variable, idx, initial_values)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_ParamMixin, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def _create_cells(self):
+        if not isinstance(self.celltype, StandardCellType) or not hasattr(
+            self.celltype, "galvani_model"
+        ):
+            raise NotImplementedError(
+                f"galvani.pynn does not support the cell type {type(self.celltype).__name__}"
+            )
+        state.changed("creating a population")
+        ids = np.arange(state.id_counter, state.id_counter + self.size)
+        self.all_cells = np.array([simulator.ID(i) for i in ids], dtype=simulator.ID)
+        self._mask_local = np.ones((self.size,), bool)
+        ps = self.celltype.native_parameters
+        ps.shape = (self.size,)
+        ps.evaluate(simplify=False)
+        self._parameters = ps.as_dict()
+        if "spike_times" in self._parameters:
+            _check_times(_seq_list(self._native_values("spike_times"), self.size))
+        self._init_v = None
+        for c in self.all_cells:
+            c.parent = self
+        state.id_counter += self.size
+        self._gname = f"p{len(state.populations)}"
+        state.populations.append(self)
+
+    # -- native values --------------------------------------------------------------
+
+    def _native_values(self, name):
+        v = self._parameters[name]
+        if not isinstance(v, np.ndarray):
+            v = np.full(self.size, v, dtype=object if isinstance(v, Sequence) else float)
+            self._parameters[name] = v
+        return v
+
+    def _set_native(self, name, idx, value):
+        arr = self._native_values(name)
+        if name == "spike_times":
+            new = arr.copy()
+            vals = np.asarray(value, dtype=object).reshape(-1)
+            if vals.size == 1:
+                vals = np.repeat(vals, len(idx))
+            for k, i in enumerate(idx):
+                new[i] = vals[k]
+            _check_times(_seq_list(new, self.size))
+            self._parameters[name] = new
+            if state.sim is not None and not state.dirty:
+                state.sim.set_spike_times(self._gname, _seq_list(new, self.size))
+            return
+        new = np.array(arr, dtype=float)
+        new[idx] = np.asarray(value, dtype=float)
+        if state.sim is not None and not state.dirty:
+            state.sim.set(self._gname, name, new)
+        self._parameters[name] = new
+
+    def _get_native_parameters(self, *names):
+        return ParameterSpace(
+            {name: simplify(self._native_values(name)) for name in names}, shape=(self.size,)
+        )
+
+    def _set_parameters(self, parameter_space):
+        parameter_space.evaluate(simplify=False)
+        idx = np.arange(self.size)
+        for name, value in parameter_space.items():
+            self._set_native(name, idx, value)
+
+    # -- initial values -------------------------------------------------------------
+
+    def _set_initial(self, variable, idx, values):
+        if variable != "v":
+            return  # galvani's LIF has no other state to initialise
+        if not hasattr(self.celltype, "galvani_synapse"):
+            return
+        v = self._current_init_v()
+        v[idx] = np.asarray(values, dtype=float)
+        self._init_v = v
+        if state.sim is not None and not state.dirty:
+            state.sim.set(self._gname, "v_mv", v)
+
+    def _set_initial_value_array(self, variable, initial_values):
+        initial_values.shape = (self.size,)
+        self._set_initial(variable, np.arange(self.size), initial_values.evaluate(simplify=False))
+
+    def _current_init_v(self):
+        if self._init_v is not None:
+            return self._init_v.copy()
+        iv = self.initial_values.get("v") if hasattr(self, "initial_values") else None
+        if iv is None:
+            return np.full(self.size, -65.0)
+        iv = iv.copy() if hasattr(iv, "copy") else iv
+        try:
+            iv.shape = (self.size,)
+            return np.asarray(iv.evaluate(simplify=False), dtype=float)
+        except AttributeError:
+            return np.full(self.size, float(iv))
+
+    def _apply_initial_values(self):
+        if hasattr(self.celltype, "galvani_synapse"):
+            state.sim.set(self._gname, "v_mv", self._current_init_v())
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    # -- the galvani population -----------------------------------------------------
+
+    def _add_to(self, net):
+        ct = self.celltype
+        if ct.galvani_model == "spike_source":
+            net.add_population(
+                self._gname,
+                self.size,
+                model="spike_source",
+                spike_times=_seq_list(self._native_values("spike_times"), self.size),
+            )
+        elif ct.galvani_model == "poisson_source":
+            params = {k: np.asarray(self._native_values(k), dtype=float)
+                      for k in ("rate_hz", "start_ms", "duration_ms")}
+            net.add_population(self._gname, self.size, model="poisson_source", params=params)
+        else:
+            params = {k: np.asarray(self._native_values(k), dtype=float)
+                      for k in self._parameters}
+            net.add_population(
+                self._gname, self.size, model="lif", synapse=ct.galvani_synapse,
+                params=params, init={"v_mv": self._current_init_v()},
+            )

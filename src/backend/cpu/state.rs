@@ -1,0 +1,154 @@
+//! Checkpoint sections of the CPU backend ([`crate::checkpoint`]). The layout is the GPU
+//! backend's buffers' for f32 (`lif.state` is `LifState<f32>` as the shader stores it,
+//! `lif.ring` its i32 accumulators slot-major, `hv.state` `HvState<f32>`), so a
+//! checkpoint of either f32 backend loads into the other.
+
+use super::{CpuBackend, HvCpu, LifCpu, Model};
+use crate::checkpoint::{Checkpoint, Enc, real_bytes};
+use crate::error::Result;
+use crate::real::Real;
+
+/// Section names shared with the GPU backend.
+pub const LIF_STATE: &str = "lif.state";
+/// The delay ring (pending synaptic input), `slots × 2n` accumulators.
+pub const LIF_RING: &str = "lif.ring";
+/// The stimulus current per neuron (empty without current pulses).
+pub const STIM: &str = "stim.i";
+/// HV state per neuron.
+pub const HV_STATE: &str = "hv.state";
+/// HV coupling (s^A, s^G, P^A, P^G) per neuron, for the next step.
+pub const HV_COUPLING: &str = "hv.coupling";
+
+fn acc_bytes<F: Real>() -> usize {
+    real_bytes::<F>()
+}
+
+// The partitions are contiguous and in order, so walking them in turn gives the
+// network's global order; the ring is slot-major over all neurons.
+impl<F: Real> LifCpu<F> {
+    fn save(&self, ck: &mut Checkpoint) {
+        let rb = real_bytes::<F>();
+        let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
+        let mut e = Enc::with_capacity(n * (3 * rb + 4));
+        for s in self.parts.iter().flat_map(|p| &p.state) {
+            e.real(s.u);
+            e.real(s.i_ampa);
+            e.real(s.i_gaba);
+            e.u32(s.refrac);
+        }
+        ck.put(LIF_STATE, e.0);
+        let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
+        let slots = self.parts[0].ring.slots;
+        let mut e = Enc::with_capacity(ring_len * acc_bytes::<F>());
+        for slot in 0..slots {
+            for p in &self.parts {
+                let w = p.ring.width;
+                for &a in &p.ring.acc[slot * w..(slot + 1) * w] {
+                    e.acc::<F>(a);
+                }
+            }
+        }
+        ck.put(LIF_RING, e.0);
+        let stim_len: usize = self.parts.iter().map(|p| p.i_stim.len()).sum();
+        let mut e = Enc::with_capacity(stim_len * rb);
+        for &x in self.parts.iter().flat_map(|p| &p.i_stim) {
+            e.real(x);
+        }
+        ck.put(STIM, e.0);
+    }
+
+    fn load(&mut self, ck: &Checkpoint) -> Result<()> {
+        let rb = real_bytes::<F>();
+        let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
+        let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
+        let stim_len: usize = self.parts.iter().map(|p| p.i_stim.len()).sum();
+        let mut d = ck.reader(LIF_STATE, n, 3 * rb + 4)?;
+        let mut ring = ck.reader(LIF_RING, ring_len, acc_bytes::<F>())?;
+        let mut stim = ck.reader(STIM, stim_len, rb)?;
+        for s in self.parts.iter_mut().flat_map(|p| &mut p.state) {
+            s.u = d.real();
+            s.i_ampa = d.real();
+            s.i_gaba = d.real();
+            s.refrac = d.word();
+        }
+        let slots = self.parts[0].ring.slots;
+        for slot in 0..slots {
+            for p in &mut self.parts {
+                let w = p.ring.width;
+                for a in &mut p.ring.acc[slot * w..(slot + 1) * w] {
+                    *a = ring.acc::<F>();
+                }
+            }
+        }
+        for x in self.parts.iter_mut().flat_map(|p| &mut p.i_stim) {
+            *x = stim.real();
+        }
+        self.pending = None;
+        Ok(())
+    }
+}
+
+impl<F: Real> HvCpu<F> {
+    fn save(&self, ck: &mut Checkpoint) {
+        let rb = real_bytes::<F>();
+        let n = self.release.len() / 2;
+        let mut e = Enc::with_capacity(n * (2 * rb + 8));
+        for s in self.parts.iter().flat_map(|p| &p.state) {
+            e.real(s.y);
+            e.real(s.w);
+            e.u32(s.armed);
+            e.u32(s.pad);
+        }
+        ck.put(HV_STATE, e.0);
+        let mut e = Enc::with_capacity(4 * n * rb);
+        for p in &self.parts {
+            for k in 0..p.state.len() {
+                let g = p.first + k;
+                e.real(self.release[2 * g]);
+                e.real(self.release[2 * g + 1]);
+                e.real(p.p[2 * k]);
+                e.real(p.p[2 * k + 1]);
+            }
+        }
+        ck.put(HV_COUPLING, e.0);
+    }
+
+    fn load(&mut self, ck: &Checkpoint) -> Result<()> {
+        let rb = real_bytes::<F>();
+        let n = self.release.len() / 2;
+        let mut d = ck.reader(HV_STATE, n, 2 * rb + 8)?;
+        let mut c = ck.reader(HV_COUPLING, 4 * n, rb)?;
+        for s in self.parts.iter_mut().flat_map(|p| &mut p.state) {
+            s.y = d.real();
+            s.w = d.real();
+            s.armed = d.word();
+            s.pad = d.word();
+        }
+        for p in &mut self.parts {
+            for k in 0..p.state.len() {
+                let g = p.first + k;
+                self.release[2 * g] = c.real();
+                self.release[2 * g + 1] = c.real();
+                p.p[2 * k] = c.real();
+                p.p[2 * k + 1] = c.real();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<F: Real> CpuBackend<F> {
+    pub(super) fn save_sections(&self, ck: &mut Checkpoint) {
+        match &self.model {
+            Model::Lif(m) => m.save(ck),
+            Model::Hv(m) => m.save(ck),
+        }
+    }
+
+    pub(super) fn load_sections(&mut self, ck: &Checkpoint) -> Result<()> {
+        match &mut self.model {
+            Model::Lif(m) => m.load(ck),
+            Model::Hv(m) => m.load(ck),
+        }
+    }
+}
