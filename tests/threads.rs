@@ -251,3 +251,54 @@ fn partitions_cover_the_network_and_balance_synapses() {
         2
     );
 }
+
+/// A checkpoint holds the network's global layout, whatever the partition: saved on 2
+/// threads, it continues on 3 and on 1 exactly as an uninterrupted 1-thread run.
+#[test]
+fn checkpoints_move_between_thread_counts() {
+    use galvani::real::Precision;
+    use galvani::sim::Unmonitored;
+    use galvani::simulation::Simulation;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ck.galvani");
+    let cfg = galvani::config::parse(
+        &config("brunel.toml")
+            .replace("size = 10000", "size = 800")
+            .replace("size = 2500", "size = 200")
+            .replace("k = 1000", "k = 80")
+            .replace("k = 250", "k = 20"),
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/brunel.toml"),
+    )
+    .unwrap();
+    for precision in [Precision::F32, Precision::F64] {
+        let with = |t: usize| {
+            let mut net = Network::build(&cfg, Some(40.0), None).unwrap();
+            net.threads = Some(t);
+            Simulation::new(net, None, precision).unwrap()
+        };
+        let mut whole = with(1);
+        whole.run_steps(400, &mut Unmonitored).unwrap();
+        let tail: Vec<_> = whole
+            .records()
+            .spikes
+            .iter()
+            .filter(|s| s.0 >= 173)
+            .copied()
+            .collect();
+        assert!(tail.len() > 50, "the network fires after the checkpoint");
+        let mut a = with(2);
+        a.run_steps(173, &mut Unmonitored).unwrap();
+        a.save(&path).unwrap();
+        for t in [3, 1] {
+            let mut b = with(t);
+            b.load(&path).unwrap();
+            b.run_steps(400 - 173, &mut Unmonitored).unwrap();
+            assert_eq!(b.info().threads, Some(t));
+            assert_eq!(
+                b.records().spikes,
+                tail,
+                "{precision}: saved on 2 threads, resumed on {t}"
+            );
+        }
+    }
+}
