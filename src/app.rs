@@ -40,6 +40,23 @@ pub enum Command {
     Devices,
     /// Time a config without writing outputs: one JSON line per repetition.
     Bench(BenchArgs),
+    /// Continue a run from the checkpoint in its output folder (written by `galvani run
+    /// --checkpoint-every-ms`): the CSVs are cut back to the checkpoint and continued, so
+    /// they end byte-identical to an uninterrupted run's.
+    Resume(ResumeArgs),
+}
+
+/// `galvani resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// The output folder of the interrupted run (holding checkpoint.galvani).
+    pub dir: PathBuf,
+    /// Print nothing but errors (and show no progress bar).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Do not draw the plots.
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 /// `galvani bench`.
@@ -87,6 +104,12 @@ pub struct RunArgs {
     /// Do not draw raster.png and voltages.png.
     #[arg(long)]
     pub no_plots: bool,
+    /// Write the complete simulation state to OUT/checkpoint.galvani every this many
+    /// simulated ms (atomically: a crash during a write keeps the previous one), and when
+    /// the run is stopped by a signal; `galvani resume OUT` continues from it. A run that
+    /// completes removes it.
+    #[arg(long, value_name = "MS")]
+    pub checkpoint_every_ms: Option<f64>,
 }
 
 /// `galvani plot`.
@@ -154,6 +177,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Compare(a) => compare(&a),
         Command::Devices => devices(),
         Command::Bench(a) => bench(&a),
+        Command::Resume(a) => resume(&a).map(|_| ()),
     };
     match res {
         Ok(()) => 0,
@@ -172,45 +196,138 @@ pub use crate::sim::{drive, drive_with};
 pub use crate::simulation::open_gpu;
 pub use crate::stats::{HvAgreement, PopAgreement, agreement, hv_agreement};
 
-/// Streams a run of `cfg`'s duration into the CSVs of `out` on the [`Simulation`] API;
-/// returns the run's counts and its ISI statistics. The network's host copy of the
-/// synapses is released once the backend holds its own.
-fn run_into(
-    sim: &mut Simulation,
-    out: &Path,
-    monitor: &mut dyn Monitor,
-) -> Result<(RunStats, IsiStats)> {
-    let mut sink = CsvSink::create(out, sim.network())?;
-    sim.release_host_synapses();
-    let stats = sim.run_steps_into(sim.default_steps(), &mut sink, monitor)?;
-    sink.flush()?;
-    Ok((stats, sink.isi))
+/// How a run was started: what `galvani resume` needs to rebuild it (stored in the
+/// checkpoint's metadata under `"run"`).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct RunOrigin {
+    /// The config as given, and its absolute path.
+    config: PathBuf,
+    config_abs: PathBuf,
+    /// CRC-32 of the config file's bytes when the run started.
+    config_crc: u32,
+    /// `--duration-ms`, `--seed` overrides.
+    duration_ms: Option<f64>,
+    seed: Option<u64>,
+    /// The backend the run used (`cpu` or `gpu`) and its precision.
+    backend: String,
+    precision: Precision,
+    /// The checkpoint interval (ms).
+    checkpoint_every_ms: f64,
 }
 
-/// `galvani run`. A run stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) still writes its
-/// summary (`"complete": false`) and plots, then returns [`Error::Interrupted`] (exit code
-/// 130, 143, 129).
-pub fn run(a: &RunArgs) -> Result<Summary> {
-    progress::install_ctrlc();
-    let t0 = Instant::now();
-    let cfg = config::load(&a.config)?;
-    let net = Network::build(&cfg, a.duration_ms, a.seed)?;
-    let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
-    let mut sim = Simulation::new(net, gpu, a.precision)?;
-    let build_s = t0.elapsed().as_secs_f64();
-    let mut monitor = RunMonitor::new(sim.network().dt_ms, a.quiet);
-    let (stats, isi) = run_into(&mut sim, &a.out, &mut monitor)?;
-    monitor.clear();
-    let net = sim.network();
-    let summary = Summary::new(&a.config, net, &stats, Some(&isi), build_s);
-    summary.write(&a.out)?;
-    if !a.quiet {
-        print_summary(a, net, &summary);
+/// Where the checkpoint of an output folder lives.
+fn checkpoint_path(out: &Path) -> PathBuf {
+    out.join(crate::checkpoint::FILE_NAME)
+}
+
+/// The steps of `--checkpoint-every-ms`: positive, finite, a whole number of steps.
+fn checkpoint_steps(ms: f64, dt_ms: f64) -> Result<u64> {
+    let k = (ms / dt_ms).round();
+    if !(ms.is_finite() && ms > 0.0) || k < 1.0 || (ms / dt_ms - k).abs() > 1e-6 * k {
+        return Err(Error::Usage(format!(
+            "--checkpoint-every-ms: expected a positive whole number of steps (dt = {dt_ms} ms), got {ms}"
+        )));
     }
-    if !a.no_plots {
+    Ok(k as u64)
+}
+
+/// Reports progress against the whole run while it runs in checkpoint-sized pieces.
+struct WholeRun<'a> {
+    inner: &'a mut dyn Monitor,
+    total: u64,
+}
+
+impl Monitor for WholeRun<'_> {
+    fn batch_done(&mut self, done: u64, _total: u64) {
+        self.inner.batch_done(done, self.total)
+    }
+    fn stop_requested(&self) -> bool {
+        self.inner.stop_requested()
+    }
+}
+
+/// A run (new or resumed) on its way: its output folder, config and checkpoint plan.
+struct RunJob<'a> {
+    config: &'a Path,
+    out: &'a Path,
+    quiet: bool,
+    no_plots: bool,
+    /// With checkpoints: the interval in steps and how the run was started.
+    checkpoints: Option<(u64, RunOrigin)>,
+}
+
+/// Streams the rest of the run (from the simulation's current step to the config's
+/// duration) into `sink`, checkpointing on the way when asked; then writes the summary and
+/// plots. A run stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) still writes its summary
+/// (`"complete": false`), its checkpoint and its plots, then returns
+/// [`Error::Interrupted`] (exit code 130, 143, 129).
+fn finish_run(
+    job: &RunJob,
+    mut sim: Simulation,
+    mut sink: CsvSink,
+    build_s: f64,
+) -> Result<Summary> {
+    sim.release_host_synapses();
+    let total = sim.default_steps();
+    let start = sim.step();
+    let mut base = RunMonitor::new(sim.network().dt_ms, job.quiet);
+    let mut monitor = WholeRun {
+        inner: &mut base,
+        total,
+    };
+    let mut simulate_s = 0.0;
+    let mut complete = true;
+    while sim.step() < total {
+        let step = sim.step();
+        let k = match &job.checkpoints {
+            Some((every, _)) => ((step / every + 1) * every).min(total) - step,
+            None => total - step,
+        };
+        let stats = sim.run_steps_into(k, &mut sink, &mut monitor)?;
+        simulate_s += stats.simulate_s;
+        if !stats.complete {
+            complete = false;
+        }
+        if let Some((_, origin)) = &job.checkpoints {
+            write_checkpoint(&mut sim, &mut sink, origin, job.out)?;
+        }
+        if !complete {
+            break;
+        }
+    }
+    sink.flush()?;
+    base.clear();
+    if complete && job.checkpoints.is_some() {
+        // nothing is left to resume
+        let p = checkpoint_path(job.out);
+        let _ = std::fs::remove_file(&p);
+        let _ = std::fs::remove_file(crate::checkpoint::tmp_path(&p));
+    }
+    let stats = RunStats {
+        info: sim.info(),
+        steps: sim.step(),
+        complete,
+        spikes_per_pop: sim.spike_counts().to_vec(),
+        simulate_s,
+    };
+    let net = sim.network();
+    let mut summary = Summary::new(job.config, net, &stats, Some(&sink.isi), build_s);
+    if start > 0 {
+        summary.resumed_from_ms = Some(start as f64 * net.dt_ms);
+        summary.steps_per_s = if simulate_s > 0.0 {
+            (sim.step() - start) as f64 / simulate_s
+        } else {
+            0.0
+        };
+    }
+    summary.write(job.out)?;
+    if !job.quiet {
+        print_summary(job.config, job.out, net, &summary);
+    }
+    if !job.no_plots {
         let t = Instant::now();
-        let written = plot::plot_dir(&a.out)?;
-        if !a.quiet && !written.is_empty() {
+        let written = plot::plot_dir(job.out)?;
+        if !job.quiet && !written.is_empty() {
             let list: Vec<String> = written
                 .iter()
                 .map(|w| format!("{} ({})", file_name(&w.path), w.note))
@@ -224,18 +341,181 @@ pub fn run(a: &RunArgs) -> Result<Summary> {
     }
     if !summary.complete {
         let signal = progress::stop_signal().unwrap_or(progress::StopSignal::Interrupt);
+        let resume = if job.checkpoints.is_some() {
+            format!(
+                "; `galvani resume {}` continues from the checkpoint written at the stop",
+                job.out.display()
+            )
+        } else {
+            String::new()
+        };
         return Err(Error::Interrupted {
             signal,
             msg: format!(
-                "interrupted by {}: stopped at {} ms of {} ms; {} holds every batch written until then, and summary.json says \"complete\": false",
+                "interrupted by {}: stopped at {} ms of {} ms; {} holds every batch written until then, and summary.json says \"complete\": false{resume}",
                 signal.name(),
                 plot::fmt_num(summary.duration_ms),
                 plot::fmt_num(net.steps as f64 * net.dt_ms),
-                a.out.display()
+                job.out.display()
             ),
         });
     }
     Ok(summary)
+}
+
+/// Syncs the CSVs and writes the checkpoint of the run so far (the state after the last
+/// step the CSVs hold, their lengths, the ISI statistics and how the run was started).
+fn write_checkpoint(
+    sim: &mut Simulation,
+    sink: &mut CsvSink,
+    origin: &RunOrigin,
+    out: &Path,
+) -> Result<()> {
+    let (spikes_len, voltages_len, synaptic_len) = sink.sync()?;
+    let mut ck = sim.checkpoint()?;
+    sink.isi.save(&mut ck);
+    ck.meta.insert(
+        "run".into(),
+        serde_json::to_value(origin).expect("serialises"),
+    );
+    ck.meta.insert(
+        "csv".into(),
+        serde_json::json!({ "spikes": spikes_len, "voltages": voltages_len, "synaptic": synaptic_len }),
+    );
+    ck.write_atomic(&checkpoint_path(out))
+}
+
+/// CRC-32 of a file's bytes.
+fn file_crc(path: &Path) -> Result<u32> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    Ok(crc32fast::hash(&bytes))
+}
+
+/// `galvani run`.
+pub fn run(a: &RunArgs) -> Result<Summary> {
+    progress::install_ctrlc();
+    let t0 = Instant::now();
+    let cfg = config::load(&a.config)?;
+    if let Some(ms) = a.checkpoint_every_ms {
+        checkpoint_steps(ms, cfg.dt_ms())?;
+    }
+    let net = Network::build(&cfg, a.duration_ms, a.seed)?;
+    let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
+    let sim = Simulation::new(net, gpu, a.precision)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let sink = CsvSink::create(&a.out, sim.network())?;
+    // a checkpoint of an earlier run in this folder no longer matches its files
+    let ck = checkpoint_path(&a.out);
+    for p in [crate::checkpoint::tmp_path(&ck), ck] {
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
+        }
+    }
+    let checkpoints = match a.checkpoint_every_ms {
+        Some(ms) => Some((
+            checkpoint_steps(ms, sim.network().dt_ms)?,
+            RunOrigin {
+                config: a.config.clone(),
+                config_abs: std::path::absolute(&a.config).unwrap_or_else(|_| a.config.clone()),
+                config_crc: file_crc(&a.config)?,
+                duration_ms: a.duration_ms,
+                seed: a.seed,
+                backend: sim.info().backend,
+                precision: a.precision,
+                checkpoint_every_ms: ms,
+            },
+        )),
+        None => None,
+    };
+    let job = RunJob {
+        config: &a.config,
+        out: &a.out,
+        quiet: a.quiet,
+        no_plots: a.no_plots,
+        checkpoints,
+    };
+    finish_run(&job, sim, sink, build_s)
+}
+
+/// `galvani resume`: rebuilds the run's network from its config (which must be unchanged),
+/// loads the checkpoint, cuts the CSVs back to it and runs to the end.
+pub fn resume(a: &ResumeArgs) -> Result<Summary> {
+    progress::install_ctrlc();
+    let t0 = Instant::now();
+    if !a.dir.is_dir() {
+        return Err(Error::Usage(format!(
+            "{}: not a folder (expected the --out folder of a galvani run)",
+            a.dir.display()
+        )));
+    }
+    let path = checkpoint_path(&a.dir);
+    if !path.exists() {
+        return Err(Error::Usage(format!(
+            "{}: no checkpoint to resume from (`galvani run --checkpoint-every-ms MS` writes one; a run that completed removed it)",
+            path.display()
+        )));
+    }
+    let ck = crate::checkpoint::Checkpoint::read(&path)?;
+    let origin: RunOrigin = ck
+        .meta
+        .get("run")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| ck.error("it was not written by `galvani run` (no run metadata)"))?;
+    let csv = ck
+        .meta
+        .get("csv")
+        .ok_or_else(|| ck.error("no CSV offsets in its metadata"))?;
+    let spikes_len = csv["spikes"]
+        .as_u64()
+        .ok_or_else(|| ck.error("no spikes.csv offset in its metadata"))?;
+    let voltages_len = csv["voltages"].as_u64();
+    let synaptic_len = csv["synaptic"].as_u64();
+    let config = &origin.config_abs;
+    if file_crc(config)? != origin.config_crc {
+        return Err(Error::Usage(format!(
+            "{}: the config changed since the checkpoint was written; resuming would continue a different network",
+            config.display()
+        )));
+    }
+    let cfg = config::load(config)?;
+    let net = Network::build(&cfg, origin.duration_ms, origin.seed)?;
+    let kind = if origin.backend == "gpu" {
+        BackendKind::Gpu
+    } else {
+        BackendKind::Cpu
+    };
+    let gpu = open_gpu(kind, origin.precision, a.quiet)?;
+    let mut sim = Simulation::new(net, gpu, origin.precision)?;
+    sim.restore(&ck)?;
+    let isi = IsiStats::load(&ck, sim.network().n)?;
+    let sink = CsvSink::resume(
+        &a.dir,
+        sim.network(),
+        spikes_len,
+        [voltages_len, synaptic_len],
+        isi,
+    )?;
+    let _ = std::fs::remove_file(crate::checkpoint::tmp_path(&path));
+    let build_s = t0.elapsed().as_secs_f64();
+    if !a.quiet {
+        println!(
+            "resuming {} at {} ms of {} ms from {}",
+            origin.config.display(),
+            plot::fmt_num(sim.t_ms()),
+            plot::fmt_num(sim.default_steps() as f64 * sim.network().dt_ms),
+            path.display()
+        );
+    }
+    let every = checkpoint_steps(origin.checkpoint_every_ms, sim.network().dt_ms)?;
+    let job = RunJob {
+        config: &origin.config,
+        out: &a.dir,
+        quiet: a.quiet,
+        no_plots: a.no_plots,
+        checkpoints: Some((every, origin.clone())),
+    };
+    finish_run(&job, sim, sink, build_s)
 }
 
 fn file_name(p: &Path) -> String {
@@ -245,10 +525,10 @@ fn file_name(p: &Path) -> String {
 }
 
 /// The short human summary at the end of `galvani run`.
-fn print_summary(a: &RunArgs, net: &Network, s: &Summary) {
+fn print_summary(config: &Path, out: &Path, net: &Network, s: &Summary) {
     println!(
         "{}: {} neurons, {} synapses, {} steps of {} ms ({} ms) on {} ({}, {}){}",
-        a.config.display(),
+        config.display(),
         net.n,
         net.synapses.len(),
         s.steps,
@@ -290,7 +570,7 @@ fn print_summary(a: &RunArgs, net: &Network, s: &Summary) {
             p.name, "", p.size, p.spikes, p.rate_hz, cv
         );
     }
-    println!("  output in {}", a.out.display());
+    println!("  output in {}", out.display());
 }
 
 /// `galvani plot`.

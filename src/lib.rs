@@ -12,6 +12,7 @@
 
 pub mod app;
 pub mod backend;
+pub mod checkpoint;
 pub mod config;
 pub mod connectivity;
 pub mod error;

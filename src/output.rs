@@ -75,6 +75,29 @@ impl IsiStats {
     }
 }
 
+impl IsiStats {
+    /// Adds the statistics to a checkpoint (sections `isi.*`).
+    pub fn save(&self, ck: &mut crate::checkpoint::Checkpoint) {
+        ck.put("isi.last", bytemuck::cast_slice(&self.last).to_vec());
+        ck.put("isi.count", bytemuck::cast_slice(&self.count).to_vec());
+        ck.put("isi.mean", bytemuck::cast_slice(&self.mean).to_vec());
+        ck.put("isi.m2", bytemuck::cast_slice(&self.m2).to_vec());
+    }
+
+    /// The statistics of a checkpoint of a network of `n` neurons.
+    pub fn load(ck: &crate::checkpoint::Checkpoint, n: usize) -> Result<Self> {
+        let f = |name: &str| -> Result<Vec<f64>> {
+            Ok(bytemuck::pod_collect_to_vec(ck.reader(name, n, 8)?.rest()))
+        };
+        Ok(IsiStats {
+            last: f("isi.last")?,
+            count: bytemuck::pod_collect_to_vec(ck.reader("isi.count", n, 4)?.rest()),
+            mean: f("isi.mean")?,
+            m2: f("isi.m2")?,
+        })
+    }
+}
+
 /// Streams spikes and voltages to CSV files in an output folder.
 pub struct CsvSink {
     dir: PathBuf,
@@ -128,6 +151,93 @@ impl CsvSink {
             synaptic,
             isi: IsiStats::new(net.n),
         })
+    }
+
+    /// Reopens the CSVs of `dir` to continue a run from a checkpoint: each file is cut
+    /// back to the length it had when the checkpoint was written (`spikes_len`, and
+    /// `probe_lens` of voltages.csv and synaptic.csv) and appended to; `isi` are the
+    /// checkpoint's ISI statistics. Removes a stale `summary.json`.
+    pub fn resume(
+        dir: &Path,
+        net: &Network,
+        spikes_len: u64,
+        probe_lens: [Option<u64>; 2],
+        isi: IsiStats,
+    ) -> Result<Self> {
+        let summary = dir.join("summary.json");
+        if summary.exists() {
+            std::fs::remove_file(&summary).map_err(|e| Error::io(&summary, e))?;
+        }
+        let reopen = |name: &str, len: u64| -> Result<BufWriter<File>> {
+            let p = dir.join(name);
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&p)
+                .map_err(|e| Error::io(&p, e))?;
+            let have = f.metadata().map_err(|e| Error::io(&p, e))?.len();
+            if have < len {
+                return Err(Error::Usage(format!(
+                    "{}: {have} bytes, shorter than the {len} bytes it had at the checkpoint; the output was changed or damaged and the run cannot be resumed",
+                    p.display()
+                )));
+            }
+            f.set_len(len).map_err(|e| Error::io(&p, e))?;
+            let mut f = f;
+            std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| Error::io(&p, e))?;
+            Ok(BufWriter::with_capacity(1 << 20, f))
+        };
+        let spikes = reopen("spikes.csv", spikes_len)?;
+        let mut files = [None, None];
+        for (k, (name, wanted)) in [
+            ("voltages.csv", net.probes.iter().any(|p| p.var == PROBE_V)),
+            ("synaptic.csv", net.probes.iter().any(|p| p.var != PROBE_V)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            files[k] = match (probe_lens[k], wanted) {
+                (Some(len), true) => Some(reopen(name, len)?),
+                (None, false) => None,
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{}: the checkpoint's {name} does not match the config's [record] section",
+                        dir.display()
+                    )));
+                }
+            };
+        }
+        let [voltages, synaptic] = files;
+        Ok(CsvSink {
+            dir: dir.to_path_buf(),
+            spikes,
+            voltages,
+            synaptic,
+            isi,
+        })
+    }
+
+    /// Flushes the files and syncs them to disk; returns their lengths (spikes.csv,
+    /// voltages.csv and synaptic.csv if written), the offsets a checkpoint records.
+    pub fn sync(&mut self) -> Result<(u64, Option<u64>, Option<u64>)> {
+        self.flush()?;
+        let dir = self.dir.clone();
+        let sync = |w: &mut BufWriter<File>, name: &str| -> Result<u64> {
+            let f = w.get_mut();
+            f.sync_data().map_err(|e| Error::io(dir.join(name), e))?;
+            Ok(f.metadata()
+                .map_err(|e| Error::io(dir.join(name), e))?
+                .len())
+        };
+        let s = sync(&mut self.spikes, "spikes.csv")?;
+        let v = match &mut self.voltages {
+            Some(w) => Some(sync(w, "voltages.csv")?),
+            None => None,
+        };
+        let y = match &mut self.synaptic {
+            Some(w) => Some(sync(w, "synaptic.csv")?),
+            None => None,
+        };
+        Ok((s, v, y))
     }
 
     fn err(&self, name: &str, e: std::io::Error) -> Error {
@@ -249,6 +359,9 @@ pub struct Summary {
     pub rss_mb: Option<f64>,
     /// Peak host memory (MB) of the process up to then (the build usually sets it).
     pub peak_rss_mb: Option<f64>,
+    /// Where `galvani resume` continued the run from (ms); null for a run in one piece.
+    /// `build_s`, `simulate_s`, `steps_per_s`, `rss_mb` are then the resuming process's.
+    pub resumed_from_ms: Option<f64>,
 }
 
 /// Per-population statistics.
@@ -330,6 +443,7 @@ impl Summary {
             complete: stats.complete,
             rss_mb: crate::mem::rss_bytes().map(crate::mem::mb),
             peak_rss_mb: crate::mem::peak_rss_bytes().map(crate::mem::mb),
+            resumed_from_ms: None,
         }
     }
 

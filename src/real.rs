@@ -47,6 +47,10 @@ pub trait Real:
     fn acc_value(a: Self::Acc, inv_scale: Self) -> Self;
     /// `count` events of weight `w` (wrapping for fixed point, as on the GPU).
     fn acc_times(w: Self::Acc, count: u32) -> Self::Acc;
+    /// The accumulator's bits (checkpoints): the i32's two's complement, or the f64's.
+    fn acc_bits(a: Self::Acc) -> u64;
+    /// The inverse of [`Real::acc_bits`].
+    fn acc_from_bits(b: u64) -> Self::Acc;
 }
 
 impl Real for f32 {
@@ -71,6 +75,12 @@ impl Real for f32 {
     fn acc_times(w: i32, count: u32) -> i32 {
         w.wrapping_mul(count as i32)
     }
+    fn acc_bits(a: i32) -> u64 {
+        a as u32 as u64
+    }
+    fn acc_from_bits(b: u64) -> i32 {
+        b as u32 as i32
+    }
 }
 
 impl Real for f64 {
@@ -94,10 +104,18 @@ impl Real for f64 {
     fn acc_times(w: f64, count: u32) -> f64 {
         w * count as f64
     }
+    fn acc_bits(a: f64) -> u64 {
+        a.to_bits()
+    }
+    fn acc_from_bits(b: u64) -> f64 {
+        f64::from_bits(b)
+    }
 }
 
 /// The precision a run uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// 32-bit floats (default; both backends).

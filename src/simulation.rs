@@ -8,6 +8,7 @@
 use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::{self, GpuBackend, GpuContext};
 use crate::backend::{Backend, BackendInfo, BackendKind, StateVar};
+use crate::checkpoint::Checkpoint;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::model::{hv, lif};
@@ -98,6 +99,9 @@ pub struct Simulation {
     records: Collect,
     spikes_per_pop: Vec<u64>,
     released: bool,
+    /// CRC-32 of the network's structure and synapses, computed when built (checked when
+    /// a checkpoint is loaded).
+    fingerprint: u32,
 }
 
 impl std::fmt::Debug for Simulation {
@@ -135,6 +139,7 @@ impl Simulation {
         }
         let engine = Self::engine(&net, gpu.as_ref(), precision)?;
         Ok(Simulation {
+            fingerprint: fingerprint(&net),
             spikes_per_pop: vec![0; net.populations.len()],
             net,
             gpu,
@@ -518,6 +523,178 @@ impl Simulation {
         })
     }
 
+    /// The complete state as a [`Checkpoint`] (between runs): the backend's state, the
+    /// step, the spike counts since t = 0 and every parameter column, with metadata that
+    /// identifies the network. Records (spikes, voltages kept in memory) are outputs and
+    /// not part of it.
+    pub fn checkpoint(&mut self) -> Result<Checkpoint> {
+        let mut ck = Checkpoint::new();
+        with_backend!(&mut self.engine, b => b.save_state(&mut ck))?;
+        for (k, col) in &self.net.primary {
+            ck.put(&format!("param.{k}"), bytemuck::cast_slice(col).to_vec());
+        }
+        // what set_spike_times, set (Poisson sources) and set_current may have changed
+        ck.put(
+            INPUTS,
+            serde_json::to_vec(&self.inputs()).expect("serialises"),
+        );
+        let info = self.info();
+        let meta = serde_json::json!({
+            "step": self.step,
+            "t_ms": self.t_ms(),
+            "dt_ms": self.net.dt_ms,
+            "seed": self.net.seed,
+            "model": self.net.neurons.model(),
+            "neurons": self.net.n,
+            "synapses": self.net.synapses.len(),
+            "populations": self.net.populations.iter().map(|p| serde_json::json!([p.name, p.size])).collect::<Vec<_>>(),
+            "fingerprint": self.fingerprint,
+            "backend": info.backend,
+            "device": info.device,
+            "precision": info.precision.to_string(),
+            "spikes_per_pop": self.spikes_per_pop,
+        });
+        ck.meta.insert("simulation".into(), meta);
+        Ok(ck)
+    }
+
+    /// Writes [`Simulation::checkpoint`] to `path` atomically (a crash during the write
+    /// leaves the previous file intact).
+    pub fn save(&mut self, path: &std::path::Path) -> Result<()> {
+        self.checkpoint()?.write_atomic(path)
+    }
+
+    /// Loads a checkpoint file into this simulation ([`Simulation::restore`]).
+    pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
+        let ck = Checkpoint::read(path)?;
+        self.restore(&ck)
+    }
+
+    /// Continues from a checkpoint saved by a simulation of the same network (same
+    /// config, seed and dt: checked through a fingerprint of the built network) in the
+    /// same precision; f32 checkpoints load into the CPU and the GPU backend alike. Sets
+    /// the step and spike counts to the checkpoint's, restores changed parameters, and
+    /// clears the in-memory records (what ran before is in the outputs of that run).
+    pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
+        let meta = ck
+            .meta
+            .get("simulation")
+            .and_then(|m| m.as_object())
+            .ok_or_else(|| ck.error("no simulation metadata"))?;
+        let num = |k: &str| meta.get(k).and_then(|v| v.as_u64());
+        let text = |k: &str| meta.get(k).and_then(|v| v.as_str()).unwrap_or("?");
+        let mismatch = |what: &str, theirs: String, ours: String| {
+            ck.error(format!(
+                "it was saved from a different network or setup: {what} {theirs} there, {ours} here"
+            ))
+        };
+        if num("neurons") != Some(self.net.n as u64) {
+            return Err(mismatch(
+                "neurons",
+                text_or_num(meta, "neurons"),
+                self.net.n.to_string(),
+            ));
+        }
+        if num("synapses") != Some(self.net.synapses.len() as u64) {
+            return Err(mismatch(
+                "synapses",
+                text_or_num(meta, "synapses"),
+                self.net.synapses.len().to_string(),
+            ));
+        }
+        if meta.get("dt_ms").and_then(|v| v.as_f64()) != Some(self.net.dt_ms) {
+            return Err(mismatch(
+                "dt_ms",
+                text_or_num(meta, "dt_ms"),
+                self.net.dt_ms.to_string(),
+            ));
+        }
+        if num("seed") != Some(self.net.seed) {
+            return Err(mismatch(
+                "seed",
+                text_or_num(meta, "seed"),
+                self.net.seed.to_string(),
+            ));
+        }
+        if text("model") != self.net.neurons.model() {
+            return Err(mismatch(
+                "model",
+                text("model").into(),
+                self.net.neurons.model().into(),
+            ));
+        }
+        if num("fingerprint") != Some(self.fingerprint as u64) {
+            return Err(mismatch(
+                "network fingerprint",
+                text_or_num(meta, "fingerprint"),
+                self.fingerprint.to_string(),
+            ));
+        }
+        let precision = self.info().precision.to_string();
+        if text("precision") != precision {
+            return Err(mismatch("precision", text("precision").into(), precision));
+        }
+        let step = num("step").ok_or_else(|| ck.error("no step in its metadata"))?;
+        let counts: Vec<u64> = meta
+            .get("spikes_per_pop")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
+            .unwrap_or_default();
+        if counts.len() != self.net.populations.len() {
+            return Err(ck.error("its spike counts do not match the populations"));
+        }
+        // parameters first (set() re-derives the constants and writes V back), then the
+        // state over them
+        let keys: Vec<&'static str> = self.net.primary.iter().map(|(k, _)| *k).collect();
+        for key in keys {
+            let col: Vec<f64> = {
+                let b = ck.reader(&format!("param.{key}"), self.net.n, 8)?;
+                bytemuck::pod_collect_to_vec(b.rest())
+            };
+            let pops: Vec<(String, usize, usize)> = self
+                .net
+                .populations
+                .iter()
+                .map(|p| (p.name.clone(), p.offset, p.size))
+                .collect();
+            for (name, off, size) in pops {
+                let ours = &self
+                    .net
+                    .primary
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .expect("key")
+                    .1;
+                let theirs = &col[off..off + size];
+                if ours[off..off + size]
+                    .iter()
+                    .zip(theirs)
+                    .any(|(a, b)| a.to_bits() != b.to_bits())
+                {
+                    self.set(&name, key, theirs)?;
+                }
+            }
+        }
+        if ck.has(INPUTS) {
+            let theirs: serde_json::Value = serde_json::from_slice(ck.section(INPUTS)?)
+                .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
+            if theirs != self.inputs() {
+                self.set_inputs(&theirs)
+                    .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
+                let (net, step) = (&self.net, step);
+                with_backend!(&mut self.engine, b => {
+                    b.write_sources(net)?;
+                    b.write_currents(net, step)
+                })?;
+            }
+        }
+        with_backend!(&mut self.engine, b => b.load_state(ck))?;
+        self.step = step;
+        self.spikes_per_pop = counts;
+        self.records = Collect::default();
+        Ok(())
+    }
+
     /// Spikes of `population` recorded since t = 0: (times in ms, population-local
     /// neuron indices), sorted by time, then neuron. Empty when its spikes are not
     /// recorded.
@@ -573,4 +750,138 @@ impl Simulation {
         }
         Ok((t, n, v))
     }
+}
+
+/// A metadata value as text, for messages.
+fn text_or_num(meta: &serde_json::Map<String, serde_json::Value>, key: &str) -> String {
+    match meta.get(key) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => "(missing)".into(),
+    }
+}
+
+/// The checkpoint section of the inputs that can change between runs.
+const INPUTS: &str = "net.inputs";
+
+impl Simulation {
+    /// The inputs that can change between runs, as JSON: the source populations' spike
+    /// times and Poisson parameters, and the current stimuli's schedules (in steps).
+    fn inputs(&self) -> serde_json::Value {
+        use crate::network::Drive;
+        use crate::source::SourceKind;
+        let sources: Vec<_> = self
+            .net
+            .sources
+            .iter()
+            .map(|s| match &s.kind {
+                SourceKind::Array { times_ms, .. } => {
+                    serde_json::json!({ "pop": s.pop, "times_ms": times_ms })
+                }
+                SourceKind::Poisson { params, .. } => {
+                    serde_json::json!({ "pop": s.pop, "poisson": params })
+                }
+            })
+            .collect();
+        let currents: Vec<_> = self
+            .net
+            .drives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| match d {
+                Drive::CurrentPulse {
+                    on, off, amplitude, ..
+                } => Some(serde_json::json!({ "index": i, "pulse": [on, off, amplitude] })),
+                Drive::StepCurrent { on, amplitude, .. } => {
+                    Some(serde_json::json!({ "index": i, "on": on, "amplitude": amplitude }))
+                }
+                _ => None,
+            })
+            .collect();
+        serde_json::json!({ "sources": sources, "currents": currents })
+    }
+
+    /// Takes the inputs of [`Simulation::inputs`] (from a checkpoint) into the network.
+    fn set_inputs(&mut self, v: &serde_json::Value) -> std::result::Result<(), String> {
+        use crate::network::Drive;
+        let bad = || "unexpected contents".to_string();
+        // JSON has no infinity: an open-ended duration_ms is written as null
+        let f64s = |x: &serde_json::Value| -> Option<Vec<f64>> {
+            x.as_array()?
+                .iter()
+                .map(|y| y.as_f64().or_else(|| y.is_null().then_some(f64::INFINITY)))
+                .collect()
+        };
+        let u64s = |x: &serde_json::Value| -> Option<Vec<u64>> {
+            x.as_array()?.iter().map(|y| y.as_u64()).collect()
+        };
+        let dt = self.net.dt_ms;
+        for s in v["sources"].as_array().ok_or_else(bad)? {
+            let pop = s["pop"].as_u64().ok_or_else(bad)? as usize;
+            let src = self
+                .net
+                .sources
+                .iter_mut()
+                .find(|x| x.pop == pop)
+                .ok_or_else(|| format!("population {pop} is not a source here"))?;
+            if let Some(t) = s.get("times_ms") {
+                let lists: Option<Vec<Vec<f64>>> =
+                    t.as_array().ok_or_else(bad)?.iter().map(f64s).collect();
+                src.set_times(lists.ok_or_else(bad)?, dt)?;
+            } else {
+                let cols = s["poisson"].as_array().ok_or_else(bad)?;
+                for ((key, _), col) in crate::source::POISSON_PARAMS.iter().zip(cols) {
+                    src.set_poisson(key, &f64s(col).ok_or_else(bad)?, dt)?;
+                }
+            }
+        }
+        for c in v["currents"].as_array().ok_or_else(bad)? {
+            let i = c["index"].as_u64().ok_or_else(bad)? as usize;
+            let neurons = match self.net.drives.get(i) {
+                Some(Drive::CurrentPulse { neurons, .. } | Drive::StepCurrent { neurons, .. }) => {
+                    neurons.clone()
+                }
+                _ => return Err(format!("stimulus {i} is not a current here")),
+            };
+            self.net.drives[i] = if let Some(p) = c.get("pulse") {
+                Drive::CurrentPulse {
+                    neurons,
+                    on: p[0].as_u64().ok_or_else(bad)?,
+                    off: p[1].as_u64().ok_or_else(bad)?,
+                    amplitude: p[2].as_f64().ok_or_else(bad)?,
+                }
+            } else {
+                Drive::StepCurrent {
+                    neurons,
+                    on: u64s(&c["on"]).ok_or_else(bad)?,
+                    amplitude: f64s(&c["amplitude"]).ok_or_else(bad)?,
+                }
+            };
+        }
+        Ok(())
+    }
+}
+
+/// CRC-32 of what identifies a built network: its populations, dt, seed and synapse
+/// tables. Two builds of one config and seed give the same value on every machine.
+fn fingerprint(net: &Network) -> u32 {
+    let mut h = crc32fast::Hasher::new();
+    for p in &net.populations {
+        h.update(p.name.as_bytes());
+        h.update(&(p.size as u64).to_le_bytes());
+    }
+    h.update(&net.dt_ms.to_le_bytes());
+    h.update(&net.seed.to_le_bytes());
+    let s = &net.synapses;
+    h.update(&(s.len() as u64).to_le_bytes());
+    h.update(bytemuck::cast_slice(&s.row_ptr));
+    h.update(bytemuck::cast_slice(&s.target));
+    h.update(bytemuck::cast_slice(&s.weight));
+    h.update(bytemuck::cast_slice(&s.delay));
+    if let Neurons::Hv(hv) = &net.neurons {
+        h.update(bytemuck::cast_slice(&hv.incoming.row_ptr));
+        h.update(bytemuck::cast_slice(&hv.incoming.src));
+        h.update(bytemuck::cast_slice(&hv.incoming.weight));
+    }
+    h.finalize()
 }

@@ -413,6 +413,21 @@ class Simulation:
         records. Parameters changed with :meth:`set` keep their new values."""
         self._sim.reset()
 
+    def save(self, path: Union[str, os.PathLike]) -> None:
+        """Writes a checkpoint of the complete simulation state to ``path``, atomically
+        (a crash during the write leaves the previous file intact): the neuron state,
+        pending synaptic input, the step, spike counts and every parameter. Records
+        kept in memory (:meth:`spikes`, :meth:`voltages`) are not part of it."""
+        self._sim.save(os.fspath(path))
+
+    def load(self, path: Union[str, os.PathLike]) -> None:
+        """Continues from a checkpoint written by :meth:`save` or by ``galvani run
+        --checkpoint-every-ms`` for the same network (same config, seed and dt: checked)
+        in the same precision; f32 checkpoints load into the CPU and the GPU backend
+        alike. ``t``, spike counts and changed parameters become the checkpoint's; the
+        in-memory records start empty. A mismatched or damaged file raises ValueError."""
+        self._sim.load(os.fspath(path))
+
     def spikes(self, population: str) -> Tuple[np.ndarray, np.ndarray]:
         """``(times_ms, neurons)`` of ``population`` since t = 0: float64 times (the end
         of the step for LIF, the interpolated crossing for HV) and int64

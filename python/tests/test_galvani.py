@@ -321,3 +321,40 @@ def test_hv_coupling_example_draws_the_pair(tmp_path):
     assert out.stat().st_size > 20_000
     cells = eval(r.stdout.split("(cells ")[1].rstrip().rstrip(")"))
     assert cells == [0, 1] * 9, r.stdout  # 9 + 9 spikes, the follower after each
+
+
+@pytest.mark.parametrize("precision", ["f32", "f64"])
+def test_save_and_load_continue_byte_for_byte(tmp_path, precision):
+    whole = galvani.Simulation(galvani.load(CUBA), backend="cpu", precision=precision)
+    whole.run(300.0)
+    first = galvani.Simulation(galvani.load(CUBA), backend="cpu", precision=precision)
+    first.run(120.0)
+    first.set("exc", "i_e_pa", 0.0)  # a no-op change, kept through the file
+    first.save(tmp_path / "ck.galvani")
+    rest = galvani.Simulation(galvani.load(CUBA), backend="cpu", precision=precision)
+    rest.load(tmp_path / "ck.galvani")
+    assert rest.t == pytest.approx(120.0)
+    rest.run(180.0)
+    for pop in ("exc", "inh"):
+        t, n = whole.spikes(pop)
+        tail = t > 120.0 + 1e-9
+        t2, n2 = rest.spikes(pop)
+        assert len(t2) > 0
+        np.testing.assert_array_equal(t[tail], t2)
+        np.testing.assert_array_equal(n[tail], n2)
+        np.testing.assert_array_equal(whole.get(pop, "v_mv"), rest.get(pop, "v_mv"))
+    assert whole.spike_counts() == rest.spike_counts()
+
+
+def test_load_refuses_another_network(tmp_path):
+    sim = galvani.Simulation(galvani.load(CUBA), backend="cpu")
+    sim.run(10.0)
+    sim.save(tmp_path / "ck.galvani")
+    net = galvani.load(CUBA)
+    other = galvani.Network(dt_ms=net.dt_ms, seed=(net.seed or 0) + 1)
+    other.add_population("a", 10)
+    with pytest.raises(ValueError, match="different network"):
+        galvani.Simulation(other, backend="cpu").load(tmp_path / "ck.galvani")
+    (tmp_path / "bad.galvani").write_bytes(b"nothing")
+    with pytest.raises(ValueError, match="not a galvani checkpoint"):
+        sim.load(tmp_path / "bad.galvani")

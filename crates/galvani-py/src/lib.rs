@@ -297,6 +297,16 @@ impl PySimulation {
         py.detach(|| sim.reset()).map_err(py_err)
     }
 
+    fn save(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let sim = &mut self.sim;
+        py.detach(|| sim.save(&path)).map_err(py_err)
+    }
+
+    fn load(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
+        let sim = &mut self.sim;
+        py.detach(|| sim.load(&path)).map_err(py_err)
+    }
+
     #[allow(clippy::type_complexity)]
     fn spikes<'py>(
         &self,

@@ -18,6 +18,7 @@ mod lif_step;
 mod propagate;
 mod record;
 mod source;
+pub mod state;
 
 pub use drive::{
     PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
@@ -430,6 +431,15 @@ impl<F: Real> Backend for CpuBackend<F> {
             }
         }
         Ok(())
+    }
+
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.save_sections(ck);
+        Ok(())
+    }
+
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.load_sections(ck)
     }
 
     fn voltages(&mut self) -> Result<Vec<f64>> {

@@ -341,6 +341,29 @@ pub(super) fn read_mapped(
     Ok(data)
 }
 
+/// A copy of `buffer`'s first `bytes` (a multiple of 4), through a temporary staging
+/// buffer: for checkpoints, between runs.
+pub(super) fn download(ctx: &GpuContext, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let staging = ctx.device().create_buffer(&wgpu::BufferDescriptor {
+        label: Some("checkpoint staging"),
+        size: bytes,
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    let mut encoder = ctx
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("checkpoint read"),
+        });
+    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
+    let index = ctx.queue().submit([encoder.finish()]);
+    ctx.take_error()?;
+    read_mapped(ctx, &staging, bytes, index)
+}
+
 /// Closes the two error scopes opened around a backend's uploads (validation, the inner
 /// one, first) and turns what they caught into an error; `what` names the network for
 /// the out-of-memory message.

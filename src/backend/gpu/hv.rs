@@ -296,7 +296,7 @@ impl HvGpu {
         let coupling_buf = init(
             "coupling",
             bytemuck::cast_slice(&coupling),
-            st | U::COPY_DST,
+            st | U::COPY_SRC | U::COPY_DST,
         );
         let pulses_buf = init("pulses", bytemuck::cast_slice(&pulses), st);
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&h.incoming.row_ptr), st);
@@ -567,6 +567,37 @@ impl HvGpu {
             0,
             &padded(bytemuck::cast_slice(&self.params)),
         );
+        self.ctx.take_error()
+    }
+
+    /// Adds the state and the coupling of the next step to a checkpoint, in the CPU f32
+    /// backend's layout ([`crate::backend::cpu::state`]).
+    pub fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        use crate::backend::cpu::state::{HV_COUPLING, HV_STATE};
+        let n = self.v_t.len() as u64;
+        ck.put(
+            HV_STATE,
+            super::batch::download(&self.ctx, &self.state, n * 16)?,
+        );
+        let c = n * COUPLING_STRIDE as u64 * 4;
+        ck.put(
+            HV_COUPLING,
+            super::batch::download(&self.ctx, &self.coupling, c)?,
+        );
+        Ok(())
+    }
+
+    /// Replaces the state and the coupling by a checkpoint's.
+    pub fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        use crate::backend::cpu::state::{HV_COUPLING, HV_STATE};
+        let n = self.v_t.len();
+        let state = ck.reader(HV_STATE, n, 16)?.rest();
+        let coupling = ck.reader(HV_COUPLING, n * COUPLING_STRIDE, 4)?.rest();
+        if n > 0 {
+            let q = self.ctx.queue();
+            q.write_buffer(&self.state, 0, state);
+            q.write_buffer(&self.coupling, 0, coupling);
+        }
         self.ctx.take_error()
     }
 

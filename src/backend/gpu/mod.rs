@@ -37,6 +37,7 @@ pub mod layout;
 pub mod limits;
 pub mod pipelines;
 pub mod shaders;
+mod state;
 
 pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
@@ -171,6 +172,18 @@ impl Backend for GpuBackend {
             Kernels::Hv(_) => Ok(()), // validated: HV networks take receptor pulses only
         }
     }
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.save_state(ck),
+            Kernels::Hv(b) => b.save_state(ck),
+        }
+    }
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.load_state(ck),
+            Kernels::Hv(b) => b.load_state(ck),
+        }
+    }
 }
 
 /// The LIF kernels (f32, i32 fixed-point input accumulators).
@@ -181,6 +194,9 @@ struct LifGpu {
     record: Kernel,
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
+    /// The delay ring (`slots × 2n` i32), kept for checkpoints.
+    ring: wgpu::Buffer,
+    ring_bytes: u64,
     /// The derived constants (rewritten by `write_params`).
     params: wgpu::Buffer,
     /// The uniforms, probes, record sets and the batches open and in flight.
@@ -327,7 +343,11 @@ impl LifGpu {
             bytemuck::cast_slice(&state0),
             st | U::COPY_SRC | U::COPY_DST,
         );
-        let ring = empty("ring", slots as u64 * 2 * n as u64 * 4, st);
+        let ring = empty(
+            "ring",
+            slots as u64 * 2 * n as u64 * 4,
+            st | U::COPY_SRC | U::COPY_DST,
+        );
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&syn.row_ptr), st);
         // Each synapse array in SYN_CHUNKS buffers of up to `chunk` elements (one binding
         // each; check_limits made sure they suffice); unused chunks are small dummies.
@@ -490,6 +510,8 @@ impl LifGpu {
             record,
             state,
             state_staging,
+            ring,
+            ring_bytes: slots as u64 * 2 * n as u64 * 4,
             params: params_buf,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_propagate,
@@ -775,6 +797,14 @@ impl Backend for LifGpu {
             .queue()
             .write_buffer(&self.state, 0, &padded(bytemuck::cast_slice(&state)));
         self.ctx.take_error()
+    }
+
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.save_sections(ck)
+    }
+
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.load_sections(ck)
     }
 
     fn write_params(&mut self, net: &Network) -> Result<()> {

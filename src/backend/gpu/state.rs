@@ -1,0 +1,39 @@
+//! Checkpoint sections of the GPU LIF kernels, in the CPU f32 backend's layout
+//! ([`crate::backend::cpu::state`]): the state and ring buffers as stored, the stimulus
+//! current from its host copy.
+
+use super::LifGpu;
+use super::batch::download;
+use crate::backend::cpu::state::{LIF_RING, LIF_STATE, STIM};
+use crate::checkpoint::Checkpoint;
+use crate::error::Result;
+
+impl LifGpu {
+    pub(super) fn save_sections(&mut self, ck: &mut Checkpoint) -> Result<()> {
+        let n = self.e_l.len() as u64;
+        ck.put(LIF_STATE, download(&self.ctx, &self.state, n * 16)?);
+        ck.put(LIF_RING, download(&self.ctx, &self.ring, self.ring_bytes)?);
+        ck.put(STIM, bytemuck::cast_slice(&self.host_i_stim).to_vec());
+        Ok(())
+    }
+
+    pub(super) fn load_sections(&mut self, ck: &Checkpoint) -> Result<()> {
+        let n = self.e_l.len();
+        let state = ck.reader(LIF_STATE, n, 16)?;
+        let ring = ck.reader(LIF_RING, self.ring_bytes as usize / 4, 4)?;
+        let stim = ck.reader(STIM, self.host_i_stim.len(), 4)?;
+        let (state, ring, stim) = (state.rest(), ring.rest(), stim.rest());
+        let q = self.ctx.queue();
+        if !state.is_empty() {
+            q.write_buffer(&self.state, 0, state);
+        }
+        if !ring.is_empty() {
+            q.write_buffer(&self.ring, 0, ring);
+        }
+        self.host_i_stim = bytemuck::pod_collect_to_vec(stim);
+        if !stim.is_empty() {
+            q.write_buffer(&self.i_stim, 0, stim);
+        }
+        self.ctx.take_error()
+    }
+}
