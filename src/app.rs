@@ -371,7 +371,7 @@ fn write_checkpoint(
     origin: &RunOrigin,
     out: &Path,
 ) -> Result<()> {
-    let (spikes_len, voltages_len, synaptic_len) = sink.sync()?;
+    let offsets = sink.sync()?;
     let mut ck = sim.checkpoint()?;
     sink.isi.save(&mut ck);
     ck.meta.insert(
@@ -380,7 +380,7 @@ fn write_checkpoint(
     );
     ck.meta.insert(
         "csv".into(),
-        serde_json::json!({ "spikes": spikes_len, "voltages": voltages_len, "synaptic": synaptic_len }),
+        serde_json::to_value(offsets).expect("serialises"),
     );
     ck.write_atomic(&checkpoint_path(out))
 }
@@ -462,15 +462,12 @@ pub fn resume(a: &ResumeArgs) -> Result<Summary> {
         .cloned()
         .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| ck.error("it was not written by `galvani run` (no run metadata)"))?;
-    let csv = ck
+    let offsets: crate::output::CsvOffsets = ck
         .meta
         .get("csv")
+        .cloned()
+        .and_then(|v| serde_json::from_value(v).ok())
         .ok_or_else(|| ck.error("no CSV offsets in its metadata"))?;
-    let spikes_len = csv["spikes"]
-        .as_u64()
-        .ok_or_else(|| ck.error("no spikes.csv offset in its metadata"))?;
-    let voltages_len = csv["voltages"].as_u64();
-    let synaptic_len = csv["synaptic"].as_u64();
     let config = &origin.config_abs;
     if file_crc(config)? != origin.config_crc {
         return Err(Error::Usage(format!(
@@ -489,13 +486,7 @@ pub fn resume(a: &ResumeArgs) -> Result<Summary> {
     let mut sim = Simulation::new(net, gpu, origin.precision)?;
     sim.restore(&ck)?;
     let isi = IsiStats::load(&ck, sim.network().n)?;
-    let sink = CsvSink::resume(
-        &a.dir,
-        sim.network(),
-        spikes_len,
-        [voltages_len, synaptic_len],
-        isi,
-    )?;
+    let sink = CsvSink::resume(&a.dir, sim.network(), &offsets, isi)?;
     let _ = std::fs::remove_file(crate::checkpoint::tmp_path(&path));
     let build_s = t0.elapsed().as_secs_f64();
     if !a.quiet {

@@ -98,6 +98,18 @@ impl IsiStats {
     }
 }
 
+/// Byte lengths of the CSVs of a run (None: the file is not written), as a checkpoint
+/// records them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CsvOffsets {
+    /// `spikes.csv`.
+    pub spikes: u64,
+    /// `voltages.csv`.
+    pub voltages: Option<u64>,
+    /// `synaptic.csv`.
+    pub synaptic: Option<u64>,
+}
+
 /// Streams spikes and voltages to CSV files in an output folder.
 pub struct CsvSink {
     dir: PathBuf,
@@ -154,23 +166,16 @@ impl CsvSink {
     }
 
     /// Reopens the CSVs of `dir` to continue a run from a checkpoint: each file is cut
-    /// back to the length it had when the checkpoint was written (`spikes_len`, and
-    /// `probe_lens` of voltages.csv and synaptic.csv) and appended to; `isi` are the
-    /// checkpoint's ISI statistics. Removes a stale `summary.json`.
-    pub fn resume(
-        dir: &Path,
-        net: &Network,
-        spikes_len: u64,
-        probe_lens: [Option<u64>; 2],
-        isi: IsiStats,
-    ) -> Result<Self> {
+    /// back to the length it had when the checkpoint was written and appended to; `isi`
+    /// are the checkpoint's ISI statistics. Removes a stale `summary.json`.
+    pub fn resume(dir: &Path, net: &Network, at: &CsvOffsets, isi: IsiStats) -> Result<Self> {
         let summary = dir.join("summary.json");
         if summary.exists() {
             std::fs::remove_file(&summary).map_err(|e| Error::io(&summary, e))?;
         }
         let reopen = |name: &str, len: u64| -> Result<BufWriter<File>> {
             let p = dir.join(name);
-            let f = std::fs::OpenOptions::new()
+            let mut f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(&p)
                 .map_err(|e| Error::io(&p, e))?;
@@ -182,31 +187,31 @@ impl CsvSink {
                 )));
             }
             f.set_len(len).map_err(|e| Error::io(&p, e))?;
-            let mut f = f;
             std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| Error::io(&p, e))?;
             Ok(BufWriter::with_capacity(1 << 20, f))
         };
-        let spikes = reopen("spikes.csv", spikes_len)?;
-        let mut files = [None, None];
-        for (k, (name, wanted)) in [
-            ("voltages.csv", net.probes.iter().any(|p| p.var == PROBE_V)),
-            ("synaptic.csv", net.probes.iter().any(|p| p.var != PROBE_V)),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            files[k] = match (probe_lens[k], wanted) {
-                (Some(len), true) => Some(reopen(name, len)?),
-                (None, false) => None,
-                _ => {
-                    return Err(Error::Usage(format!(
+        let expect =
+            |name: &str, len: Option<u64>, wanted: bool| -> Result<Option<BufWriter<File>>> {
+                match (len, wanted) {
+                    (Some(len), true) => Ok(Some(reopen(name, len)?)),
+                    (None, false) => Ok(None),
+                    _ => Err(Error::Usage(format!(
                         "{}: the checkpoint's {name} does not match the config's [record] section",
                         dir.display()
-                    )));
+                    ))),
                 }
             };
-        }
-        let [voltages, synaptic] = files;
+        let spikes = reopen("spikes.csv", at.spikes)?;
+        let voltages = expect(
+            "voltages.csv",
+            at.voltages,
+            net.probes.iter().any(|p| p.var == PROBE_V),
+        )?;
+        let synaptic = expect(
+            "synaptic.csv",
+            at.synaptic,
+            !net.probes.iter().all(|p| p.var == PROBE_V),
+        )?;
         Ok(CsvSink {
             dir: dir.to_path_buf(),
             spikes,
@@ -216,9 +221,9 @@ impl CsvSink {
         })
     }
 
-    /// Flushes the files and syncs them to disk; returns their lengths (spikes.csv,
-    /// voltages.csv and synaptic.csv if written), the offsets a checkpoint records.
-    pub fn sync(&mut self) -> Result<(u64, Option<u64>, Option<u64>)> {
+    /// Flushes the files and syncs them to disk; returns their lengths, the offsets a
+    /// checkpoint records.
+    pub fn sync(&mut self) -> Result<CsvOffsets> {
         self.flush()?;
         let dir = self.dir.clone();
         let sync = |w: &mut BufWriter<File>, name: &str| -> Result<u64> {
@@ -228,16 +233,17 @@ impl CsvSink {
                 .map_err(|e| Error::io(dir.join(name), e))?
                 .len())
         };
-        let s = sync(&mut self.spikes, "spikes.csv")?;
-        let v = match &mut self.voltages {
-            Some(w) => Some(sync(w, "voltages.csv")?),
-            None => None,
-        };
-        let y = match &mut self.synaptic {
-            Some(w) => Some(sync(w, "synaptic.csv")?),
-            None => None,
-        };
-        Ok((s, v, y))
+        Ok(CsvOffsets {
+            spikes: sync(&mut self.spikes, "spikes.csv")?,
+            voltages: match &mut self.voltages {
+                Some(w) => Some(sync(w, "voltages.csv")?),
+                None => None,
+            },
+            synaptic: match &mut self.synaptic {
+                Some(w) => Some(sync(w, "synaptic.csv")?),
+                None => None,
+            },
+        })
     }
 
     fn err(&self, name: &str, e: std::io::Error) -> Error {

@@ -65,6 +65,40 @@ v_reset_mv = -65.0
 tau_ampa_ms = 5.0
 tau_gaba_a_ms = 10.0
 
+[[population]]
+name = "noise"
+size = 50
+model = "poisson_source"
+params = { rate_hz = 40.0, start_ms = 10.0, duration_ms = 5000.0 }
+
+[[population]]
+name = "stim"
+size = 2
+model = "spike_source"
+spike_times = [[5.0, 51.5, 52.0, 300.0], [60.0]]
+
+[[projection]]
+pre = "noise"
+post = "cur"
+receptor = "ampa"
+weight = 80.0
+delay_ms = 1.0
+connect = { rule = "fixed_indegree", k = 5 }
+
+[[projection]]
+pre = "stim"
+post = "cur"
+receptor = "ampa"
+weight = 200.0
+delay_ms = 3.0
+connect = { rule = "all_to_all" }
+
+[[stimulus]]
+kind = "step_current"
+target = "cur"
+times_ms = [20.0, 45.0, 400.0]
+amplitudes_pa = [40.0, -30.0, 10.0]
+
 [[projection]]
 pre = "exc"
 post = "exc"
@@ -141,6 +175,7 @@ spikes = true
 voltage = [
   { population = "exc", neurons = [0, 1, 2] },
   { population = "cur", neurons = [0, 7], every_steps = 3 },
+  { population = "cur", neurons = [3], variable = "syn_ampa" },
 ]
 "#;
 
@@ -415,6 +450,10 @@ fn killed_and_resumed(backend: &str, sig: i32) {
     assert!(
         read(&cut.join("voltages.csv")) == read(&plain.join("voltages.csv")),
         "voltages.csv differs"
+    );
+    assert!(
+        read(&cut.join("synaptic.csv")) == read(&plain.join("synaptic.csv")),
+        "synaptic.csv differs"
     );
     let s: serde_json::Value = serde_json::from_slice(&read(&cut.join("summary.json"))).unwrap();
     let p: serde_json::Value = serde_json::from_slice(&read(&plain.join("summary.json"))).unwrap();

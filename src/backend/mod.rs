@@ -172,6 +172,13 @@ pub trait Backend {
     /// LIF `u` = V − E_L, so callers that want V kept write it back afterwards.
     fn write_params(&mut self, net: &Network) -> Result<()>;
 
+    /// Adds the complete dynamic state (in global neuron order) to a checkpoint, between
+    /// runs (after [`Backend::finish`]): the sections named in [`crate::checkpoint`].
+    fn save_state(&mut self, ck: &mut Checkpoint) -> Result<()>;
+
+    /// Replaces the dynamic state by a checkpoint's, saved by a backend of the same
+    /// precision for the same network (between runs).
+    fn load_state(&mut self, ck: &Checkpoint) -> Result<()>;
     /// Replaces the source populations by those of `net` (new spike times or Poisson
     /// parameters, between runs). Their spikes are a function of the step, so nothing
     /// else changes.
@@ -180,14 +187,6 @@ pub trait Backend {
     /// Replaces the current pulses by those of `net`'s drive (between runs) and sets the
     /// stimulus current to their sum in step `step`, the next one to run.
     fn write_currents(&mut self, net: &Network, step: u64) -> Result<()>;
-
-    /// Adds the complete dynamic state (in global neuron order) to a checkpoint, between
-    /// runs (after [`Backend::finish`]): the sections named in [`crate::checkpoint`].
-    fn save_state(&mut self, ck: &mut Checkpoint) -> Result<()>;
-
-    /// Replaces the dynamic state by a checkpoint's, saved by a backend of the same
-    /// precision for the same network (between runs).
-    fn load_state(&mut self, ck: &Checkpoint) -> Result<()>;
 }
 
 /// A per-neuron state variable that can be read and written between runs.

@@ -413,6 +413,15 @@ impl<F: Real> Backend for CpuBackend<F> {
         Ok(())
     }
 
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.save_sections(ck);
+        Ok(())
+    }
+
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.load_sections(ck)
+    }
+
     fn write_sources(&mut self, net: &Network) -> Result<()> {
         if let Model::Lif(m) = &mut self.model {
             m.sources = net.sources.clone();
@@ -431,15 +440,6 @@ impl<F: Real> Backend for CpuBackend<F> {
             }
         }
         Ok(())
-    }
-
-    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
-        self.save_sections(ck);
-        Ok(())
-    }
-
-    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
-        self.load_sections(ck)
     }
 
     fn voltages(&mut self) -> Result<Vec<f64>> {

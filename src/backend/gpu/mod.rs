@@ -160,18 +160,6 @@ impl Backend for GpuBackend {
             Kernels::Hv(b) => b.write_params(net),
         }
     }
-    fn write_sources(&mut self, net: &Network) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.write_sources(net),
-            Kernels::Hv(_) => Ok(()), // validated: HV networks have no sources
-        }
-    }
-    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.write_currents(net, step),
-            Kernels::Hv(_) => Ok(()), // validated: HV networks take receptor pulses only
-        }
-    }
     fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
         match &mut self.0 {
             Kernels::Lif(b) => b.save_state(ck),
@@ -182,6 +170,18 @@ impl Backend for GpuBackend {
         match &mut self.0 {
             Kernels::Lif(b) => b.load_state(ck),
             Kernels::Hv(b) => b.load_state(ck),
+        }
+    }
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.write_sources(net),
+            Kernels::Hv(_) => Ok(()), // validated: HV networks have no sources
+        }
+    }
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        match &mut self.0 {
+            Kernels::Lif(b) => b.write_currents(net, step),
+            Kernels::Hv(_) => Ok(()), // validated: HV networks take receptor pulses only
         }
     }
 }
