@@ -553,6 +553,11 @@ impl Simulation {
         for (k, col) in &self.net.primary {
             ck.put(&format!("param.{k}"), bytemuck::cast_slice(col).to_vec());
         }
+        // what set_spike_times, set (Poisson sources) and set_current may have changed
+        ck.put(
+            INPUTS,
+            serde_json::to_vec(&self.inputs()).expect("serialises"),
+        );
         let info = self.info();
         let meta = serde_json::json!({
             "step": self.step,
@@ -690,6 +695,19 @@ impl Simulation {
                 }
             }
         }
+        if ck.has(INPUTS) {
+            let theirs: serde_json::Value = serde_json::from_slice(ck.section(INPUTS)?)
+                .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
+            if theirs != self.inputs() {
+                self.set_inputs(&theirs)
+                    .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
+                let (net, step) = (&self.net, step);
+                with_backend!(&mut self.engine, b => {
+                    b.write_sources(net)?;
+                    b.write_currents(net, step)
+                })?;
+            }
+        }
         with_backend!(&mut self.engine, b => b.load_state(ck))?;
         self.step = step;
         self.spikes_per_pop = counts;
@@ -760,6 +778,107 @@ fn text_or_num(meta: &serde_json::Map<String, serde_json::Value>, key: &str) -> 
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
         None => "(missing)".into(),
+    }
+}
+
+/// The checkpoint section of the inputs that can change between runs.
+const INPUTS: &str = "net.inputs";
+
+impl Simulation {
+    /// The inputs that can change between runs, as JSON: the source populations' spike
+    /// times and Poisson parameters, and the current stimuli's schedules (in steps).
+    fn inputs(&self) -> serde_json::Value {
+        use crate::network::Drive;
+        use crate::source::SourceKind;
+        let sources: Vec<_> = self
+            .net
+            .sources
+            .iter()
+            .map(|s| match &s.kind {
+                SourceKind::Array { times_ms, .. } => {
+                    serde_json::json!({ "pop": s.pop, "times_ms": times_ms })
+                }
+                SourceKind::Poisson { params, .. } => {
+                    serde_json::json!({ "pop": s.pop, "poisson": params })
+                }
+            })
+            .collect();
+        let currents: Vec<_> = self
+            .net
+            .drives
+            .iter()
+            .enumerate()
+            .filter_map(|(i, d)| match d {
+                Drive::CurrentPulse {
+                    on, off, amplitude, ..
+                } => Some(serde_json::json!({ "index": i, "pulse": [on, off, amplitude] })),
+                Drive::StepCurrent { on, amplitude, .. } => {
+                    Some(serde_json::json!({ "index": i, "on": on, "amplitude": amplitude }))
+                }
+                _ => None,
+            })
+            .collect();
+        serde_json::json!({ "sources": sources, "currents": currents })
+    }
+
+    /// Takes the inputs of [`Simulation::inputs`] (from a checkpoint) into the network.
+    fn set_inputs(&mut self, v: &serde_json::Value) -> std::result::Result<(), String> {
+        use crate::network::Drive;
+        let bad = || "unexpected contents".to_string();
+        // JSON has no infinity: an open-ended duration_ms is written as null
+        let f64s = |x: &serde_json::Value| -> Option<Vec<f64>> {
+            x.as_array()?
+                .iter()
+                .map(|y| y.as_f64().or_else(|| y.is_null().then_some(f64::INFINITY)))
+                .collect()
+        };
+        let u64s = |x: &serde_json::Value| -> Option<Vec<u64>> {
+            x.as_array()?.iter().map(|y| y.as_u64()).collect()
+        };
+        let dt = self.net.dt_ms;
+        for s in v["sources"].as_array().ok_or_else(bad)? {
+            let pop = s["pop"].as_u64().ok_or_else(bad)? as usize;
+            let src = self
+                .net
+                .sources
+                .iter_mut()
+                .find(|x| x.pop == pop)
+                .ok_or_else(|| format!("population {pop} is not a source here"))?;
+            if let Some(t) = s.get("times_ms") {
+                let lists: Option<Vec<Vec<f64>>> =
+                    t.as_array().ok_or_else(bad)?.iter().map(f64s).collect();
+                src.set_times(lists.ok_or_else(bad)?, dt)?;
+            } else {
+                let cols = s["poisson"].as_array().ok_or_else(bad)?;
+                for ((key, _), col) in crate::source::POISSON_PARAMS.iter().zip(cols) {
+                    src.set_poisson(key, &f64s(col).ok_or_else(bad)?, dt)?;
+                }
+            }
+        }
+        for c in v["currents"].as_array().ok_or_else(bad)? {
+            let i = c["index"].as_u64().ok_or_else(bad)? as usize;
+            let neurons = match self.net.drives.get(i) {
+                Some(Drive::CurrentPulse { neurons, .. } | Drive::StepCurrent { neurons, .. }) => {
+                    neurons.clone()
+                }
+                _ => return Err(format!("stimulus {i} is not a current here")),
+            };
+            self.net.drives[i] = if let Some(p) = c.get("pulse") {
+                Drive::CurrentPulse {
+                    neurons,
+                    on: p[0].as_u64().ok_or_else(bad)?,
+                    off: p[1].as_u64().ok_or_else(bad)?,
+                    amplitude: p[2].as_f64().ok_or_else(bad)?,
+                }
+            } else {
+                Drive::StepCurrent {
+                    neurons,
+                    on: u64s(&c["on"]).ok_or_else(bad)?,
+                    amplitude: f64s(&c["amplitude"]).ok_or_else(bad)?,
+                }
+            };
+        }
+        Ok(())
     }
 }
 
