@@ -57,13 +57,23 @@ pub struct ResumeArgs {
     /// Do not draw the plots.
     #[arg(long)]
     pub no_plots: bool,
+    /// Threads of the CPU backend [default: simulation.threads, else every core]; the
+    /// results do not depend on it, so a run may resume on another count.
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
 }
 
 /// `galvani bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// The TOML network config.
-    pub config: PathBuf,
+    #[arg(required_unless_present = "suite")]
+    pub config: Option<PathBuf>,
+    /// Run the standard set instead (CUBA 4k and 64k, COBA, Brunel 12.5k, hv_network,
+    /// and configs/pd14.toml where it is found) on every backend available and on 1 to
+    /// all cores: one JSON line per repetition, then a table of the best times.
+    #[arg(long, conflicts_with = "config")]
+    pub suite: bool,
     /// Where to run.
     #[arg(long, value_enum, default_value = "auto")]
     pub backend: BackendKind,
@@ -76,6 +86,18 @@ pub struct BenchArgs {
     /// Repetitions.
     #[arg(long, default_value_t = 3)]
     pub repeat: u32,
+    /// Threads of the CPU backend [default: simulation.threads, else every core].
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
+}
+
+/// `--threads`: 1 to [`crate::backend::cpu::MAX_THREADS`].
+fn parse_threads(s: &str) -> std::result::Result<usize, String> {
+    let max = crate::backend::cpu::MAX_THREADS;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("expected 1 to {max} threads, got '{s}'")),
+    }
 }
 
 /// `galvani run`.
@@ -104,6 +126,10 @@ pub struct RunArgs {
     /// Do not draw raster.png and voltages.png.
     #[arg(long)]
     pub no_plots: bool,
+    /// Threads of the CPU backend [default: simulation.threads, else every core]; the
+    /// results do not depend on it.
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
     /// Write the complete simulation state to OUT/checkpoint.galvani every this many
     /// simulated ms (atomically: a crash during a write keeps the previous one), and when
     /// the run is stopped by a signal; `galvani resume OUT` continues from it. A run that
@@ -167,6 +193,9 @@ pub struct CompareArgs {
     /// HV: largest allowed |ΔV| (mV) on recorded neurons while the spikes match.
     #[arg(long, default_value_t = 1e-2)]
     pub hv_v_tol_mv: f64,
+    /// Threads of the CPU backend [default: simulation.threads, else every core].
+    #[arg(long, value_parser = parse_threads)]
+    pub threads: Option<usize>,
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -176,6 +205,7 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Plot(a) => plot_cmd(&a),
         Command::Compare(a) => compare(&a),
         Command::Devices => devices(),
+        Command::Bench(a) if a.suite => crate::suite::run(&a),
         Command::Bench(a) => bench(&a),
         Command::Resume(a) => resume(&a).map(|_| ()),
     };
@@ -399,7 +429,8 @@ pub fn run(a: &RunArgs) -> Result<Summary> {
     if let Some(ms) = a.checkpoint_every_ms {
         checkpoint_steps(ms, cfg.dt_ms())?;
     }
-    let net = Network::build(&cfg, a.duration_ms, a.seed)?;
+    let mut net = Network::build(&cfg, a.duration_ms, a.seed)?;
+    net.threads = a.threads.or(net.threads);
     let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
     let sim = Simulation::new(net, gpu, a.precision)?;
     let build_s = t0.elapsed().as_secs_f64();
@@ -476,7 +507,8 @@ pub fn resume(a: &ResumeArgs) -> Result<Summary> {
         )));
     }
     let cfg = config::load(config)?;
-    let net = Network::build(&cfg, origin.duration_ms, origin.seed)?;
+    let mut net = Network::build(&cfg, origin.duration_ms, origin.seed)?;
+    net.threads = a.threads.or(net.threads);
     let kind = if origin.backend == "gpu" {
         BackendKind::Gpu
     } else {
@@ -518,7 +550,7 @@ fn file_name(p: &Path) -> String {
 /// The short human summary at the end of `galvani run`.
 fn print_summary(config: &Path, out: &Path, net: &Network, s: &Summary) {
     println!(
-        "{}: {} neurons, {} synapses, {} steps of {} ms ({} ms) on {} ({}, {}){}",
+        "{}: {} neurons, {} synapses, {} steps of {} ms ({} ms) on {}{} ({}, {}){}",
         config.display(),
         net.n,
         net.synapses.len(),
@@ -526,6 +558,9 @@ fn print_summary(config: &Path, out: &Path, net: &Network, s: &Summary) {
         net.dt_ms,
         plot::fmt_num(s.duration_ms),
         s.backend,
+        s.threads
+            .map(|t| format!(", {t} thread{}", if t == 1 { "" } else { "s" }))
+            .unwrap_or_default(),
         s.device,
         s.precision,
         if s.complete { "" } else { " — stopped early" }
@@ -845,7 +880,8 @@ fn compare_hv(
 /// `galvani compare`.
 pub fn compare(a: &CompareArgs) -> Result<()> {
     let cfg = config::load(&a.config)?;
-    let net = Network::build(&cfg, a.duration_ms, None)?;
+    let mut net = Network::build(&cfg, a.duration_ms, None)?;
+    net.threads = a.threads.or(net.threads);
     let ctx = GpuContext::new()?;
     let mut cpu = Collect::default();
     let mut gpu = Collect::default();
@@ -865,11 +901,12 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
         let s64 = drive(None, Precision::F64, &mut cpu64)?;
         let rate = |s: &RunStats| net.steps as f64 / s.simulate_s;
         let header = format!(
-            "{}: {} neurons, {} synapses, {} ms; cpu f32 ({:.1} s, {:.0} steps/s) vs gpu f32 on {} ({:.1} s, {:.0} steps/s); yardstick cpu f64 ({:.1} s)",
+            "{}: {} neurons, {} synapses, {} ms; cpu f32 ({} threads, {:.1} s, {:.0} steps/s) vs gpu f32 on {} ({:.1} s, {:.0} steps/s); yardstick cpu f64 ({:.1} s)",
             a.config.display(),
             net.n,
             net.synapses.len(),
             duration,
+            sc.info.threads.unwrap_or(1),
             sc.simulate_s,
             rate(&sc),
             sg.info.device,
@@ -884,9 +921,10 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
         .identical_ms
         .unwrap_or(if portable { duration.min(200.0) } else { 0.0 });
     println!(
-        "{}: {} ms; cpu f32 ({:.3} s) vs gpu f32 on {} ({:.3} s)",
+        "{}: {} ms; cpu f32 ({} threads, {:.3} s) vs gpu f32 on {} ({:.3} s)",
         a.config.display(),
         duration,
+        sc.info.threads.unwrap_or(1),
         sc.simulate_s,
         sg.info.device,
         sg.simulate_s
@@ -974,8 +1012,10 @@ pub fn compare(a: &CompareArgs) -> Result<()> {
 /// duration, recording nothing.
 pub fn bench(a: &BenchArgs) -> Result<()> {
     let t0 = Instant::now();
-    let cfg = config::load(&a.config)?;
-    let net = Network::build(&cfg, a.duration_ms, None)?;
+    let path = a.config.as_ref().expect("clap: a config unless --suite");
+    let cfg = config::load(path)?;
+    let mut net = Network::build(&cfg, a.duration_ms, None)?;
+    net.threads = a.threads.or(net.threads);
     let build_s = t0.elapsed().as_secs_f64();
     let gpu = open_gpu(a.backend, a.precision, false)?;
     for rep in 1..=a.repeat {
@@ -984,8 +1024,9 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
         let stats = run.run_steps_into(net.steps, &mut Discard, &mut sim::Unmonitored)?;
         let setup_s = t1.elapsed().as_secs_f64() - stats.simulate_s;
         let line = serde_json::json!({
-            "sim": "galvani", "config": a.config.display().to_string(), "backend": stats.info.backend,
-            "device": stats.info.device, "precision": stats.info.precision, "N": net.n,
+            "sim": "galvani", "config": path.display().to_string(), "backend": stats.info.backend,
+            "device": stats.info.device, "precision": stats.info.precision,
+            "threads": stats.info.threads, "N": net.n,
             "synapses": net.synapses.len(), "T_ms": net.steps as f64 * net.dt_ms, "rep": rep,
             "build_s": build_s + setup_s, "run_s": stats.simulate_s,
             "steps_per_s": net.steps as f64 / stats.simulate_s,

@@ -44,6 +44,9 @@ pub struct Simulation {
     pub duration_ms: f64,
     /// Seed of every random choice (connectivity, initial values). Default 1234.
     pub seed: Option<u64>,
+    /// Threads of the CPU backend (`--threads` overrides it). Default: every core. The
+    /// results do not depend on it.
+    pub threads: Option<u64>,
 }
 
 /// A parameter or initial value: one number for all neurons, or a per-neuron source.
@@ -682,6 +685,14 @@ impl Config {
             return Err(self.err(format!(
                 "simulation.duration_ms: expected a non-negative number of ms, got {}",
                 s.duration_ms
+            )));
+        }
+        if let Some(t) = s.threads
+            && !(1..=crate::backend::cpu::MAX_THREADS as u64).contains(&t)
+        {
+            return Err(self.err(format!(
+                "simulation.threads: expected 1 to {} threads, got {t}",
+                crate::backend::cpu::MAX_THREADS
             )));
         }
         if self.populations.is_empty() {

@@ -30,6 +30,7 @@ pub mod sim;
 pub mod simulation;
 pub mod source;
 pub mod stats;
+pub mod suite;
 
 pub use error::{Error, Result};
 pub use simulation::Simulation;

@@ -168,6 +168,9 @@ pub struct Network {
     pub steps: u64,
     /// Seed.
     pub seed: u64,
+    /// Threads of the CPU backend (`[simulation] threads`, or `--threads`); `None`:
+    /// every core. Nothing else in the network depends on it.
+    pub threads: Option<usize>,
     /// Populations in config order.
     pub populations: Vec<PopulationInfo>,
     /// Total neurons.
@@ -303,6 +306,7 @@ impl Network {
             dt_ms: dt,
             steps: (duration / dt).round() as u64,
             seed,
+            threads: cfg.simulation.threads.map(|t| t as usize),
             populations,
             n,
             neurons,

@@ -331,6 +331,8 @@ pub struct Summary {
     pub device: String,
     /// `"f32"` / `"f64"`.
     pub precision: String,
+    /// Host threads the CPU backend ran on (null on the GPU backend).
+    pub threads: Option<usize>,
     /// Neurons.
     pub neurons: usize,
     /// Synapses (every connection, multapses counted, as NEST counts them).
@@ -429,6 +431,7 @@ impl Summary {
             backend: stats.info.backend.clone(),
             device: stats.info.device.clone(),
             precision: stats.info.precision.to_string(),
+            threads: stats.info.threads,
             neurons: net.n,
             synapses: net.synapses.len(),
             synapses_drawn: net.synapses.drawn,

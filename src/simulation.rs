@@ -159,6 +159,26 @@ impl Simulation {
         })
     }
 
+    /// Moves the simulation to another engine: the GPU of `gpu` or the CPU in
+    /// `precision` on `threads` threads (`None`: the network's, else every core), then
+    /// resets it to t = 0 ([`Simulation::reset`]).
+    pub fn switch_engine(
+        &mut self,
+        gpu: Option<GpuContext>,
+        precision: Precision,
+        threads: Option<usize>,
+    ) -> Result<()> {
+        if gpu.is_some() && precision == Precision::F64 {
+            return Err(Error::Usage(
+                "precision f64 needs the CPU backend (the GPU backend runs f32)".into(),
+            ));
+        }
+        self.net.threads = threads.or(self.net.threads);
+        self.gpu = gpu;
+        self.precision = precision;
+        self.reset()
+    }
+
     /// The network.
     pub fn network(&self) -> &Network {
         &self.net

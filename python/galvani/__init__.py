@@ -322,7 +322,8 @@ class Simulation:
     ``backend``: ``"cpu"``, ``"gpu"`` or ``"auto"`` (a hardware GPU adapter if wgpu
     finds one, else the CPU; a software adapter such as lavapipe only with ``"gpu"``).
     ``precision``: ``"f32"`` or ``"f64"`` (CPU only). ``threads``: None or a positive
-    integer; currently a hint only: the CPU backend uses one thread.
+    integer: the CPU backend's threads (default: the network's ``threads``, else every
+    core). The results are the same, bit for bit, for any number of threads.
 
     :meth:`run` continues where the last run stopped: ``run(100)`` then ``run(900)``
     records exactly (bit for bit) what ``run(1000)`` records. :meth:`reset` returns to
@@ -344,8 +345,9 @@ class Simulation:
             isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1
         ):
             raise ValueError(f"threads: expected None or a positive integer, got {threads!r}")
-        self.threads = threads
-        self._sim = _native._Simulation(network._tree, network._source, backend, precision)
+        self._sim = _native._Simulation(
+            network._tree, network._source, backend, precision, None if threads is None else int(threads)
+        )
         self._sizes = dict(zip(self._sim.populations, self._sim.sizes))
 
     def run(self, ms: Optional[float] = None) -> float:
@@ -393,6 +395,12 @@ class Simulation:
     def precision(self) -> str:
         """``"f32"`` or ``"f64"``."""
         return self._sim.info[2]
+
+    @property
+    def threads(self) -> Optional[int]:
+        """The CPU backend's threads (fewer than asked for when the network has fewer
+        neurons); None on the GPU."""
+        return self._sim.threads
 
     @property
     def synapses(self) -> int:

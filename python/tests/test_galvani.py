@@ -147,6 +147,7 @@ def test_bad_input_raises_value_error_with_the_cli_message(tmp_path):
     with pytest.raises(ValueError, match="f64 needs"):
         galvani.Simulation(net, backend="gpu", precision="f64")
     sim = galvani.Simulation(net, backend="cpu", threads=2)
+    assert sim.threads == 2
     with pytest.raises(ValueError, match="whole number of steps"):
         sim.run(0.15)
     with pytest.raises(ValueError, match="no duration_ms"):

@@ -132,6 +132,9 @@ pub struct BackendInfo {
     pub device: String,
     /// Working precision.
     pub precision: Precision,
+    /// Host threads the simulation runs on (the CPU backend's partitions); `None` for
+    /// the GPU backend.
+    pub threads: Option<usize>,
 }
 
 /// A simulation engine. Generic code drives it through the [`SCHEDULE`].

@@ -181,13 +181,14 @@ fn population_names(net: &Network) -> Vec<String> {
 #[pymethods]
 impl PySimulation {
     #[new]
-    #[pyo3(signature = (tree, source, backend, precision))]
+    #[pyo3(signature = (tree, source, backend, precision, threads=None))]
     fn new(
         py: Python<'_>,
         tree: &Bound<'_, PyDict>,
         source: &str,
         backend: &str,
         precision: &str,
+        threads: Option<u64>,
     ) -> PyResult<Self> {
         let kind = match backend {
             "auto" => BackendKind::Auto,
@@ -208,7 +209,16 @@ impl PySimulation {
                 )));
             }
         };
-        let cfg = config_of(tree, source)?;
+        let mut cfg = config_of(tree, source)?;
+        if let Some(t) = threads {
+            let max = galvani::backend::cpu::MAX_THREADS as u64;
+            if !(1..=max).contains(&t) {
+                return Err(PyValueError::new_err(format!(
+                    "threads: expected None or 1 to {max}, got {t}"
+                )));
+            }
+            cfg.simulation.threads = Some(t);
+        }
         let sim = py
             .detach(|| Simulation::from_config(&cfg, kind, precision, true))
             .map_err(py_err)?;
@@ -285,6 +295,12 @@ impl PySimulation {
     fn info(&self) -> (String, String, String) {
         let i = self.sim.info();
         (i.backend, i.device, i.precision.to_string())
+    }
+
+    /// Host threads of the CPU backend (None on the GPU).
+    #[getter]
+    fn threads(&self) -> Option<usize> {
+        self.sim.info().threads
     }
 
     #[getter]

@@ -39,12 +39,14 @@ pub struct Pulse<F> {
 }
 
 /// Adds this step's Poisson events of every stream into ring slot `(step + delay) %
-/// slots`: count × weight on the stream's receptor.
+/// slots`: count × weight on the stream's receptor. The ring is a partition's: global
+/// neuron `i` (the generator's key) is its neuron `i − first`.
 pub fn poisson_input<F: Real>(
     streams: &mut [PoissonStream<F>],
     ring: &mut InputRing<F>,
     key: [u32; 2],
     step: u64,
+    first: u32,
 ) {
     let step = step as u32;
     for s in streams {
@@ -70,7 +72,7 @@ pub fn poisson_input<F: Real>(
             }
             if c > 0 {
                 F::acc_add(
-                    &mut acc[2 * i as usize + s.receptor as usize],
+                    &mut acc[2 * (i - first) as usize + s.receptor as usize],
                     F::acc_times(s.weight, c),
                 );
             }

@@ -11,46 +11,51 @@ use crate::real::Real;
 /// activation for the coming step). WGSL: `coupling` in `hv_step.wgsl` / `hv_gather.wgsl`.
 pub const COUPLING_STRIDE: usize = 4;
 
-/// Advances every neuron by one step (spec 6.2): P = gathered activation + this step's
-/// receptor pulses, held over the four RK4 stages; detects upward 0 mV crossings (spec
-/// 7), appending the neuron ids (ascending) to `spiked` and the crossing's fraction of
-/// the step to `frac`; writes the release (s^A, s^G) of the new voltage for the next
-/// gather.
+/// Advances every neuron of a partition (a thread's neurons; neuron `k` is global
+/// neuron `first + k`) by one step (spec 6.2): P = gathered activation (`p`, 2 per
+/// neuron: P^A, P^G) + this step's receptor pulses, held over the four RK4 stages;
+/// detects upward 0 mV crossings (spec 7), appending the global ids (ascending) to
+/// `spiked` and the crossing's fraction of the step to `frac`; writes the release (s^A,
+/// s^G) of the new voltage for the next gather into `release` (2 per neuron). The
+/// shader keeps the four values of a neuron together ([`COUPLING_STRIDE`]); the
+/// arithmetic is the same.
 ///
-/// Returns the first neuron whose new state is not finite, if any (spec 6.4).
+/// Returns the first neuron (global) whose new state is not finite, if any (spec 6.4).
+#[allow(clippy::too_many_arguments, reason = "mirrors the shader's bindings")]
 pub fn hv_step<F: Real>(
     params: &[HvParams<F>],
     state: &mut [HvState<F>],
-    coupling: &mut [F],
+    p: &[F],
+    release: &mut [F],
     pulses: &[HvPulse<F>],
     step: u32,
+    first: usize,
     spiked: &mut Vec<u32>,
     frac: &mut Vec<f32>,
 ) -> Option<u32> {
     let mut bad = None;
     for i in 0..state.len() {
-        let p = &params[i];
+        let q = &params[i];
         let mut s = state[i];
-        let c = &mut coupling[4 * i..4 * i + 4];
-        let mut pa = c[2];
-        let mut pg = c[3];
-        hv_pulses(p, pulses, step, &mut pa, &mut pg);
-        let (y1, w1) = hv_rk4(p, s.y, s.w, pa, pg);
+        let mut pa = p[2 * i];
+        let mut pg = p[2 * i + 1];
+        hv_pulses(q, pulses, step, &mut pa, &mut pg);
+        let (y1, w1) = hv_rk4(q, s.y, s.w, pa, pg);
         if !(y1.is_finite() && w1.is_finite()) && bad.is_none() {
-            bad = Some(i as u32);
+            bad = Some((first + i) as u32);
         }
-        let v_old = p.v_t * s.y;
-        let v_new = p.v_t * y1;
-        if let Some(f) = hv_detect(p, v_old, v_new, &mut s.armed) {
-            spiked.push(i as u32);
+        let v_old = q.v_t * s.y;
+        let v_new = q.v_t * y1;
+        if let Some(f) = hv_detect(q, v_old, v_new, &mut s.armed) {
+            spiked.push((first + i) as u32);
             frac.push(f.f64() as f32);
         }
         s.y = y1;
         s.w = w1;
         state[i] = s;
-        let (sa, sg) = hv_release(p, y1);
-        c[0] = sa;
-        c[1] = sg;
+        let (sa, sg) = hv_release(q, y1);
+        release[2 * i] = sa;
+        release[2 * i + 1] = sg;
     }
     bad
 }

@@ -7,7 +7,8 @@ use crate::model::lif::{
 };
 use crate::real::Real;
 
-/// A contiguous range of neurons (a population). When all of its neurons have the same
+/// A contiguous range of neurons (a population, or the part of one inside a thread's
+/// partition; indices local to the partition). When all of its neurons have the same
 /// derived constants, `shared` holds them once, so the hot loop keeps them in registers
 /// (GeNN's shared parameters vs per-neuron variables); the arithmetic is the same.
 #[derive(Clone, Debug)]
@@ -22,6 +23,9 @@ pub struct NeuronRange<F> {
 
 /// Stage `NeuronStep` for LIF: reads and clears this step's input slot, advances every
 /// neuron (spec section 4) and appends the ids of those that spiked, ascending.
+///
+/// The arrays are those of one partition (a thread's neurons, [`super::Partition`]):
+/// neuron `k` of them is global neuron `first + k`, the id pushed to `spiked`.
 #[allow(clippy::too_many_arguments, reason = "mirrors the shader's bindings")]
 pub fn lif_step<F: Real>(
     params: &[LifParams<F>],
@@ -31,6 +35,7 @@ pub fn lif_step<F: Real>(
     ring: &mut InputRing<F>,
     inv_scale: F,
     step: u64,
+    first: usize,
     spiked: &mut Vec<u32>,
 ) {
     let slot = (step % ring.slots as u64) as usize;
@@ -41,15 +46,18 @@ pub fn lif_step<F: Real>(
         // Specialised loops: kind (uniform within a population), shared or per-neuron
         // constants, with or without pulses.
         match params[a].kind {
-            SYN_DELTA => kind::<F, SYN_DELTA>(params, r, i_stim, st, inp, inv_scale, spiked),
+            SYN_DELTA => kind::<F, SYN_DELTA>(params, r, i_stim, st, inp, inv_scale, first, spiked),
             SYN_EXP_CURRENT => {
-                kind::<F, SYN_EXP_CURRENT>(params, r, i_stim, st, inp, inv_scale, spiked)
+                kind::<F, SYN_EXP_CURRENT>(params, r, i_stim, st, inp, inv_scale, first, spiked)
             }
-            _ => kind::<F, SYN_EXP_CONDUCTANCE>(params, r, i_stim, st, inp, inv_scale, spiked),
+            _ => {
+                kind::<F, SYN_EXP_CONDUCTANCE>(params, r, i_stim, st, inp, inv_scale, first, spiked)
+            }
         }
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn kind<F: Real, const KIND: u32>(
     params: &[LifParams<F>],
@@ -58,15 +66,17 @@ fn kind<F: Real, const KIND: u32>(
     st: &mut [LifState<F>],
     inp: &mut [F::Acc],
     inv_scale: F,
+    first: usize,
     spiked: &mut Vec<u32>,
 ) {
     let a = r.start;
+    let g = first + a;
     match (&r.shared, i_stim.is_empty()) {
         (Some(p), true) => {
             // A local copy: its fields stay in registers across the loop (through the
             // reference LLVM reloads them after every store to the state).
             let p = *p;
-            range::<F, KIND>(|_| &p, |_| F::zero(), st, inp, inv_scale, a, spiked)
+            range::<F, KIND>(|_| &p, |_| F::zero(), st, inp, inv_scale, g, spiked)
         }
         (_, true) => range::<F, KIND>(
             |k| &params[a + k],
@@ -74,7 +84,7 @@ fn kind<F: Real, const KIND: u32>(
             st,
             inp,
             inv_scale,
-            a,
+            g,
             spiked,
         ),
         (_, false) => range::<F, KIND>(
@@ -83,7 +93,7 @@ fn kind<F: Real, const KIND: u32>(
             st,
             inp,
             inv_scale,
-            a,
+            g,
             spiked,
         ),
     }

@@ -15,6 +15,7 @@ mod drive;
 mod hv_gather;
 mod hv_step;
 mod lif_step;
+mod partition;
 mod propagate;
 mod record;
 mod source;
@@ -23,25 +24,30 @@ pub mod state;
 pub use drive::{
     PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
 };
-pub use hv_gather::hv_gather;
+pub use hv_gather::{hv_gather, hv_gather_part};
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
+pub use partition::{MAX_THREADS, Partition, default_threads, partition, pool};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
 pub use source::source_spikes;
 
+use rayon::prelude::*;
+
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::Result;
-use crate::model::hv::{self, HvParams, HvPulse, HvState};
+use crate::model::hv::{self, HvParams, HvPulse, HvState, hv_release};
 use crate::model::lif::{self, LifParams, LifState};
-use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo};
+use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo, Probe};
 use crate::real::{Precision, Real};
 
-/// Synapse table in the working precision (weights converted once).
+/// The synapses onto one partition's neurons, in working precision (weights converted
+/// once): a CSR by *global* presynaptic neuron, so that the partition reads the shared
+/// list of the step's spikes directly; within a row, the order of the network's table.
 pub struct CpuSynapses<F: Real> {
-    /// Row start per presynaptic neuron.
-    pub row_ptr: Vec<u32>,
-    /// `2·post + receptor`.
+    /// Row start per presynaptic neuron (length n + 1).
+    pub row_ptr: Vec<usize>,
+    /// `2·post + receptor`, `post` local to the partition.
     pub target: Vec<u32>,
     /// Weight in accumulator units.
     pub weight: Vec<F::Acc>,
@@ -50,7 +56,8 @@ pub struct CpuSynapses<F: Real> {
 }
 
 /// The delay ring of synaptic input: `slots × 2n` accumulators (index `2·neuron +
-/// receptor` within a slot); step n reads and clears slot `n % slots`.
+/// receptor` within a slot); step n reads and clears slot `n % slots`. Each partition
+/// has its own, over its own neurons.
 pub struct InputRing<F: Real> {
     /// Accumulators, slot-major.
     pub acc: Vec<F::Acc>,
@@ -60,59 +67,181 @@ pub struct InputRing<F: Real> {
     pub width: usize,
 }
 
-/// LIF state of the CPU backend.
-struct LifCpu<F: Real> {
+/// A probe inside a partition: (its index among the network's probes, local neuron,
+/// sampling period in steps, sampled variable).
+pub type LocalProbe = (usize, usize, u32, u32);
+
+/// One thread's LIF neurons (`first..first + state.len()`): their state, the input
+/// ring, the synapses onto them, their drive. Nothing here is shared with another
+/// partition; all partitions read the one list of the step's spikes.
+struct LifPart<F: Real> {
+    first: usize,
     params: Vec<LifParams<F>>,
     ranges: Vec<NeuronRange<F>>,
     state: Vec<LifState<F>>,
     syn: CpuSynapses<F>,
     ring: InputRing<F>,
-    inv_scale: F,
+    /// Streams restricted to this partition's neurons (global ids: the generator's key).
     poisson: Vec<PoissonStream<F>>,
+    /// Pulses restricted to this partition's neurons (local ids).
     pulses: Vec<Pulse<F>>,
     /// Stimulus current per neuron (empty when there are no pulses).
     i_stim: Vec<F>,
+    probes: Vec<LocalProbe>,
+    /// This step's spikes (global ids, ascending).
+    spiked: Vec<u32>,
+}
+
+/// LIF state of the CPU backend.
+struct LifCpu<F: Real> {
+    parts: Vec<LifPart<F>>,
+    inv_scale: F,
     key: [u32; 2],
+    /// The step whose spikes are still to be delivered: `Propagate` of step n runs at
+    /// the start of `NeuronStep` n + 1, in the same parallel pass (each partition
+    /// delivers into its own ring, then reads it), or at the end of the batch.
+    pending: Option<u64>,
     /// Source populations and the spikes of the open batch.
     sources: Vec<crate::source::SourcePop>,
     src_batch: crate::source::SourceBatch,
 }
 
-/// HV state of the CPU backend; the arrays are named after the shaders' bindings.
-struct HvCpu<F: Real> {
+/// One thread's HV neurons; the arrays are named after the shaders' bindings.
+struct HvPart<F: Real> {
+    first: usize,
     params: Vec<HvParams<F>>,
     state: Vec<HvState<F>>,
-    /// (s^A, s^G, P^A, P^G) per neuron ([`COUPLING_STRIDE`]).
-    coupling: Vec<F>,
-    row_ptr: Vec<u32>,
+    /// The incoming rows of this partition's neurons (local, from 0).
+    row_ptr: Vec<usize>,
+    /// `2·pre + receptor`, pre global.
     src: Vec<u32>,
     weight: Vec<F>,
+    /// (P^A, P^G) per neuron, gathered for the coming step.
+    p: Vec<F>,
+    probes: Vec<LocalProbe>,
+    spiked: Vec<u32>,
+    frac: Vec<f32>,
+    bad: Option<u32>,
+}
+
+/// HV state of the CPU backend.
+struct HvCpu<F: Real> {
+    parts: Vec<HvPart<F>>,
+    /// (s^A, s^G) of every neuron: the release the gather reads.
+    release: Vec<F>,
     pulses: Vec<HvPulse<F>>,
 }
 
+/// Splits `v` (`per` values per neuron) into the partitions' disjoint pieces.
+fn split_mut<'a, T>(mut v: &'a mut [T], parts: &[Partition], per: usize) -> Vec<&'a mut [T]> {
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        let (a, b) = std::mem::take(&mut v).split_at_mut(per * p.len());
+        out.push(a);
+        v = b;
+    }
+    out
+}
+
+/// Runs `f` on every item, on the pool's threads (or here, when there is none).
+fn each<T: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: &mut [T],
+    f: impl Fn(&mut T) + Sync + Send,
+) {
+    match pool {
+        Some(pool) if items.len() > 1 => pool.install(|| items.par_iter_mut().for_each(f)),
+        _ => items.iter_mut().for_each(f),
+    }
+}
+
+/// The pulses of a network restricted to partition `r`'s neurons (local ids); every
+/// pulse stays, so that its edges are seen.
+fn local_pulses<F: Real>(all: &[Pulse<F>], r: &Partition) -> Vec<Pulse<F>> {
+    all.iter()
+        .map(|p| Pulse {
+            neurons: p
+                .neurons
+                .iter()
+                .filter(|&&i| r.contains(i as usize))
+                .map(|&i| i - r.start as u32)
+                .collect(),
+            ..p.clone()
+        })
+        .collect()
+}
+
+/// The probes of a partition, in local form.
+fn local_probes(probes: &[Probe], r: &Partition) -> Vec<LocalProbe> {
+    probes
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| r.contains(p.global))
+        .map(|(k, p)| (k, p.global - r.start, p.every, p.var))
+        .collect()
+}
+
 impl<F: Real> HvCpu<F> {
-    fn new(h: &HvNeurons) -> Self {
-        let n = h.params.len();
-        let state: Vec<HvState<F>> = h
-            .params
-            .iter()
-            .zip(h.v0.iter().zip(&h.w0))
-            .map(|(p, (&v, &w))| hv::initial_state::<F>(p, v, w))
-            .collect();
-        let params: Vec<HvParams<F>> = h.params.iter().map(|p| p.cast::<F>()).collect();
+    fn new(
+        net: &Network,
+        h: &HvNeurons,
+        parts: &[Partition],
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Self {
+        let inc = &h.incoming;
         let mut me = HvCpu {
-            params,
-            state,
-            coupling: vec![F::zero(); COUPLING_STRIDE * n],
-            row_ptr: h.incoming.row_ptr.clone(),
-            src: h.incoming.src.clone(),
-            weight: h.incoming.weight.iter().map(|&w| F::of(w)).collect(),
+            parts: parts
+                .iter()
+                .map(|r| {
+                    let (a, b) = (r.start, r.end);
+                    let (lo, hi) = (inc.row_ptr[a] as usize, inc.row_ptr[b] as usize);
+                    HvPart {
+                        first: a,
+                        state: (a..b)
+                            .map(|i| hv::initial_state::<F>(&h.params[i], h.v0[i], h.w0[i]))
+                            .collect(),
+                        params: h.params[a..b].iter().map(|p| p.cast::<F>()).collect(),
+                        row_ptr: inc.row_ptr[a..=b]
+                            .iter()
+                            .map(|&x| x as usize - lo)
+                            .collect(),
+                        src: inc.src[lo..hi].to_vec(),
+                        weight: inc.weight[lo..hi].iter().map(|&w| F::of(w)).collect(),
+                        p: vec![F::zero(); 2 * r.len()],
+                        probes: local_probes(&net.probes, r),
+                        spiked: Vec::new(),
+                        frac: Vec::new(),
+                        bad: None,
+                    }
+                })
+                .collect(),
+            release: vec![F::zero(); 2 * net.n],
             pulses: h.pulses.iter().map(|q| q.cast::<F>()).collect(),
         };
         // the coupling of step 0 comes from y^0 (spec 6.2 steps 1–2)
-        hv_activate(&me.params, &me.state, &mut me.coupling);
-        hv_gather(&me.row_ptr, &me.src, &me.weight, &mut me.coupling);
+        me.activate(pool);
         me
+    }
+
+    /// The release of the current voltages, and the gather of every partition from it.
+    fn activate(&mut self, pool: Option<&rayon::ThreadPool>) {
+        let mut at = 0;
+        for part in &self.parts {
+            for (q, s) in part.params.iter().zip(&part.state) {
+                let (sa, sg) = hv_release(q, s.y);
+                self.release[at] = sa;
+                self.release[at + 1] = sg;
+                at += 2;
+            }
+        }
+        self.gather(pool);
+    }
+
+    fn gather(&mut self, pool: Option<&rayon::ThreadPool>) {
+        let release = &self.release;
+        each(pool, &mut self.parts, |m| {
+            hv_gather_part(&m.row_ptr, &m.src, &m.weight, release, &mut m.p)
+        });
     }
 }
 
@@ -121,14 +250,20 @@ enum Model<F: Real> {
     Hv(HvCpu<F>),
 }
 
-/// The CPU backend.
+/// The CPU backend: the neurons split into contiguous partitions, one per thread
+/// ([`partition`]); a step's spikes (ascending, whatever the partition) are the one
+/// thing the partitions share. Every accumulator receives its inputs in the order of
+/// the serial loop, so the results do not depend on the number of threads.
 pub struct CpuBackend<F: Real> {
     model: Model<F>,
+    /// The partitions' neurons.
+    ranges: Vec<Partition>,
+    pool: Option<rayon::ThreadPool>,
     /// Neurons that spiked in the current step, ascending.
     spiked: Vec<u32>,
     /// HV: the fraction of the step at which each of `spiked` crossed θ_spike.
     frac: Vec<f32>,
-    probes: Vec<(usize, u32, u32)>,
+    n_probes: usize,
     words: usize,
     dt_ms: f64,
     pops: Vec<PopulationInfo>,
@@ -137,21 +272,30 @@ pub struct CpuBackend<F: Real> {
 }
 
 impl<F: Real> CpuBackend<F> {
-    /// Builds the backend's state from a network.
+    /// Builds the backend's state from a network, on `net.threads` threads (default:
+    /// [`default_threads`]).
     pub fn new(net: &Network) -> Result<Self> {
+        Self::with_threads(net, net.threads.unwrap_or_else(default_threads))
+    }
+
+    /// Builds the backend's state from a network, on `threads` threads (fewer when the
+    /// network has fewer neurons).
+    pub fn with_threads(net: &Network, threads: usize) -> Result<Self> {
+        let ranges = partition(net, threads);
+        let pool = pool(ranges.len())?;
         let model = match &net.neurons {
-            Neurons::Lif { params, v0 } => Model::Lif(LifCpu::new(net, params, v0)),
-            Neurons::Hv(h) => Model::Hv(HvCpu::new(h)),
+            Neurons::Lif { params, v0 } => {
+                Model::Lif(LifCpu::new(net, params, v0, &ranges, pool.as_ref()))
+            }
+            Neurons::Hv(h) => Model::Hv(HvCpu::new(net, h, &ranges, pool.as_ref())),
         };
         Ok(CpuBackend {
             model,
+            ranges,
+            pool,
             spiked: Vec::new(),
             frac: Vec::new(),
-            probes: net
-                .probes
-                .iter()
-                .map(|p| (p.global, p.every, p.var))
-                .collect(),
+            n_probes: net.probes.len(),
             words: net.n.div_ceil(32).max(1),
             dt_ms: net.dt_ms,
             pops: net.populations.clone(),
@@ -159,89 +303,167 @@ impl<F: Real> CpuBackend<F> {
             done: Vec::new(),
         })
     }
+
+    /// The number of threads (partitions) it runs on.
+    pub fn threads(&self) -> usize {
+        self.ranges.len()
+    }
+
+    /// Delivers the spikes of a step whose `Propagate` is still pending.
+    fn flush(&mut self) {
+        if let Model::Lif(m) = &mut self.model
+            && let Some(step) = m.pending.take()
+        {
+            let (spiked, key) = (&self.spiked, m.key);
+            each(self.pool.as_ref(), &mut m.parts, |p| {
+                propagate(&p.syn, &mut p.ring, spiked, step);
+                poisson_input(&mut p.poisson, &mut p.ring, key, step, p.first as u32);
+            });
+        }
+    }
 }
 
-/// One range per population, with its parameters when all its neurons share them.
-fn lif_ranges<F: Real>(net: &Network, params: &[LifParams<F>]) -> Vec<NeuronRange<F>> {
-    net.populations
-        .iter()
-        .map(|pop| {
-            let ps = &params[pop.offset..pop.offset + pop.size];
-            let shared = ps.iter().all(|p| *p == ps[0]).then(|| ps[0]);
-            NeuronRange {
-                start: pop.offset,
-                end: pop.offset + pop.size,
-                shared,
-            }
+/// One range per population part inside partition `r` (local indices), with its
+/// parameters when all its neurons share them.
+fn lif_ranges<F: Real>(
+    pops: &[PopulationInfo],
+    r: &Partition,
+    params: &[LifParams<F>],
+) -> Vec<NeuronRange<F>> {
+    pops.iter()
+        .filter_map(|pop| {
+            let a = pop.offset.max(r.start);
+            let b = (pop.offset + pop.size).min(r.end);
+            (a < b).then(|| {
+                let ps = &params[a - r.start..b - r.start];
+                let shared = ps.iter().all(|p| *p == ps[0]).then(|| ps[0]);
+                NeuronRange {
+                    start: a - r.start,
+                    end: b - r.start,
+                    shared,
+                }
+            })
         })
         .collect()
 }
 
-impl<F: Real> LifCpu<F> {
-    fn new(net: &Network, params: &[LifParams<f64>], v0: &[f64]) -> Self {
-        let s = &net.synapses;
-        let slots = s.max_delay as usize + 1;
-        let state = params
-            .iter()
-            .zip(v0)
-            .map(|(p, &v)| lif::initial_state::<F>(v, p.e_l))
-            .collect();
-        let params: Vec<LifParams<F>> = params.iter().map(|p| p.cast::<F>()).collect();
-        let ranges = lif_ranges(net, &params);
-        let mut poisson = Vec::new();
-        for d in &net.drives {
-            if let Drive::Poisson {
-                stream,
-                neurons,
-                plan,
-                weight,
-                receptor,
-                delay,
-            } = d
-            {
-                poisson.push(PoissonStream {
-                    stream: *stream,
-                    neurons: neurons.clone(),
-                    plan: plan.clone(),
-                    weight: F::acc_weight(*weight, &net.fixed),
-                    receptor: *receptor,
-                    delay: *delay,
-                    cache: Vec::new(),
-                });
-            }
+/// The synapses of `net` onto the neurons of `r`, in the table's order within each row.
+fn part_synapses<F: Real>(net: &Network, r: &Partition) -> CpuSynapses<F> {
+    let s = &net.synapses;
+    let (lo, hi) = (2 * r.start as u32, 2 * r.end as u32);
+    let mut row_ptr = Vec::with_capacity(net.n + 1);
+    row_ptr.push(0usize);
+    let mut count = 0usize;
+    for pre in 0..net.n {
+        let row = &s.target[s.row_ptr[pre] as usize..s.row_ptr[pre + 1] as usize];
+        count += row.iter().filter(|&&t| t >= lo && t < hi).count();
+        row_ptr.push(count);
+    }
+    let mut target = Vec::with_capacity(count);
+    let mut weight = Vec::with_capacity(count);
+    let mut delay = Vec::with_capacity(count);
+    for (k, &t) in s.target.iter().enumerate() {
+        if t >= lo && t < hi {
+            target.push(t - lo);
+            weight.push(F::acc_weight(s.weight[k], &net.fixed));
+            delay.push(s.delay[k]);
         }
-        let pulses = current_pulses::<F>(&net.drives);
-        let i_stim = if pulses.is_empty() {
-            Vec::new()
-        } else {
-            vec![F::zero(); net.n]
-        };
+    }
+    CpuSynapses {
+        row_ptr,
+        target,
+        weight,
+        delay,
+    }
+}
+
+impl<F: Real> LifCpu<F> {
+    fn new(
+        net: &Network,
+        params: &[LifParams<f64>],
+        v0: &[f64],
+        ranges: &[Partition],
+        pool: Option<&rayon::ThreadPool>,
+    ) -> Self {
+        let slots = net.synapses.max_delay as usize + 1;
+        let mut parts: Vec<LifPart<F>> = ranges
+            .iter()
+            .map(|r| {
+                let (a, b) = (r.start, r.end);
+                let lp: Vec<LifParams<F>> = params[a..b].iter().map(|p| p.cast::<F>()).collect();
+                let mut poisson = Vec::new();
+                for d in &net.drives {
+                    if let Drive::Poisson {
+                        stream,
+                        neurons,
+                        plan,
+                        weight,
+                        receptor,
+                        delay,
+                    } = d
+                    {
+                        poisson.push(PoissonStream {
+                            stream: *stream,
+                            neurons: neurons
+                                .iter()
+                                .copied()
+                                .filter(|&i| r.contains(i as usize))
+                                .collect(),
+                            plan: plan.clone(),
+                            weight: F::acc_weight(*weight, &net.fixed),
+                            receptor: *receptor,
+                            delay: *delay,
+                            cache: Vec::new(),
+                        });
+                    }
+                }
+                let pulses = local_pulses(&current_pulses::<F>(&net.drives), r);
+                let i_stim = if pulses.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![F::zero(); r.len()]
+                };
+                LifPart {
+                    first: a,
+                    ranges: lif_ranges(&net.populations, r, &lp),
+                    params: lp,
+                    state: (a..b)
+                        .map(|i| lif::initial_state::<F>(v0[i], params[i].e_l))
+                        .collect(),
+                    syn: CpuSynapses {
+                        row_ptr: Vec::new(),
+                        target: Vec::new(),
+                        weight: Vec::new(),
+                        delay: Vec::new(),
+                    },
+                    ring: InputRing {
+                        acc: vec![F::Acc::default(); slots * 2 * r.len()],
+                        slots,
+                        width: 2 * r.len(),
+                    },
+                    poisson,
+                    pulses,
+                    i_stim,
+                    probes: local_probes(&net.probes, r),
+                    spiked: Vec::new(),
+                }
+            })
+            .collect();
+        // the synapse tables, one pass over the network's per partition, in parallel
+        each(pool, &mut parts, |p| {
+            let r = Partition {
+                start: p.first,
+                end: p.first + p.state.len(),
+            };
+            p.syn = part_synapses(net, &r);
+        });
         LifCpu {
-            poisson,
-            pulses,
-            i_stim,
+            parts,
+            inv_scale: F::of(net.fixed.inv_scale()),
+            key: crate::rng::key(net.seed),
+            pending: None,
             sources: net.sources.clone(),
             src_batch: Default::default(),
-            key: crate::rng::key(net.seed),
-            ranges,
-            params,
-            state,
-            syn: CpuSynapses {
-                row_ptr: s.row_ptr.clone(),
-                target: s.target.clone(),
-                weight: s
-                    .weight
-                    .iter()
-                    .map(|&w| F::acc_weight(w, &net.fixed))
-                    .collect(),
-                delay: s.delay.clone(),
-            },
-            ring: InputRing {
-                acc: vec![F::Acc::default(); slots * 2 * net.n],
-                slots,
-                width: 2 * net.n,
-            },
-            inv_scale: F::of(net.fixed.inv_scale()),
         }
     }
 }
@@ -252,12 +474,13 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn info(&self) -> BackendInfo {
         BackendInfo {
             backend: "cpu".into(),
-            device: cpu_name(),
+            device: cpu_name(self.threads()),
             precision: if F::NAME == "f64" {
                 Precision::F64
             } else {
                 Precision::F32
             },
+            threads: Some(self.threads()),
         }
     }
 
@@ -272,27 +495,43 @@ impl<F: Real> Backend for CpuBackend<F> {
             steps,
             spike_bits: vec![0; steps as usize * self.words],
             words: self.words,
-            voltages: vec![F::zero(); steps as usize * self.probes.len()],
+            voltages: vec![F::zero(); steps as usize * self.n_probes],
             interp: Vec::new(),
         });
         Ok(())
     }
 
     fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
+        let pool = self.pool.as_ref();
         match (stage, &mut self.model) {
             (Stage::NeuronStep, Model::Lif(m)) => {
+                // last step's Propagate and this step's update in one parallel pass:
+                // a partition writes only its own ring, then reads it
+                let (pending, key, inv_scale) = (m.pending.take(), m.key, m.inv_scale);
+                let spiked = &self.spiked;
+                each(pool, &mut m.parts, |p| {
+                    if let Some(s) = pending {
+                        propagate(&p.syn, &mut p.ring, spiked, s);
+                        poisson_input(&mut p.poisson, &mut p.ring, key, s, p.first as u32);
+                    }
+                    p.spiked.clear();
+                    stim_current(&p.pulses, &mut p.i_stim, step);
+                    lif_step(
+                        &p.params,
+                        &p.ranges,
+                        &p.i_stim,
+                        &mut p.state,
+                        &mut p.ring,
+                        inv_scale,
+                        step,
+                        p.first,
+                        &mut p.spiked,
+                    );
+                });
                 self.spiked.clear();
-                stim_current(&m.pulses, &mut m.i_stim, step);
-                lif_step(
-                    &m.params,
-                    &m.ranges,
-                    &m.i_stim,
-                    &mut m.state,
-                    &mut m.ring,
-                    m.inv_scale,
-                    step,
-                    &mut self.spiked,
-                );
+                for p in &m.parts {
+                    self.spiked.extend_from_slice(&p.spiked);
+                }
                 if !m.sources.is_empty() {
                     let b = self.batch.as_ref().expect("begin_batch before run_stage");
                     source_spikes(
@@ -303,35 +542,47 @@ impl<F: Real> Backend for CpuBackend<F> {
                 }
             }
             (Stage::NeuronStep, Model::Hv(m)) => {
+                let pulses = &m.pulses;
+                let mut work: Vec<_> = m
+                    .parts
+                    .iter_mut()
+                    .zip(split_mut(&mut m.release, &self.ranges, 2))
+                    .collect();
+                each(pool, &mut work, |(p, release)| {
+                    p.spiked.clear();
+                    p.frac.clear();
+                    p.bad = hv_step(
+                        &p.params,
+                        &mut p.state,
+                        &p.p,
+                        release,
+                        pulses,
+                        step as u32,
+                        p.first,
+                        &mut p.spiked,
+                        &mut p.frac,
+                    );
+                });
                 self.spiked.clear();
                 self.frac.clear();
-                let bad = hv_step(
-                    &m.params,
-                    &mut m.state,
-                    &mut m.coupling,
-                    &m.pulses,
-                    step as u32,
-                    &mut self.spiked,
-                    &mut self.frac,
-                );
-                if let Some(i) = bad {
-                    let s = m.state[i as usize];
+                for p in &m.parts {
+                    self.spiked.extend_from_slice(&p.spiked);
+                    self.frac.extend_from_slice(&p.frac);
+                }
+                if let Some((p, i)) = m.parts.iter().find_map(|p| p.bad.map(|i| (p, i))) {
+                    let k = i as usize - p.first;
+                    let s = p.state[k];
                     return Err(nonfinite_error(
                         &self.pops,
                         i as usize,
                         step,
                         self.dt_ms,
-                        Some(((m.params[i as usize].v_t * s.y).f64(), s.w.f64())),
+                        Some(((p.params[k].v_t * s.y).f64(), s.w.f64())),
                     ));
                 }
             }
-            (Stage::Propagate, Model::Lif(m)) => {
-                propagate(&m.syn, &mut m.ring, &self.spiked, step);
-                poisson_input(&mut m.poisson, &mut m.ring, m.key, step);
-            }
-            (Stage::Propagate, Model::Hv(m)) => {
-                hv_gather(&m.row_ptr, &m.src, &m.weight, &mut m.coupling)
-            }
+            (Stage::Propagate, Model::Lif(m)) => m.pending = Some(step),
+            (Stage::Propagate, Model::Hv(m)) => m.gather(pool),
             (Stage::Record, model) => {
                 let b = self.batch.as_mut().expect("begin_batch before run_stage");
                 let row = (step - b.first_step) as usize;
@@ -339,12 +590,18 @@ impl<F: Real> Backend for CpuBackend<F> {
                     &self.spiked,
                     &mut b.spike_bits[row * self.words..(row + 1) * self.words],
                 );
-                let np = self.probes.len();
+                let np = self.n_probes;
                 let vrow = &mut b.voltages[row * np..(row + 1) * np];
                 match model {
-                    Model::Lif(m) => record_voltage(&m.params, &m.state, &self.probes, step, vrow),
+                    Model::Lif(m) => {
+                        for p in &m.parts {
+                            record_voltage(&p.params, &p.state, &p.probes, step, vrow)
+                        }
+                    }
                     Model::Hv(m) => {
-                        record_voltage_hv(&m.params, &m.state, &self.probes, step, vrow);
+                        for p in &m.parts {
+                            record_voltage_hv(&p.params, &p.state, &p.probes, step, vrow)
+                        }
                         b.interp.extend(
                             self.spiked
                                 .iter()
@@ -359,6 +616,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn end_batch(&mut self) -> Result<Vec<BatchOutput<F>>> {
+        self.flush();
         self.done.extend(self.batch.take());
         Ok(std::mem::take(&mut self.done))
     }
@@ -374,21 +632,26 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn write_state(&mut self, _net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
         match (var, &mut self.model) {
             (StateVar::V, Model::Lif(m)) => {
-                for ((s, p), &v) in m.state.iter_mut().zip(&m.params).zip(values) {
-                    s.u = F::of(v - p.e_l.f64());
+                for part in &mut m.parts {
+                    let vals = &values[part.first..part.first + part.state.len()];
+                    for ((s, p), &v) in part.state.iter_mut().zip(&part.params).zip(vals) {
+                        s.u = F::of(v - p.e_l.f64());
+                    }
                 }
             }
             (var, Model::Hv(m)) => {
-                for ((s, p), &x) in m.state.iter_mut().zip(&m.params).zip(values) {
-                    if var == StateVar::V {
-                        s.y = F::of(x / p.v_t.f64());
-                        s.armed = (x < p.v_spike.f64()) as u32;
-                    } else {
-                        s.w = F::of(x);
+                for part in &mut m.parts {
+                    let vals = &values[part.first..part.first + part.state.len()];
+                    for ((s, p), &x) in part.state.iter_mut().zip(&part.params).zip(vals) {
+                        if var == StateVar::V {
+                            s.y = F::of(x / p.v_t.f64());
+                            s.armed = (x < p.v_spike.f64()) as u32;
+                        } else {
+                            s.w = F::of(x);
+                        }
                     }
                 }
-                hv_activate(&m.params, &m.state, &mut m.coupling);
-                hv_gather(&m.row_ptr, &m.src, &m.weight, &mut m.coupling);
+                m.activate(self.pool.as_ref());
             }
             (StateVar::W, Model::Lif(_)) => {
                 return Err(crate::error::Error::Usage(
@@ -402,11 +665,21 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn write_params(&mut self, net: &Network) -> Result<()> {
         match (&mut self.model, &net.neurons) {
             (Model::Lif(m), Neurons::Lif { params, .. }) => {
-                m.params = params.iter().map(|p| p.cast::<F>()).collect();
-                m.ranges = lif_ranges(net, &m.params);
+                for (part, r) in m.parts.iter_mut().zip(&self.ranges) {
+                    part.params = params[r.start..r.end]
+                        .iter()
+                        .map(|p| p.cast::<F>())
+                        .collect();
+                    part.ranges = lif_ranges(&net.populations, r, &part.params);
+                }
             }
             (Model::Hv(m), Neurons::Hv(h)) => {
-                m.params = h.params.iter().map(|p| p.cast::<F>()).collect();
+                for (part, r) in m.parts.iter_mut().zip(&self.ranges) {
+                    part.params = h.params[r.start..r.end]
+                        .iter()
+                        .map(|p| p.cast::<F>())
+                        .collect();
+                }
             }
             _ => unreachable!("the backend was built from this network"),
         }
@@ -414,6 +687,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.flush();
         self.save_sections(ck);
         Ok(())
     }
@@ -431,12 +705,15 @@ impl<F: Real> Backend for CpuBackend<F> {
 
     fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
         if let Model::Lif(m) = &mut self.model {
-            m.pulses = current_pulses::<F>(&net.drives);
-            if m.pulses.is_empty() {
-                m.i_stim.clear();
-            } else {
-                m.i_stim.resize(net.n, F::zero());
-                stim_current_at(&m.pulses, &mut m.i_stim, step);
+            let all = current_pulses::<F>(&net.drives);
+            for (p, r) in m.parts.iter_mut().zip(&self.ranges) {
+                p.pulses = local_pulses(&all, r);
+                if all.is_empty() {
+                    p.i_stim.clear();
+                } else {
+                    p.i_stim.resize(r.len(), F::zero());
+                    stim_current_at(&p.pulses, &mut p.i_stim, step);
+                }
             }
         }
         Ok(())
@@ -445,15 +722,15 @@ impl<F: Real> Backend for CpuBackend<F> {
     fn voltages(&mut self) -> Result<Vec<f64>> {
         Ok(match &self.model {
             Model::Lif(m) => m
-                .params
+                .parts
                 .iter()
-                .zip(&m.state)
+                .flat_map(|part| part.params.iter().zip(&part.state))
                 .map(|(p, s)| (s.u + p.e_l).f64())
                 .collect(),
             Model::Hv(m) => m
-                .params
+                .parts
                 .iter()
-                .zip(&m.state)
+                .flat_map(|part| part.params.iter().zip(&part.state))
                 .map(|(p, s)| (p.v_t * s.y).f64())
                 .collect(),
         })
@@ -464,7 +741,12 @@ impl<F: Real> CpuBackend<F> {
     fn state_var(&mut self, var: StateVar) -> Result<Vec<f64>> {
         match (var, &self.model) {
             (StateVar::V, _) => self.voltages(),
-            (StateVar::W, Model::Hv(m)) => Ok(m.state.iter().map(|s| s.w.f64()).collect()),
+            (StateVar::W, Model::Hv(m)) => Ok(m
+                .parts
+                .iter()
+                .flat_map(|p| &p.state)
+                .map(|s| s.w.f64())
+                .collect()),
             (StateVar::W, Model::Lif(_)) => Err(crate::error::Error::Usage(
                 "state variable 'w' exists only in HV neurons".into(),
             )),
@@ -473,7 +755,7 @@ impl<F: Real> CpuBackend<F> {
 }
 
 /// The CPU's model name, from /proc/cpuinfo where available.
-pub fn cpu_name() -> String {
+pub fn cpu_name(used: usize) -> String {
     let model = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| {
         s.lines()
             .find(|l| l.starts_with("model name"))
@@ -484,7 +766,8 @@ pub fn cpu_name() -> String {
         .map(|n| n.get())
         .unwrap_or(1);
     format!(
-        "{} (1 thread used of {threads})",
-        model.unwrap_or_else(|| std::env::consts::ARCH.to_string())
+        "{} ({used} thread{} used of {threads})",
+        model.unwrap_or_else(|| std::env::consts::ARCH.to_string()),
+        if used == 1 { "" } else { "s" }
     )
 }

@@ -17,10 +17,7 @@ pub fn propagate<F: Real>(
     let slots = ring.slots;
     let s0 = (step % slots as u64) as usize;
     for &pre in spiked {
-        let (a, b) = (
-            syn.row_ptr[pre as usize] as usize,
-            syn.row_ptr[pre as usize + 1] as usize,
-        );
+        let (a, b) = (syn.row_ptr[pre as usize], syn.row_ptr[pre as usize + 1]);
         for k in a..b {
             let mut slot = s0 + syn.delay[k] as usize;
             if slot >= slots {

@@ -15,14 +15,16 @@ pub fn record_spikes(spiked: &[u32], row: &mut [u32]) {
 
 /// Writes what each probe that samples after `step` samples into `row`: the absolute
 /// voltage, or the AMPA / GABA-A synaptic variable (`var`, see [`crate::network::Probe`]).
+/// The arrays are a partition's; a probe is (its slot in `row`, local neuron, period,
+/// variable).
 pub fn record_voltage<F: Real>(
     params: &[LifParams<F>],
     state: &[LifState<F>],
-    probes: &[(usize, u32, u32)],
+    probes: &[(usize, usize, u32, u32)],
     step: u64,
     row: &mut [F],
 ) {
-    for (k, &(g, every, var)) in probes.iter().enumerate() {
+    for &(k, g, every, var) in probes {
         if (step + 1).is_multiple_of(every as u64) {
             row[k] = match var {
                 PROBE_SYN_AMPA => state[g].i_ampa,
@@ -37,11 +39,11 @@ pub fn record_voltage<F: Real>(
 pub fn record_voltage_hv<F: Real>(
     params: &[HvParams<F>],
     state: &[HvState<F>],
-    probes: &[(usize, u32, u32)],
+    probes: &[(usize, usize, u32, u32)],
     step: u64,
     row: &mut [F],
 ) {
-    for (k, &(g, every, _)) in probes.iter().enumerate() {
+    for &(k, g, every, _) in probes {
         if (step + 1).is_multiple_of(every as u64) {
             row[k] = params[g].v_t * state[g].y;
         }

@@ -23,24 +23,35 @@ fn acc_bytes<F: Real>() -> usize {
     real_bytes::<F>()
 }
 
+// The partitions are contiguous and in order, so walking them in turn gives the
+// network's global order; the ring is slot-major over all neurons.
 impl<F: Real> LifCpu<F> {
     fn save(&self, ck: &mut Checkpoint) {
         let rb = real_bytes::<F>();
-        let mut e = Enc::with_capacity(self.state.len() * (3 * rb + 4));
-        for s in &self.state {
+        let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
+        let mut e = Enc::with_capacity(n * (3 * rb + 4));
+        for s in self.parts.iter().flat_map(|p| &p.state) {
             e.real(s.u);
             e.real(s.i_ampa);
             e.real(s.i_gaba);
             e.u32(s.refrac);
         }
         ck.put(LIF_STATE, e.0);
-        let mut e = Enc::with_capacity(self.ring.acc.len() * acc_bytes::<F>());
-        for &a in &self.ring.acc {
-            e.acc::<F>(a);
+        let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
+        let slots = self.parts[0].ring.slots;
+        let mut e = Enc::with_capacity(ring_len * acc_bytes::<F>());
+        for slot in 0..slots {
+            for p in &self.parts {
+                let w = p.ring.width;
+                for &a in &p.ring.acc[slot * w..(slot + 1) * w] {
+                    e.acc::<F>(a);
+                }
+            }
         }
         ck.put(LIF_RING, e.0);
-        let mut e = Enc::with_capacity(self.i_stim.len() * rb);
-        for &x in &self.i_stim {
+        let stim_len: usize = self.parts.iter().map(|p| p.i_stim.len()).sum();
+        let mut e = Enc::with_capacity(stim_len * rb);
+        for &x in self.parts.iter().flat_map(|p| &p.i_stim) {
             e.real(x);
         }
         ck.put(STIM, e.0);
@@ -48,21 +59,31 @@ impl<F: Real> LifCpu<F> {
 
     fn load(&mut self, ck: &Checkpoint) -> Result<()> {
         let rb = real_bytes::<F>();
-        let mut d = ck.reader(LIF_STATE, self.state.len(), 3 * rb + 4)?;
-        let mut ring = ck.reader(LIF_RING, self.ring.acc.len(), acc_bytes::<F>())?;
-        let mut stim = ck.reader(STIM, self.i_stim.len(), rb)?;
-        for s in &mut self.state {
+        let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
+        let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
+        let stim_len: usize = self.parts.iter().map(|p| p.i_stim.len()).sum();
+        let mut d = ck.reader(LIF_STATE, n, 3 * rb + 4)?;
+        let mut ring = ck.reader(LIF_RING, ring_len, acc_bytes::<F>())?;
+        let mut stim = ck.reader(STIM, stim_len, rb)?;
+        for s in self.parts.iter_mut().flat_map(|p| &mut p.state) {
             s.u = d.real();
             s.i_ampa = d.real();
             s.i_gaba = d.real();
             s.refrac = d.word();
         }
-        for a in &mut self.ring.acc {
-            *a = ring.acc::<F>();
+        let slots = self.parts[0].ring.slots;
+        for slot in 0..slots {
+            for p in &mut self.parts {
+                let w = p.ring.width;
+                for a in &mut p.ring.acc[slot * w..(slot + 1) * w] {
+                    *a = ring.acc::<F>();
+                }
+            }
         }
-        for x in &mut self.i_stim {
+        for x in self.parts.iter_mut().flat_map(|p| &mut p.i_stim) {
             *x = stim.real();
         }
+        self.pending = None;
         Ok(())
     }
 }
@@ -70,33 +91,47 @@ impl<F: Real> LifCpu<F> {
 impl<F: Real> HvCpu<F> {
     fn save(&self, ck: &mut Checkpoint) {
         let rb = real_bytes::<F>();
-        let mut e = Enc::with_capacity(self.state.len() * (2 * rb + 8));
-        for s in &self.state {
+        let n = self.release.len() / 2;
+        let mut e = Enc::with_capacity(n * (2 * rb + 8));
+        for s in self.parts.iter().flat_map(|p| &p.state) {
             e.real(s.y);
             e.real(s.w);
             e.u32(s.armed);
             e.u32(s.pad);
         }
         ck.put(HV_STATE, e.0);
-        let mut e = Enc::with_capacity(self.coupling.len() * rb);
-        for &x in &self.coupling {
-            e.real(x);
+        let mut e = Enc::with_capacity(4 * n * rb);
+        for p in &self.parts {
+            for k in 0..p.state.len() {
+                let g = p.first + k;
+                e.real(self.release[2 * g]);
+                e.real(self.release[2 * g + 1]);
+                e.real(p.p[2 * k]);
+                e.real(p.p[2 * k + 1]);
+            }
         }
         ck.put(HV_COUPLING, e.0);
     }
 
     fn load(&mut self, ck: &Checkpoint) -> Result<()> {
         let rb = real_bytes::<F>();
-        let mut d = ck.reader(HV_STATE, self.state.len(), 2 * rb + 8)?;
-        let mut c = ck.reader(HV_COUPLING, self.coupling.len(), rb)?;
-        for s in &mut self.state {
+        let n = self.release.len() / 2;
+        let mut d = ck.reader(HV_STATE, n, 2 * rb + 8)?;
+        let mut c = ck.reader(HV_COUPLING, 4 * n, rb)?;
+        for s in self.parts.iter_mut().flat_map(|p| &mut p.state) {
             s.y = d.real();
             s.w = d.real();
             s.armed = d.word();
             s.pad = d.word();
         }
-        for x in &mut self.coupling {
-            *x = c.real();
+        for p in &mut self.parts {
+            for k in 0..p.state.len() {
+                let g = p.first + k;
+                self.release[2 * g] = c.real();
+                self.release[2 * g + 1] = c.real();
+                p.p[2 * k] = c.real();
+                p.p[2 * k + 1] = c.real();
+            }
         }
         Ok(())
     }

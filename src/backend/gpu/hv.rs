@@ -448,6 +448,7 @@ impl HvGpu {
             backend: "gpu".into(),
             device: self.ctx.describe().to_string(),
             precision: Precision::F32,
+            threads: None,
         }
     }
 

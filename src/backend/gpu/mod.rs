@@ -649,6 +649,7 @@ impl Backend for LifGpu {
             backend: "gpu".into(),
             device: self.ctx.describe().to_string(),
             precision: Precision::F32,
+            threads: None,
         }
     }
 
