@@ -27,7 +27,9 @@ pub use drive::{
 pub use hv_gather::{hv_gather, hv_gather_part};
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_step};
-pub use partition::{MAX_THREADS, Partition, default_threads, partition, pool};
+pub use partition::{
+    MAX_THREADS, MIN_WORK_PER_THREAD, Partition, auto_threads, default_threads, partition, pool,
+};
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
 pub use source::source_spikes;
@@ -273,9 +275,9 @@ pub struct CpuBackend<F: Real> {
 
 impl<F: Real> CpuBackend<F> {
     /// Builds the backend's state from a network, on `net.threads` threads (default:
-    /// [`default_threads`]).
+    /// [`auto_threads`]).
     pub fn new(net: &Network) -> Result<Self> {
-        Self::with_threads(net, net.threads.unwrap_or_else(default_threads))
+        Self::with_threads(net, net.threads.unwrap_or_else(|| auto_threads(net)))
     }
 
     /// Builds the backend's state from a network, on `threads` threads (fewer when the

@@ -46,6 +46,27 @@ pub fn default_threads() -> usize {
 
 /// A neuron's cost, in units of one synapse delivered or gathered: its update.
 const NEURON_COST: u64 = 16;
+/// An HV neuron's cost for [`auto_threads`]: an RK4 step with exponentials.
+const HV_NEURON_COST: u64 = 256;
+
+/// The least work per step (cost units, as [`partition`] counts them) worth a thread of
+/// its own: a smaller share costs less than waking a thread for it each step (measured
+/// on the 2-core development machine: CUBA 4000, 3.2·10^5 synapses, 0.088 s on 1 thread
+/// and 0.232 s on 2; Brunel 12 500, 1.6·10^7 synapses, 4.36 s and 2.88 s).
+pub const MIN_WORK_PER_THREAD: u64 = 1 << 20;
+
+/// The default thread count for `net`: every core ([`default_threads`]), but no more
+/// threads than the network has [`MIN_WORK_PER_THREAD`] units of work per step for (at
+/// least one). Results do not depend on it.
+pub fn auto_threads(net: &Network) -> usize {
+    let work = match &net.neurons {
+        Neurons::Hv(h) => {
+            HV_NEURON_COST * net.n as u64 + h.incoming.row_ptr.last().copied().unwrap_or(0) as u64
+        }
+        Neurons::Lif { .. } => NEURON_COST * net.n as u64 + net.synapses.len() as u64,
+    };
+    default_threads().min((work / MIN_WORK_PER_THREAD).max(1) as usize)
+}
 
 /// Splits the neurons into `threads` contiguous partitions (fewer when there are fewer
 /// neurons) of about equal cost: its incoming synapses plus [`NEURON_COST`] per neuron.
