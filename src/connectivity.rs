@@ -550,30 +550,68 @@ pub fn from_edges(
     )
 }
 
-/// The outgoing synapses of every neuron of the network (CSR by global presynaptic id).
+/// The outgoing synapses of every neuron of the network, kept as what was *decided*
+/// rather than as one merged table: each projection's [`Pattern`] (4 bytes per synapse)
+/// and the rule of its weights and delays. Drawn values are drawn again whenever a
+/// table is filled, row by row from their (seed, projection, row) streams, so they are
+/// identical every time and no f64 copy of the whole network's weights ever exists.
 ///
-/// `target = 2·post_global + receptor` indexes a neuron's two input accumulators
-/// directly. Rows list projections in config order, post neurons ascending.
+/// Row `pre` (global presynaptic id) is the concatenation of the rows of the projections
+/// whose presynaptic population holds `pre`, in config order, post neurons ascending
+/// within each: [`Synapses::row`] yields it with `target = 2·post_global + receptor`.
+/// Offsets are `usize`: nothing overflows at 2^32 synapses.
 #[derive(Debug, Clone, Default)]
 pub struct Synapses {
-    /// Row start per presynaptic neuron (length n + 1).
-    pub row_ptr: Vec<u32>,
-    /// `2·post + receptor` per synapse.
-    pub target: Vec<u32>,
-    /// Weight per synapse (spec units).
-    pub weight: Vec<f64>,
-    /// Delay per synapse, in steps (≥ 1).
-    pub delay: Vec<u32>,
+    /// The projections in config order (patterns and value rules).
+    pub projections: Vec<ProjectionMatrix>,
+    /// Each population's first global id.
+    pub offsets: Vec<usize>,
+    /// Per population, the projections that leave it (indices, config order).
+    by_pre: Vec<Vec<usize>>,
+    /// The run seed (keys the streams of drawn values).
+    pub seed: u64,
+    /// Time step (ms), for rounding drawn delays to steps.
+    pub dt: f64,
     /// The largest delay (steps).
     pub max_delay: u32,
     /// Connections drawn (multapses counted separately; every one is stored).
     pub drawn: u64,
-    /// Number of stored synapses (kept by [`Synapses::release`]).
+    /// Number of synapses (kept by [`Synapses::release`]).
     pub stored: usize,
 }
 
+/// One row of [`Synapses`], in reused buffers: the synapses of one presynaptic neuron.
+#[derive(Debug, Default)]
+pub struct Row {
+    /// `2·post_global + receptor` per synapse.
+    pub target: Vec<u32>,
+    /// Weight per synapse (spec units).
+    pub weight: Vec<f64>,
+    /// Delay per synapse (steps, ≥ 1).
+    pub delay: Vec<u32>,
+    /// Per synapse, the index of its projection.
+    pub projection: Vec<u32>,
+}
+
+/// Every synapse of a network in one merged CSR table ([`Synapses::table`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Table {
+    /// Row start per presynaptic neuron (length n + 1).
+    pub row_ptr: Vec<usize>,
+    /// `2·post + receptor` per synapse.
+    pub target: Vec<u32>,
+    /// Weight per synapse (spec units).
+    pub weight: Vec<f64>,
+    /// Delay per synapse (steps).
+    pub delay: Vec<u32>,
+}
+
+/// Per-projection constants: `Some((weight, delay in steps))` when every synapse of the
+/// projection has the same weight and delay.
+pub type Constant = Option<(f64, u32)>;
+
 impl Synapses {
-    /// Number of stored synapses.
+    /// Number of synapses.
     pub fn len(&self) -> usize {
         self.stored
     }
@@ -581,94 +619,206 @@ impl Synapses {
     pub fn is_empty(&self) -> bool {
         self.stored == 0
     }
-    /// Frees the arrays once a backend holds its own copy (a large network's synapses
-    /// then exist once in host memory, not twice); counts stay.
+    /// Frees the patterns once a backend holds its own table (a large network's
+    /// synapses then exist once in host memory, not twice); counts stay.
     pub fn release(&mut self) {
-        self.row_ptr = Vec::new();
-        self.target = Vec::new();
-        self.weight = Vec::new();
-        self.delay = Vec::new();
+        self.projections = Vec::new();
+        self.by_pre.iter_mut().for_each(Vec::clear);
+    }
+    /// Whether [`Synapses::release`] freed the patterns.
+    pub fn released(&self) -> bool {
+        self.projections.is_empty() && self.stored > 0
     }
 
-    /// Merges projections into one table; `offsets[p]` is population p's first global id.
-    ///
-    /// Drawn weights and delays are drawn here, row by row, straight into the table
-    /// (`seed` keys their streams, `dt` rounds drawn delays to steps); an error names
-    /// the projection by its index.
-    pub fn build(
-        n: usize,
+    /// Takes the projections of a network; `offsets[p]` is population p's first global
+    /// id. Nothing is drawn here: [`Synapses::scan`] draws every value once, checks them
+    /// and finds the largest delay.
+    pub fn new(
         offsets: &[usize],
-        projections: &[ProjectionMatrix],
+        projections: Vec<ProjectionMatrix>,
         seed: u64,
         dt: f64,
-    ) -> Result<Synapses, (usize, String)> {
+    ) -> Synapses {
         let total: usize = projections.iter().map(|p| p.pattern.len()).sum();
-        if total > u32::MAX as usize {
-            return Err((
-                projections.len().saturating_sub(1),
-                format!("{total} synapses exceed the 2^32 − 1 that one synapse table indexes"),
-            ));
+        let mut by_pre = vec![Vec::new(); offsets.len()];
+        for (i, p) in projections.iter().enumerate() {
+            by_pre[p.pre].push(i);
         }
-        let mut counts = vec![0u32; n + 1];
-        for p in projections {
-            let off = offsets[p.pre];
-            for i in 0..p.pattern.n_pre {
-                counts[off + i + 1] += (p.pattern.indptr[i + 1] - p.pattern.indptr[i]) as u32;
-            }
-        }
-        for i in 0..n {
-            counts[i + 1] += counts[i];
-        }
-        let row_ptr = counts.clone();
-        let mut fill = counts;
-        let mut target = vec![0u32; total];
-        let mut weight = vec![0f64; total];
-        let mut delay = vec![0u32; total];
-        let mut max_delay = 1;
-        let (mut ws, mut ds) = (Vec::new(), Vec::new());
-        let to_steps = |ms: f64| delay_steps(ms, dt);
-        for (pi, p) in projections.iter().enumerate() {
-            let (pre_off, post_off) = (offsets[p.pre], offsets[p.post]);
-            for i in 0..p.pattern.n_pre {
-                let range = p.pattern.indptr[i]..p.pattern.indptr[i + 1];
-                ws.clear();
-                ds.clear();
-                p.weights
-                    .row(i, range.clone(), seed, &Ok, &mut ws)
-                    .map_err(|e| (pi, format!("weight: {e}")))?;
-                p.delays
-                    .row(i, range.clone(), seed, &to_steps, &mut ds)
-                    .map_err(|e| (pi, format!("delay_ms: {e}")))?;
-                let g = pre_off + i;
-                for (k, &j) in p.pattern.indices[range].iter().enumerate() {
-                    let at = fill[g] as usize;
-                    target[at] = 2 * (post_off + j as usize) as u32 + p.receptor;
-                    weight[at] = ws[k];
-                    delay[at] = ds[k];
-                    max_delay = max_delay.max(ds[k]);
-                    fill[g] += 1;
-                }
-            }
-        }
-        Ok(Synapses {
-            row_ptr,
-            target,
-            weight,
-            delay,
-            max_delay,
+        Synapses {
+            projections,
+            offsets: offsets.to_vec(),
+            by_pre,
+            seed,
+            dt,
+            max_delay: 1,
             drawn: total as u64,
             stored: total,
-        })
+        }
     }
 
-    /// Per accumulator (2·neuron + receptor), the total |weight| that can arrive in one
-    /// step: every incoming synapse at once.
-    pub fn per_target_abs_input(&self, n: usize) -> Vec<f64> {
-        let mut sum = vec![0f64; 2 * n];
-        for (t, w) in self.target.iter().zip(&self.weight) {
-            sum[*t as usize] += w.abs();
+    /// The population holding global neuron `g`.
+    fn population_of(&self, g: usize) -> usize {
+        self.offsets.partition_point(|&o| o <= g) - 1
+    }
+
+    /// The projections leaving global neuron `pre`, with its local index in them.
+    fn leaving(&self, pre: usize) -> (&[usize], usize) {
+        if self.offsets.is_empty() {
+            return (&[], 0);
         }
-        sum
+        let p = self.population_of(pre);
+        (&self.by_pre[p], pre - self.offsets[p])
+    }
+
+    /// Number of synapses of row `pre`.
+    pub fn row_len(&self, pre: usize) -> usize {
+        let (projs, i) = self.leaving(pre);
+        projs
+            .iter()
+            .map(|&k| {
+                let q = &self.projections[k].pattern;
+                q.indptr[i + 1] - q.indptr[i]
+            })
+            .sum()
+    }
+
+    /// Calls `f(target)` for each synapse of row `pre`, in row order (nothing drawn).
+    pub fn row_targets(&self, pre: usize, mut f: impl FnMut(u32)) {
+        let (projs, i) = self.leaving(pre);
+        for &k in projs {
+            let p = &self.projections[k];
+            let base = 2 * self.offsets[p.post] as u32 + p.receptor;
+            for &j in p.pattern.row(i) {
+                f(base + 2 * j);
+            }
+        }
+    }
+
+    /// Fills `row` with row `pre`: targets, weights, delays (drawn where the rule
+    /// draws them) and projections. An error names the projection by its index.
+    pub fn row(&self, pre: usize, row: &mut Row) -> Result<(), (usize, String)> {
+        row.target.clear();
+        row.weight.clear();
+        row.delay.clear();
+        row.projection.clear();
+        let (projs, i) = self.leaving(pre);
+        let to_steps = |ms: f64| delay_steps(ms, self.dt);
+        for &k in projs {
+            let p = &self.projections[k];
+            let range = p.pattern.indptr[i]..p.pattern.indptr[i + 1];
+            let base = 2 * self.offsets[p.post] as u32 + p.receptor;
+            row.target.extend(
+                p.pattern.indices[range.clone()]
+                    .iter()
+                    .map(|&j| base + 2 * j),
+            );
+            row.projection
+                .extend(std::iter::repeat_n(k as u32, range.len()));
+            p.weights
+                .row(i, range.clone(), self.seed, &Ok, &mut row.weight)
+                .map_err(|e| (k, format!("weight: {e}")))?;
+            p.delays
+                .row(i, range, self.seed, &to_steps, &mut row.delay)
+                .map_err(|e| (k, format!("delay_ms: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Calls `f(pre, row)` for every row of `pres`, in order.
+    pub fn for_each_row(
+        &self,
+        pres: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, &Row),
+    ) -> Result<(), (usize, String)> {
+        let mut row = Row::default();
+        for pre in pres {
+            self.row(pre, &mut row)?;
+            f(pre, &row);
+        }
+        Ok(())
+    }
+
+    /// The whole network's rows merged into one table, every value drawn: what a backend's
+    /// table holds, in f64. For tests and small networks (16 bytes per synapse).
+    pub fn table(&self, n: usize) -> Result<Table, (usize, String)> {
+        let mut t = Table {
+            row_ptr: vec![0],
+            ..Table::default()
+        };
+        self.for_each_row(0..n, |_, row| {
+            t.target.extend_from_slice(&row.target);
+            t.weight.extend_from_slice(&row.weight);
+            t.delay.extend_from_slice(&row.delay);
+            t.row_ptr.push(t.target.len());
+        })?;
+        Ok(t)
+    }
+
+    /// Per projection, its weight and delay when they are the same for every synapse.
+    pub fn constants(&self) -> Vec<Constant> {
+        self.projections
+            .iter()
+            .map(|p| {
+                let w = match &p.weights {
+                    PerSynapse::Uniform(w) => *w,
+                    PerSynapse::Drawn { spec, .. } => spec.as_const()?,
+                    PerSynapse::Each(_) => return None,
+                };
+                let d = match &p.delays {
+                    PerSynapse::Uniform(d) => *d,
+                    PerSynapse::Drawn { spec, .. } => {
+                        delay_steps(spec.as_const()?, self.dt).ok()?
+                    }
+                    PerSynapse::Each(_) => return None,
+                };
+                Some((w, d))
+            })
+            .collect()
+    }
+
+    /// Draws every value once, in row order: checks them (an error names the projection
+    /// by its index), sets [`Synapses::max_delay`] and returns, per accumulator
+    /// (2·neuron + receptor, `n` neurons), the total |weight| that can arrive in one
+    /// step, every incoming synapse at once (summed in row order, so the same on every
+    /// machine).
+    pub fn scan(&mut self, n: usize) -> Result<Vec<f64>, (usize, String)> {
+        let mut sum = vec![0f64; 2 * n];
+        let mut max_delay = 1;
+        self.for_each_row(0..n, |_, row| {
+            for (&t, &w) in row.target.iter().zip(&row.weight) {
+                sum[t as usize] += w.abs();
+            }
+            max_delay = row.delay.iter().copied().fold(max_delay, u32::max);
+        })?;
+        self.max_delay = max_delay;
+        Ok(sum)
+    }
+
+    /// Feeds what identifies the synapses to a hash: every pattern and value rule
+    /// (drawn values are functions of these and the seed), without drawing anything.
+    pub fn hash_into(&self, h: &mut crc32fast::Hasher) {
+        h.update(&(self.stored as u64).to_le_bytes());
+        for p in &self.projections {
+            for x in [p.pre as u64, p.post as u64, p.receptor as u64] {
+                h.update(&x.to_le_bytes());
+            }
+            h.update(bytemuck::cast_slice(
+                &p.pattern
+                    .indptr
+                    .iter()
+                    .map(|&x| x as u64)
+                    .collect::<Vec<_>>(),
+            ));
+            h.update(bytemuck::cast_slice(&p.pattern.indices));
+            match &p.weights {
+                PerSynapse::Each(v) => h.update(bytemuck::cast_slice(v)),
+                rule => h.update(format!("{rule:?}|").as_bytes()),
+            }
+            match &p.delays {
+                PerSynapse::Each(v) => h.update(bytemuck::cast_slice(v)),
+                rule => h.update(format!("{rule:?}|").as_bytes()),
+            }
+        }
     }
 }
 
@@ -686,12 +836,21 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Transposes an outgoing table. Rows come out in ascending presynaptic order because
-    /// the outgoing table is walked in that order (a counting sort, stable).
-    pub fn from_outgoing(n: usize, s: &Synapses) -> Incoming {
+    /// Transposes the outgoing rows. Rows come out in ascending presynaptic order because
+    /// the outgoing rows are walked in that order (a counting sort, stable).
+    pub fn from_outgoing(n: usize, s: &Synapses) -> Result<Incoming, (usize, String)> {
+        if s.len() > u32::MAX as usize {
+            return Err((
+                s.projections.len().saturating_sub(1),
+                format!(
+                    "{} synapses exceed the 2^32 − 1 that an HV network's incoming table indexes",
+                    s.len()
+                ),
+            ));
+        }
         let mut row_ptr = vec![0u32; n + 1];
-        for &t in &s.target {
-            row_ptr[(t >> 1) as usize + 1] += 1;
+        for pre in 0..n {
+            s.row_targets(pre, |t| row_ptr[(t >> 1) as usize + 1] += 1);
         }
         for i in 0..n {
             row_ptr[i + 1] += row_ptr[i];
@@ -699,20 +858,19 @@ impl Incoming {
         let mut fill = row_ptr.clone();
         let mut src = vec![0u32; s.len()];
         let mut weight = vec![0f64; s.len()];
-        for pre in 0..n {
-            for k in s.row_ptr[pre] as usize..s.row_ptr[pre + 1] as usize {
-                let t = s.target[k];
+        s.for_each_row(0..n, |pre, row| {
+            for (&t, &w) in row.target.iter().zip(&row.weight) {
                 let at = &mut fill[(t >> 1) as usize];
                 src[*at as usize] = 2 * pre as u32 + (t & 1);
-                weight[*at as usize] = s.weight[k];
+                weight[*at as usize] = w;
                 *at += 1;
             }
-        }
-        Incoming {
+        })?;
+        Ok(Incoming {
             row_ptr,
             src,
             weight,
-        }
+        })
     }
 }
 

@@ -11,13 +11,26 @@ use crate::error::{Error, Result};
 /// Most steps one run may take: the step index is a 32-bit integer on the GPU.
 pub const MAX_STEPS: u64 = u32::MAX as u64;
 
-/// Most synapses one network may have: offsets into the synapse table are 32-bit.
-pub const MAX_SYNAPSES: u64 = u32::MAX as u64;
+/// Most synapses one network may have. Offsets into the synapse tables are 64-bit; this
+/// bound (4 TiB of tables at 4 bytes per synapse) only keeps the arithmetic of the
+/// estimate far from overflow.
+pub const MAX_SYNAPSES: u64 = (1 << 40) - 1;
 
-/// Host bytes per synapse while the network is built: the pattern (4 B), the merged
-/// table (target 4 B, weight 8 B, delay 4 B), and the backend's copy (up to 16 B) while
-/// the table is still alive.
-pub const BUILD_BYTES_PER_SYNAPSE: u64 = 4 + 16 + 16;
+/// Host bytes per synapse of the projections' patterns (the post index), kept until the
+/// backend's table is built (`galvani run` then frees them).
+pub const PATTERN_BYTES: u64 = 4;
+
+/// Host bytes per synapse of a backend's compact table (src/backend/cpu/synapses.rs)
+/// when weights or delays vary per synapse: the word (4 B) and the weight (4 B in f32,
+/// 8 B in f64: the estimate takes the larger), plus 4 B when delays do not fit the word.
+pub const TABLE_BYTES: u64 = 12;
+
+/// The same when every projection has a constant weight and delay: the word alone.
+pub const TABLE_BYTES_CONSTANT: u64 = 4;
+
+/// Host bytes per synapse of an HV network's incoming table (source 4 B, weight 8 B) and
+/// its backend's copy (up to 12 B), on top of the pattern.
+pub const HV_BYTES: u64 = 24;
 
 /// Host bytes per neuron, all arrays together (f64 derived constants, state, initial
 /// values, recording), generously.
@@ -113,6 +126,10 @@ pub fn check(cfg: &Config, duration_ms: f64, available: Option<u64>) -> Result<E
     let mut synapses = 0u64;
     let mut max_delay = 1u64;
     let mut largest = (0u64, 0usize);
+    // whether every projection has one weight and one delay (the 4-byte table), and the
+    // largest pattern built by post neuron and transposed (both copies exist a moment)
+    let mut constant = true;
+    let mut transposed = 0u64;
     for (i, pr) in cfg.projections.iter().enumerate() {
         let at = format!("projection[{i}] ({} -> {})", pr.pre, pr.post);
         let (a, b) = (size(&pr.pre), size(&pr.post));
@@ -134,18 +151,25 @@ pub fn check(cfg: &Config, duration_ms: f64, available: Option<u64>) -> Result<E
         .ceil();
         if n > MAX_SYNAPSES as f64 {
             return Err(err(format!(
-                "{at}.connect: {} on {a} × {b} neurons makes {n:.3e} synapses; at most {MAX_SYNAPSES} (2^32 − 1) fit one network",
+                "{at}.connect: {} on {a} × {b} neurons makes {n:.3e} synapses; at most {MAX_SYNAPSES} (2^40 − 1) fit one network",
                 rule_name(&pr.connect)
             )));
         }
         let n = n as u64;
+        let is_const = |s: &Option<SynSpec>| s.as_ref().is_none_or(|s| s.as_const().is_some());
+        constant &= is_const(&pr.weight)
+            && is_const(&pr.delay_ms)
+            && !matches!(pr.connect, Connect::File { .. } | Connect::Edges { .. });
+        if matches!(pr.connect, Connect::FixedIndegree { .. }) {
+            transposed = transposed.max(n);
+        }
         if n > largest.0 {
             largest = (n, i);
         }
         synapses += n;
         if synapses > MAX_SYNAPSES {
             return Err(err(format!(
-                "{at}: with this projection the network has {synapses} synapses; at most {MAX_SYNAPSES} (2^32 − 1) fit one network"
+                "{at}: with this projection the network has {synapses} synapses; at most {MAX_SYNAPSES} (2^40 − 1) fit one network"
             )));
         }
         if let Some(d) = &pr.delay_ms {
@@ -177,11 +201,21 @@ pub fn check(cfg: &Config, duration_ms: f64, available: Option<u64>) -> Result<E
     }
     // the delay ring: (max delay + 1) slots of two accumulators per neuron, up to 8 B each
     let ring = (max_delay + 1) * 2 * neurons * 8;
-    let host = synapses * BUILD_BYTES_PER_SYNAPSE + neurons * BYTES_PER_NEURON + ring;
+    // the peak: the patterns and the backend's table (or, earlier, a pattern transposed)
+    let per_synapse = PATTERN_BYTES
+        + if cfg.model() == "hv" {
+            HV_BYTES
+        } else if constant {
+            TABLE_BYTES_CONSTANT
+        } else {
+            TABLE_BYTES
+        };
+    let syn_bytes = (synapses * per_synapse).max(synapses * PATTERN_BYTES + transposed * 4);
+    let host = syn_bytes + neurons * BYTES_PER_NEURON + ring;
     if let Some(avail) = available
         && host > avail
     {
-        let what = if ring > synapses * BUILD_BYTES_PER_SYNAPSE {
+        let what = if ring > syn_bytes {
             format!(
                 "the delay ring ({} slots of {neurons} neurons' input: {}, set by the longest delay)",
                 max_delay + 1,
@@ -190,7 +224,7 @@ pub fn check(cfg: &Config, duration_ms: f64, available: Option<u64>) -> Result<E
         } else {
             let pr = &cfg.projections[largest.1];
             format!(
-                "{synapses} synapses at up to {BUILD_BYTES_PER_SYNAPSE} B each while building (the largest, projection[{}] ({} -> {}), has {})",
+                "{synapses} synapses at up to {per_synapse} B each while building (the largest, projection[{}] ({} -> {}), has {})",
                 largest.1, pr.pre, pr.post, largest.0
             )
         };

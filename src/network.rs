@@ -226,20 +226,21 @@ impl Network {
         for (i, pr) in cfg.projections.iter().enumerate() {
             mats.push(build_projection(cfg, i, pr, dt, seed)?);
         }
-        let mut synapses = Synapses::build(n, &offsets, &mats, seed, dt).map_err(|(i, e)| {
+        let proj_err = |(i, e): (usize, String)| {
             let pr = &cfg.projections[i];
             Error::config(
                 &cfg.path,
                 format!("projection[{i}] ({} -> {}).{e}", pr.pre, pr.post),
             )
-        })?;
-        drop(mats);
+        };
+        let mut synapses = Synapses::new(&offsets, mats, seed, dt);
+        // every value drawn once: checked, the largest delay, the input bound
+        let mut bound = synapses.scan(n).map_err(proj_err)?;
         let drives = build_drives(cfg, &populations, dt)?;
         let sources = crate::source::build_sources(cfg, &populations, dt, seed)?;
         // Worst case per accumulator: all synapses at once, plus the most events a
         // Poisson stream can produce in one step (the length of its inversion table per
         // block, a hard cap).
-        let mut bound = synapses.per_target_abs_input(n);
         for d in &drives {
             if let Drive::Poisson {
                 neurons,
@@ -634,7 +635,8 @@ fn build_hv(
         params,
         v0,
         w0,
-        incoming: Incoming::from_outgoing(n, synapses),
+        incoming: Incoming::from_outgoing(n, synapses)
+            .map_err(|(i, e)| Error::config(&cfg.path, format!("projection[{i}].{e}")))?,
         pulses,
     })
 }

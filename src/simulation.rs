@@ -882,8 +882,9 @@ impl Simulation {
     }
 }
 
-/// CRC-32 of what identifies a built network: its populations, dt, seed and synapse
-/// tables. Two builds of one config and seed give the same value on every machine.
+/// CRC-32 of what identifies a built network: its populations, dt, seed and synapses
+/// (every projection's pattern and value rules; drawn values follow from them and the
+/// seed, so nothing is drawn here). Two builds of one config and seed give the same value on every machine.
 fn fingerprint(net: &Network) -> u32 {
     let mut h = crc32fast::Hasher::new();
     for p in &net.populations {
@@ -892,12 +893,7 @@ fn fingerprint(net: &Network) -> u32 {
     }
     h.update(&net.dt_ms.to_le_bytes());
     h.update(&net.seed.to_le_bytes());
-    let s = &net.synapses;
-    h.update(&(s.len() as u64).to_le_bytes());
-    h.update(bytemuck::cast_slice(&s.row_ptr));
-    h.update(bytemuck::cast_slice(&s.target));
-    h.update(bytemuck::cast_slice(&s.weight));
-    h.update(bytemuck::cast_slice(&s.delay));
+    net.synapses.hash_into(&mut h);
     if let Neurons::Hv(hv) = &net.neurons {
         h.update(bytemuck::cast_slice(&hv.incoming.row_ptr));
         h.update(bytemuck::cast_slice(&hv.incoming.src));

@@ -109,8 +109,8 @@ fn step_uniform_matches_wgsl() {
             ("key_hi", offset_of!(U, key_hi)),
             ("n_targets", offset_of!(U, n_targets)),
             ("syn_shift", offset_of!(U, syn_shift)),
-            ("_pad0", offset_of!(U, _pad)),
-            ("_pad1", offset_of!(U, _pad) + 4),
+            ("syn_mode", offset_of!(U, syn_mode)),
+            ("tgt_shift", offset_of!(U, tgt_shift)),
         ],
     );
     // One entry per step at a dynamic offset: the stride must satisfy any adapter.

@@ -34,14 +34,14 @@ fn oversized_networks_stop_with_exit_2_and_a_message_naming_the_limit() {
             config(
                 "1000.0",
                 "0.1",
-                300_000,
+                1_100_000,
                 "1.0",
                 r#"{ rule = "all_to_all" }"#,
             ),
             [
                 "projection[0] (a -> a).connect",
-                "9.000e10 synapses",
-                "2^32 − 1",
+                "1.210e12 synapses",
+                "2^40 − 1",
             ],
         ),
         (
@@ -60,7 +60,7 @@ fn oversized_networks_stop_with_exit_2_and_a_message_naming_the_limit() {
                 "1.0",
                 r#"{ rule = "fixed_indegree", k = 10000000 }"#,
             ),
-            ["fixed_indegree", "1.000e13 synapses", "2^32 − 1"],
+            ["fixed_indegree", "1.000e13 synapses", "2^40 − 1"],
         ),
         (
             config("1e300", "0.1", 100, "1.0", indeg),
@@ -123,7 +123,7 @@ fn memory_estimate_refuses_without_allocating() {
     let e = galvani::estimate::check(&cfg, 10.0, Some(8_000_000_000)).unwrap_err();
     let msg = e.to_string();
     assert!(
-        msg.contains("108.1 GB") && msg.contains("8.0 GB is available"),
+        msg.contains("24.1 GB") && msg.contains("8.0 GB is available"),
         "{msg}"
     );
     assert!(msg.contains("3000000000 synapses"), "{msg}");

@@ -59,9 +59,15 @@ struct StepUniform {
     key_hi: u32,
     n_targets: u32,
     syn_shift: u32,
-    _pad0: u32,
-    _pad1: u32,
+    syn_mode: u32,
+    tgt_shift: u32,
 }
+
+// The layouts of the synapse table (StepUniform.syn_mode).
+// keep in sync with src/backend/gpu/layout.rs SYN_PALETTE, SYN_PACKED, SYN_WIDE
+const SYN_PALETTE: u32 = 0u;
+const SYN_PACKED: u32 = 1u;
+const SYN_WIDE: u32 = 2u;
 
 // One voltage probe for one batch: samples after rows r with r % every == first_row.
 // keep in sync with src/backend/gpu/layout.rs GpuProbe

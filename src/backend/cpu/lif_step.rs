@@ -110,22 +110,113 @@ fn range<'p, F: Real, const KIND: u32>(
     start: usize,
     spiked: &mut Vec<u32>,
 ) {
-    for (k, (s, acc)) in state.iter_mut().zip(input.chunks_exact_mut(2)).enumerate() {
-        let a = F::acc_value(acc[0], inv_scale);
-        let g = F::acc_value(acc[1], inv_scale);
-        acc[0] = F::Acc::default();
-        acc[1] = F::Acc::default();
-        if lif_kernel::<F, KIND>(
-            p(k),
-            &mut s.u,
-            &mut s.i_ampa,
-            &mut s.i_gaba,
-            &mut s.refrac,
-            a,
-            g,
-            stim(k),
-        ) {
-            spiked.push((start + k) as u32);
+    if KIND == SYN_EXP_CONDUCTANCE {
+        // exp() per neuron: nothing to gain from lanes, the branchy kernel as it is
+        for (k, (s, acc)) in state.iter_mut().zip(input.chunks_exact_mut(2)).enumerate() {
+            let a = F::acc_value(acc[0], inv_scale);
+            let g = F::acc_value(acc[1], inv_scale);
+            acc[0] = F::Acc::default();
+            acc[1] = F::Acc::default();
+            if lif_kernel::<F, KIND>(
+                p(k),
+                &mut s.u,
+                &mut s.i_ampa,
+                &mut s.i_gaba,
+                &mut s.refrac,
+                a,
+                g,
+                stim(k),
+            ) {
+                spiked.push((start + k) as u32);
+            }
         }
+    } else {
+        lanes::<F, KIND>(&p, &stim, state, input, inv_scale, start, spiked)
     }
+}
+
+/// Neurons per block of [`lanes`]: the spike flags of a block live on the stack.
+const BLOCK: usize = 256;
+
+/// The delta and exp-current loops in a form the compiler turns into SIMD: per block of
+/// [`BLOCK`] neurons, first [`lif_kernel_flat`] on every neuron (no branch, no push:
+/// the spike is a flag), then the flags scanned in order for the ids. Compiled for
+/// several instruction sets and chosen at run time (`multiversion`: AVX-512, AVX2 and
+/// SSE4.1 on x86-64, NEON on aarch64, the baseline elsewhere), so a released binary uses
+/// the machine's widest lanes. The compiler never fuses a multiply and an add in Rust
+/// (no FMA contraction), so each lane rounds exactly as the scalar kernel and the shader.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+sse4.1",
+    "aarch64+neon",
+))]
+#[allow(clippy::too_many_arguments)]
+fn lanes<'p, F: Real, const KIND: u32>(
+    p: &impl Fn(usize) -> &'p LifParams<F>,
+    stim: &impl Fn(usize) -> F,
+    state: &mut [LifState<F>],
+    input: &mut [F::Acc],
+    inv_scale: F,
+    start: usize,
+    spiked: &mut Vec<u32>,
+) {
+    let mut flags = [0u8; BLOCK];
+    let mut at = 0;
+    for (st, inp) in state.chunks_mut(BLOCK).zip(input.chunks_mut(2 * BLOCK)) {
+        let mut any = 0u8;
+        for (k, ((s, acc), f)) in st
+            .iter_mut()
+            .zip(inp.chunks_exact_mut(2))
+            .zip(flags.iter_mut())
+            .enumerate()
+        {
+            let a = F::acc_value(acc[0], inv_scale);
+            let g = F::acc_value(acc[1], inv_scale);
+            acc[0] = F::Acc::default();
+            acc[1] = F::Acc::default();
+            let spike = lif_kernel_flat::<F, KIND>(p(at + k), s, a, g, stim(at + k)) as u8;
+            *f = spike;
+            any |= spike;
+        }
+        if any != 0 {
+            for (k, &f) in flags[..st.len()].iter().enumerate() {
+                if f != 0 {
+                    spiked.push((start + at + k) as u32);
+                }
+            }
+        }
+        at += st.len();
+    }
+}
+
+/// [`lif_kernel`] for delta and exp-current synapses without branches: both arms of
+/// each choice are computed and one is selected, so neurons can share SIMD lanes. The
+/// operations, their order and their operands are those of [`lif_kernel`] (the arm not
+/// taken is discarded), so the results are the same bit for bit (`tests/analytic.rs`
+/// compares the two on random states).
+#[inline(always)]
+pub fn lif_kernel_flat<F: Real, const KIND: u32>(
+    p: &LifParams<F>,
+    s: &mut LifState<F>,
+    in_ampa: F,
+    in_gaba: F,
+    i_stim: F,
+) -> bool {
+    let active = s.refrac == 0;
+    let u_new = if KIND == SYN_DELTA {
+        p.p30 * (p.i_e + i_stim) + p.p33 * s.u + (in_ampa + in_gaba)
+    } else {
+        s.u * p.p33 + s.i_ampa * p.p31_ampa + s.i_gaba * p.p31_gaba + (p.i_e + i_stim) * p.p30
+    };
+    let u = if active { u_new } else { s.u };
+    let refrac = if active { 0 } else { s.refrac.wrapping_sub(1) };
+    if KIND != SYN_DELTA {
+        s.i_ampa = s.i_ampa * p.p11_ampa + in_ampa;
+        s.i_gaba = s.i_gaba * p.p11_gaba + in_gaba;
+    }
+    let spike = u >= p.theta;
+    s.u = if spike { p.reset } else { u };
+    s.refrac = if spike { p.ref_steps } else { refrac };
+    spike
 }

@@ -20,19 +20,21 @@ mod propagate;
 mod record;
 mod source;
 pub mod state;
+pub mod synapses;
 
 pub use drive::{
     PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
 };
 pub use hv_gather::{hv_gather, hv_gather_part};
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
-pub use lif_step::{NeuronRange, lif_step};
+pub use lif_step::{NeuronRange, lif_kernel_flat, lif_step};
 pub use partition::{
     MAX_THREADS, MIN_WORK_PER_THREAD, Partition, auto_threads, default_threads, partition, pool,
 };
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
 pub use source::source_spikes;
+pub use synapses::{CpuSynapses, Values};
 
 use rayon::prelude::*;
 
@@ -42,20 +44,6 @@ use crate::model::hv::{self, HvParams, HvPulse, HvState, hv_release};
 use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo, Probe};
 use crate::real::{Precision, Real};
-
-/// The synapses onto one partition's neurons, in working precision (weights converted
-/// once): a CSR by *global* presynaptic neuron, so that the partition reads the shared
-/// list of the step's spikes directly; within a row, the order of the network's table.
-pub struct CpuSynapses<F: Real> {
-    /// Row start per presynaptic neuron (length n + 1).
-    pub row_ptr: Vec<usize>,
-    /// `2·post + receptor`, `post` local to the partition.
-    pub target: Vec<u32>,
-    /// Weight in accumulator units.
-    pub weight: Vec<F::Acc>,
-    /// Delay in steps.
-    pub delay: Vec<u32>,
-}
 
 /// The delay ring of synaptic input: `slots × 2n` accumulators (index `2·neuron +
 /// receptor` within a slot); step n reads and clears slot `n % slots`. Each partition
@@ -287,7 +275,7 @@ impl<F: Real> CpuBackend<F> {
         let pool = pool(ranges.len())?;
         let model = match &net.neurons {
             Neurons::Lif { params, v0 } => {
-                Model::Lif(LifCpu::new(net, params, v0, &ranges, pool.as_ref()))
+                Model::Lif(LifCpu::new(net, params, v0, &ranges, pool.as_ref())?)
             }
             Neurons::Hv(h) => Model::Hv(HvCpu::new(net, h, &ranges, pool.as_ref())),
         };
@@ -349,36 +337,6 @@ fn lif_ranges<F: Real>(
         .collect()
 }
 
-/// The synapses of `net` onto the neurons of `r`, in the table's order within each row.
-fn part_synapses<F: Real>(net: &Network, r: &Partition) -> CpuSynapses<F> {
-    let s = &net.synapses;
-    let (lo, hi) = (2 * r.start as u32, 2 * r.end as u32);
-    let mut row_ptr = Vec::with_capacity(net.n + 1);
-    row_ptr.push(0usize);
-    let mut count = 0usize;
-    for pre in 0..net.n {
-        let row = &s.target[s.row_ptr[pre] as usize..s.row_ptr[pre + 1] as usize];
-        count += row.iter().filter(|&&t| t >= lo && t < hi).count();
-        row_ptr.push(count);
-    }
-    let mut target = Vec::with_capacity(count);
-    let mut weight = Vec::with_capacity(count);
-    let mut delay = Vec::with_capacity(count);
-    for (k, &t) in s.target.iter().enumerate() {
-        if t >= lo && t < hi {
-            target.push(t - lo);
-            weight.push(F::acc_weight(s.weight[k], &net.fixed));
-            delay.push(s.delay[k]);
-        }
-    }
-    CpuSynapses {
-        row_ptr,
-        target,
-        weight,
-        delay,
-    }
-}
-
 impl<F: Real> LifCpu<F> {
     fn new(
         net: &Network,
@@ -386,7 +344,7 @@ impl<F: Real> LifCpu<F> {
         v0: &[f64],
         ranges: &[Partition],
         pool: Option<&rayon::ThreadPool>,
-    ) -> Self {
+    ) -> Result<Self> {
         let slots = net.synapses.max_delay as usize + 1;
         let mut parts: Vec<LifPart<F>> = ranges
             .iter()
@@ -434,9 +392,11 @@ impl<F: Real> LifCpu<F> {
                         .collect(),
                     syn: CpuSynapses {
                         row_ptr: Vec::new(),
-                        target: Vec::new(),
-                        weight: Vec::new(),
-                        delay: Vec::new(),
+                        word: Vec::new(),
+                        values: Values::Wide {
+                            weight: Vec::new(),
+                            delay: Vec::new(),
+                        },
                     },
                     ring: InputRing {
                         acc: vec![F::Acc::default(); slots * 2 * r.len()],
@@ -451,22 +411,31 @@ impl<F: Real> LifCpu<F> {
                 }
             })
             .collect();
-        // the synapse tables, one pass over the network's per partition, in parallel
+        // the synapse tables, one pass over the network's rows per partition, in parallel
+        let failed = std::sync::Mutex::new(None);
         each(pool, &mut parts, |p| {
             let r = Partition {
                 start: p.first,
                 end: p.first + p.state.len(),
             };
-            p.syn = part_synapses(net, &r);
+            match CpuSynapses::build(net, &r) {
+                Ok(t) => p.syn = t,
+                Err(e) => *failed.lock().unwrap() = Some(e),
+            }
         });
-        LifCpu {
+        if let Some(e) = failed.into_inner().unwrap() {
+            return Err(crate::error::Error::Usage(format!(
+                "building the synapse table: {e}"
+            )));
+        }
+        Ok(LifCpu {
             parts,
             inv_scale: F::of(net.fixed.inv_scale()),
             key: crate::rng::key(net.seed),
             pending: None,
             sources: net.sources.clone(),
             src_batch: Default::default(),
-        }
+        })
     }
 }
 

@@ -85,8 +85,9 @@ pub fn partition(net: &Network, threads: usize) -> Vec<Partition> {
             }
         }
         Neurons::Lif { .. } => {
-            for &t in &net.synapses.target {
-                cost[(t >> 1) as usize] += 1;
+            for pre in 0..n {
+                net.synapses
+                    .row_targets(pre, |t| cost[(t >> 1) as usize] += 1);
             }
         }
     }

@@ -53,9 +53,19 @@ pub struct StepUniform {
     /// log2 of the synapse-array chunk length (`limits::syn_chunk_len`): propagate reads
     /// synapse j from chunk `j >> syn_shift` at `j & ((1 << syn_shift) − 1)`.
     pub syn_shift: u32,
-    /// Padding to a multiple of 16 bytes.
-    pub _pad: [u32; 2],
+    /// The synapse table's layout: [`SYN_PALETTE`], [`SYN_PACKED`] or [`SYN_WIDE`]
+    /// (`src/backend/cpu/synapses.rs`).
+    pub syn_mode: u32,
+    /// Bits of the target in a synapse word (palette and packed layouts).
+    pub tgt_shift: u32,
 }
+
+/// `syn_mode`: word = target | palette index << tgt_shift. WGSL twin: `SYN_PALETTE`.
+pub const SYN_PALETTE: u32 = 0;
+/// `syn_mode`: word = target | delay << tgt_shift, weight per synapse. WGSL twin: `SYN_PACKED`.
+pub const SYN_PACKED: u32 = 1;
+/// `syn_mode`: word = target, weight and delay per synapse. WGSL twin: `SYN_WIDE`.
+pub const SYN_WIDE: u32 = 2;
 const _: () = assert!(std::mem::size_of::<StepUniform>() == 64);
 const _: () = assert!(std::mem::size_of::<StepUniform>() as u64 <= STEP_STRIDE);
 

@@ -5,6 +5,7 @@
 
 use super::context::human_bytes;
 use super::layout::{GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform};
+use crate::backend::cpu::Values;
 use crate::error::{Error, Result};
 use crate::model::lif::{LifParams, LifState};
 use crate::network::{Drive, Network};
@@ -39,7 +40,7 @@ pub fn human_count(x: u64) -> String {
     }
 }
 
-/// Bindings each synapse array (`syn_target`, `syn_weight`, `syn_delay`) may be split
+/// Bindings each synapse array (`syn_word`, `syn_weight`, `syn_delay`) may be split
 /// across: propagate binds chunk c of each array at its own binding, so a network may
 /// hold `SYN_CHUNKS ×` the synapses one binding can. 3 keeps propagate at 14 storage
 /// buffers, within the 16 per stage of the GL backend (Vulkan allows 32).
@@ -47,11 +48,12 @@ pub const SYN_CHUNKS: u32 = 3;
 
 /// The plan's buffers that the backend splits into up to [`SYN_CHUNKS`] chunk buffers of
 /// [`syn_chunk_len`] elements (one binding each) instead of binding them whole.
-pub const SPLIT_ARRAYS: &[&str] = &["syn_target", "syn_weight", "syn_delay"];
+pub const SPLIT_ARRAYS: &[&str] = &["syn_word", "syn_weight", "syn_delay"];
 
 /// The storage buffers a kernel binds at most (propagate: u, then row_ptr, ring,
-/// spike_count, spike_list and [`SYN_CHUNKS`] chunks of each of the 3 synapse arrays).
-pub const MAX_STORAGE_BINDINGS: u32 = 4 + 3 * SYN_CHUNKS;
+/// spike_count, spike_list, palette and [`SYN_CHUNKS`] chunks of each of the 3 synapse
+/// arrays).
+pub const MAX_STORAGE_BINDINGS: u32 = 5 + 3 * SYN_CHUNKS;
 
 /// Elements of 4 bytes per synapse-array chunk: the largest power of two whose chunk
 /// fits both one storage binding and one buffer, at most 2^30 (0 if not even one fits).
@@ -95,15 +97,7 @@ fn check_split(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
             b.cause
         )));
     }
-    if b.elements > u32::MAX as u64 {
-        return Err(Error::Limit(format!(
-            "{} ({}) would hold {} elements, more than a u32 index reaches; {} is too many",
-            b.what,
-            b.name,
-            human_count(b.elements),
-            b.cause
-        )));
-    }
+    // chunk-relative indices are u32 and row offsets 64-bit: no limit on the total
     Ok(())
 }
 
@@ -111,6 +105,13 @@ fn check_split(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
 pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
     let n = net.n as u64;
     let syn = net.synapses.len() as u64;
+    // the compact table's layout (src/backend/cpu/synapses.rs), as the backend builds it
+    let (syn_weights, syn_delays, palette) =
+        match crate::backend::cpu::synapses::choose_layout(net, net.n, |w| w).0 {
+            Values::Palette { palette, .. } => (0, 0, palette.len() as u64),
+            Values::Packed { .. } => (syn, 0, 0),
+            Values::Wide { .. } => (syn, syn, 0),
+        };
     let slots = net.synapses.max_delay as u64 + 1;
     let words = n.div_ceil(32).max(1);
     let probes = net.probes.len() as u64;
@@ -169,10 +170,32 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             true,
             &ring_cause,
         ),
-        spec("row_ptr", "synapse row pointers", n + 1, 4, true, &neurons),
-        spec("syn_target", "synapse targets", syn, 4, true, &synapses),
-        spec("syn_weight", "synapse weights", syn, 4, true, &synapses),
-        spec("syn_delay", "synapse delays", syn, 4, true, &synapses),
+        spec("row_ptr", "synapse row pointers", n + 1, 8, true, &neurons),
+        spec("syn_word", "synapse words", syn, 4, true, &synapses),
+        spec(
+            "syn_weight",
+            "synapse weights",
+            syn_weights,
+            4,
+            true,
+            &synapses,
+        ),
+        spec(
+            "syn_delay",
+            "synapse delays",
+            syn_delays,
+            4,
+            true,
+            &synapses,
+        ),
+        spec(
+            "palette",
+            "the synapse palette",
+            palette,
+            8,
+            true,
+            &synapses,
+        ),
         spec(
             "spike_count",
             "spike counters",

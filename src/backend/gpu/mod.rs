@@ -48,7 +48,9 @@ use self::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
 use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
 use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE, SOURCE_SPIKES};
-use super::cpu::{Pulse, current_pulses, stim_current, stim_current_at};
+use super::cpu::{
+    CpuSynapses, Partition, Pulse, Values, current_pulses, stim_current, stim_current_at,
+};
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar};
 use crate::error::{Error, Result};
 use crate::model::lif::{self, LifParams, LifState};
@@ -278,13 +280,11 @@ impl LifGpu {
             .zip(v0)
             .map(|(p, &v)| lif::initial_state::<f32>(v, p.e_l))
             .collect();
-        let syn = &net.synapses;
-        let weights: Vec<i32> = syn
-            .weight
-            .iter()
-            .map(|&w| <f32 as Real>::acc_weight(w, &net.fixed))
-            .collect();
-        let slots = syn.max_delay + 1;
+        // the CPU's compact table of the whole network (src/backend/cpu/synapses.rs),
+        // uploaded as it is and dropped after the upload
+        let syn = CpuSynapses::<f32>::build(net, &Partition { start: 0, end: n })
+            .map_err(|e| Error::Usage(format!("building the synapse table: {e}")))?;
+        let slots = net.synapses.max_delay + 1;
         let words = n.div_ceil(32).max(1) as u64;
         let n_probes = net.probes.len() as u64;
         let mut streams: Vec<GpuPoissonStream> = Vec::new();
@@ -348,7 +348,10 @@ impl LifGpu {
             slots as u64 * 2 * n as u64 * 4,
             st | U::COPY_SRC | U::COPY_DST,
         );
-        let row_ptr = init("row_ptr", bytemuck::cast_slice(&syn.row_ptr), st);
+        let row_ptr64: Vec<u64> = syn.row_ptr.iter().map(|&x| x as u64).collect();
+        // little-endian u64 = (low word, high word): the shader's vec2<u32>
+        let row_ptr = init("row_ptr", bytemuck::cast_slice(&row_ptr64), st);
+        drop(row_ptr64);
         // Each synapse array in SYN_CHUNKS buffers of up to `chunk` elements (one binding
         // each; check_limits made sure they suffice); unused chunks are small dummies.
         let chunk = limits::syn_chunk_len(&limits).max(1) as usize;
@@ -361,9 +364,26 @@ impl LifGpu {
                 })
                 .collect()
         };
-        let syn_target = chunks("syn_target", bytemuck::cast_slice(&syn.target));
-        let syn_weight = chunks("syn_weight", bytemuck::cast_slice(&weights));
-        let syn_delay = chunks("syn_delay", bytemuck::cast_slice(&syn.delay));
+        let syn_word = chunks("syn_word", bytemuck::cast_slice(&syn.word));
+        let (syn_mode, tgt_shift, weights, delays, pal): (_, _, &[i32], &[u32], Vec<[u32; 2]>) =
+            match &syn.values {
+                Values::Palette { shift, palette } => (
+                    layout::SYN_PALETTE,
+                    *shift,
+                    &[],
+                    &[],
+                    palette.iter().map(|&(w, d)| [w as u32, d]).collect(),
+                ),
+                Values::Packed { shift, weight } => {
+                    (layout::SYN_PACKED, *shift, weight, &[], Vec::new())
+                }
+                Values::Wide { weight, delay } => (layout::SYN_WIDE, 0, weight, delay, Vec::new()),
+            };
+        let syn_weight = chunks("syn_weight", bytemuck::cast_slice(weights));
+        let syn_delay = chunks("syn_delay", bytemuck::cast_slice(delays));
+        let palette = init("palette", bytemuck::cast_slice(&pal), st);
+        let n_syn = syn.len();
+        drop(syn);
         let spike_count = empty("spike_count", 8, st);
         let spike_list = empty("spike_list", 2 * n as u64 * 4, st);
         let probe_buf = empty("probes", n_probes * 16, st | U::COPY_DST);
@@ -462,18 +482,19 @@ impl LifGpu {
             &[
                 &uniforms,
                 &row_ptr,
-                &syn_target[0],
+                &syn_word[0],
                 &syn_weight[0],
                 &syn_delay[0],
                 &ring,
                 &spike_count,
                 &spike_list,
-                &syn_target[1],
-                &syn_target[2],
+                &syn_word[1],
+                &syn_word[2],
                 &syn_weight[1],
                 &syn_weight[2],
                 &syn_delay[1],
                 &syn_delay[2],
+                &palette,
             ],
         );
         let poisson_bind = poisson_kernel.bind(
@@ -481,7 +502,7 @@ impl LifGpu {
             &[&uniforms, &streams_buf, &targets_buf, &cdf_buf, &ring],
         );
         end_upload(ctx, oom, val, || {
-            format!("the network ({n} neurons, {} synapses)", syn.len())
+            format!("the network ({n} neurons, {n_syn} synapses)")
         })?;
 
         let max_dim = limits.max_compute_workgroups_per_dimension;
@@ -501,7 +522,8 @@ impl LifGpu {
             key_hi: key[1],
             n_targets: targets.len() as u32,
             syn_shift: chunk.ilog2(),
-            _pad: [0; 2],
+            syn_mode,
+            tgt_shift,
         };
         Ok(LifGpu {
             ctx: ctx.clone(),
@@ -540,7 +562,7 @@ impl LifGpu {
             source_ids,
             key,
             e_l: params32.iter().map(|p| p.e_l).collect(),
-            has_synapses: !syn.is_empty(),
+            has_synapses: n_syn > 0,
             lif_groups: dispatch_2d(groups(n as u64), max_dim),
             record_groups: dispatch_2d(groups(n_probes), max_dim),
             propagate_groups: groups(n as u64).min(MAX_PROPAGATE_GROUPS).min(max_dim),

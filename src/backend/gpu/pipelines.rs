@@ -46,15 +46,15 @@ pub const LIF_STEP: KernelSpec = KernelSpec {
     ],
 };
 
-/// `shaders/propagate.wgsl`: u, row_ptr, syn_target, syn_weight, syn_delay, ring,
+/// `shaders/propagate.wgsl`: u, row_ptr, syn_word, syn_weight, syn_delay, ring,
 /// spike_count, spike_list, then the further chunks of the synapse arrays
-/// (`limits::SYN_CHUNKS` = 3): syn_target1, syn_target2, syn_weight1, syn_weight2,
-/// syn_delay1, syn_delay2.
+/// (`limits::SYN_CHUNKS` = 3): syn_word1, syn_word2, syn_weight1, syn_weight2,
+/// syn_delay1, syn_delay2; then palette.
 pub const PROPAGATE: KernelSpec = KernelSpec {
     name: "propagate",
     bindings: &[
         Uni,
-        ReadOnly(4),
+        ReadOnly(8),
         ReadOnly(4),
         ReadOnly(4),
         ReadOnly(4),
@@ -67,6 +67,7 @@ pub const PROPAGATE: KernelSpec = KernelSpec {
         ReadOnly(4),
         ReadOnly(4),
         ReadOnly(4),
+        ReadOnly(8),
     ],
 };
 

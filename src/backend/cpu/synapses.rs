@@ -1,0 +1,240 @@
+//! The compact synapse table: the synapses onto one partition's neurons (the whole
+//! network, for the GPU), CSR by *global* presynaptic neuron so that a partition reads
+//! the shared list of the step's spikes directly. Within a row, the order of the
+//! network's rows ([`crate::connectivity::Synapses::row`]).
+//!
+//! Each synapse is one `u32` word: the local target `2·post + receptor` in the low
+//! `shift` bits and, above them, either
+//! - [`Values::Palette`]: the index of its (weight, delay) pair in a small table, when
+//!   every projection has a constant weight and delay: **4 bytes per synapse**;
+//! - [`Values::Packed`]: its delay in steps, with the weight in a second array
+//!   (accumulator units: i32 in f32 runs, f64 in f64 runs): **8 bytes per synapse** in
+//!   f32, 12 in f64;
+//! - [`Values::Wide`]: nothing, when the longest delay does not fit the spare bits
+//!   (delays then in a third array: 12 bytes per synapse in f32).
+//!
+//! Row offsets are `usize`: nothing overflows at 2^32 synapses. The layout is chosen
+//! per table from the network; the arithmetic of `propagate` does not depend on it.
+
+use crate::connectivity::Row;
+use crate::network::Network;
+use crate::real::Real;
+
+use super::Partition;
+
+/// Where a synapse's weight and delay live.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values<A> {
+    /// `word >> shift` indexes `palette`: (weight, delay).
+    Palette {
+        /// Bits of the target.
+        shift: u32,
+        /// The distinct (weight, delay) pairs.
+        palette: Vec<(A, u32)>,
+    },
+    /// `word >> shift` is the delay; the weight is `weight[k]`.
+    Packed {
+        /// Bits of the target.
+        shift: u32,
+        /// Weight per synapse.
+        weight: Vec<A>,
+    },
+    /// `word` is the target; weight and delay per synapse.
+    Wide {
+        /// Weight per synapse.
+        weight: Vec<A>,
+        /// Delay per synapse (steps).
+        delay: Vec<u32>,
+    },
+}
+
+/// The synapses onto one partition's neurons, in working precision (weights converted
+/// once to accumulator units), in the layout of the module doc.
+pub struct CpuSynapses<F: Real> {
+    /// Row start per presynaptic neuron (length n + 1).
+    pub row_ptr: Vec<usize>,
+    /// `target | extra << shift` per synapse (`target = 2·post + receptor`, post local).
+    pub word: Vec<u32>,
+    /// Weights and delays.
+    pub values: Values<F::Acc>,
+}
+
+/// Bits that hold `2·len` local targets (at least 1).
+pub fn target_bits(len: usize) -> u32 {
+    let max = (2 * len).saturating_sub(1).max(1) as u64;
+    64 - max.leading_zeros()
+}
+
+/// A layout forced on every table built from now on (tests: the layouts a network would
+/// not choose by itself); `None` returns to the automatic choice. Process-wide.
+#[doc(hidden)]
+pub fn force_layout(layout: Option<&str>) {
+    let code = match layout {
+        Some("palette") => 1,
+        Some("packed") => 2,
+        Some("wide") => 3,
+        _ => 0,
+    };
+    FORCED.store(code, std::sync::atomic::Ordering::SeqCst);
+}
+
+static FORCED: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+
+/// The layout a table onto `len` neurons takes: `Palette` when every projection's values
+/// are constant and their distinct pairs fit the spare bits, else `Packed` when the
+/// longest delay fits them, else `Wide`. Returns the empty `Values` and the palette
+/// code per projection (palette layout only).
+pub fn choose_layout<A: Copy + PartialEq>(
+    net: &Network,
+    len: usize,
+    to_acc: impl Fn(f64) -> A,
+) -> (Values<A>, Vec<u32>) {
+    let shift = target_bits(len);
+    let spare = 32 - shift;
+    let room = if spare == 0 { 0 } else { 1u64 << spare };
+    let forced = FORCED.load(std::sync::atomic::Ordering::SeqCst);
+    let constants = net.synapses.constants();
+    if forced <= 1 && spare > 0 && constants.iter().all(Option::is_some) {
+        let mut palette: Vec<(A, u32)> = Vec::new();
+        let mut codes = Vec::with_capacity(constants.len());
+        for c in &constants {
+            let (w, d) = c.expect("all constant");
+            let e = (to_acc(w), d);
+            let code = match palette.iter().position(|&p| p == e) {
+                Some(i) => i,
+                None => {
+                    palette.push(e);
+                    palette.len() - 1
+                }
+            };
+            codes.push(code as u32);
+        }
+        if palette.len() as u64 <= room {
+            return (Values::Palette { shift, palette }, codes);
+        }
+    }
+    if forced != 3 && (net.synapses.max_delay as u64) < room {
+        (
+            Values::Packed {
+                shift,
+                weight: Vec::new(),
+            },
+            Vec::new(),
+        )
+    } else {
+        (
+            Values::Wide {
+                weight: Vec::new(),
+                delay: Vec::new(),
+            },
+            Vec::new(),
+        )
+    }
+}
+
+impl<F: Real> CpuSynapses<F> {
+    /// The table of the synapses of `net` onto the neurons of `r`: one pass over the
+    /// targets to size the rows, one over the rows (weights and delays drawn again from
+    /// their streams) to fill them. Nothing of the size of the network's synapses is
+    /// allocated besides the table itself.
+    pub fn build(net: &Network, r: &Partition) -> Result<Self, String> {
+        let s = &net.synapses;
+        if s.released() {
+            return Err("the host copy of the synapses was released".into());
+        }
+        let n = net.n;
+        let (lo, hi) = (2 * r.start as u32, 2 * r.end as u32);
+        let mut row_ptr = Vec::with_capacity(n + 1);
+        row_ptr.push(0usize);
+        let mut count = 0usize;
+        for pre in 0..n {
+            s.row_targets(pre, |t| count += (t >= lo && t < hi) as usize);
+            row_ptr.push(count);
+        }
+        let (mut values, codes) = choose_layout(net, r.len(), |w| F::acc_weight(w, &net.fixed));
+        let mut word = Vec::with_capacity(count);
+        match &mut values {
+            Values::Palette { .. } => {}
+            Values::Packed { weight, .. } => weight.reserve_exact(count),
+            Values::Wide { weight, delay } => {
+                weight.reserve_exact(count);
+                delay.reserve_exact(count);
+            }
+        }
+        let fixed = net.fixed;
+        s.for_each_row(0..n, |_, row: &Row| {
+            for k in 0..row.target.len() {
+                let t = row.target[k];
+                if t < lo || t >= hi {
+                    continue;
+                }
+                let t = t - lo;
+                match &mut values {
+                    Values::Palette { shift, .. } => {
+                        word.push(t | codes[row.projection[k] as usize] << *shift)
+                    }
+                    Values::Packed { shift, weight } => {
+                        word.push(t | row.delay[k] << *shift);
+                        weight.push(F::acc_weight(row.weight[k], &fixed));
+                    }
+                    Values::Wide { weight, delay } => {
+                        word.push(t);
+                        weight.push(F::acc_weight(row.weight[k], &fixed));
+                        delay.push(row.delay[k]);
+                    }
+                }
+            }
+        })
+        .map_err(|(i, e)| format!("projection[{i}].{e}"))?;
+        debug_assert_eq!(word.len(), count);
+        Ok(CpuSynapses {
+            row_ptr,
+            word,
+            values,
+        })
+    }
+
+    /// Number of synapses.
+    pub fn len(&self) -> usize {
+        self.word.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.word.is_empty()
+    }
+
+    /// Synapse `k` as (local target `2·post + receptor`, weight, delay in steps).
+    #[inline(always)]
+    pub fn get(&self, k: usize) -> (u32, F::Acc, u32) {
+        let w = self.word[k];
+        match &self.values {
+            Values::Palette { shift, palette } => {
+                let (wt, d) = palette[(w >> shift) as usize];
+                (w & ((1 << shift) - 1), wt, d)
+            }
+            Values::Packed { shift, weight } => (w & ((1 << shift) - 1), weight[k], w >> shift),
+            Values::Wide { weight, delay } => (w, weight[k], delay[k]),
+        }
+    }
+
+    /// Bytes held (row pointers and synapses).
+    pub fn bytes(&self) -> usize {
+        let acc = std::mem::size_of::<F::Acc>();
+        let values = match &self.values {
+            Values::Palette { palette, .. } => palette.len() * (acc + 4),
+            Values::Packed { weight, .. } => weight.len() * acc,
+            Values::Wide { weight, delay } => weight.len() * acc + delay.len() * 4,
+        };
+        self.row_ptr.len() * 8 + self.word.len() * 4 + values
+    }
+
+    /// The layout's name: "palette", "packed" or "wide".
+    pub fn layout(&self) -> &'static str {
+        match self.values {
+            Values::Palette { .. } => "palette",
+            Values::Packed { .. } => "packed",
+            Values::Wide { .. } => "wide",
+        }
+    }
+}
