@@ -728,9 +728,12 @@ pub fn resolve_values(
     })
 }
 
-/// Reads `column` of a CSV with a `neuron` column covering 0..size exactly once.
-pub fn read_column(path: &Path, column: &str, size: usize, at: &str) -> Result<Vec<f64>> {
-    let err = |msg: String| Error::config(path, format!("{msg} (for {at})"));
+/// A CSV file with a header row, fields trimmed: the reader and the headers. Errors go
+/// through `err` (which names the file and what it is for).
+pub(crate) fn csv_reader(
+    path: &Path,
+    err: &impl Fn(String) -> Error,
+) -> Result<(csv::Reader<std::fs::File>, csv::StringRecord)> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_path(path)
@@ -739,6 +742,34 @@ pub fn read_column(path: &Path, column: &str, size: usize, at: &str) -> Result<V
             _ => err(e.to_string()),
         })?;
     let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    Ok((rdr, headers))
+}
+
+/// The neuron index in column `ni` of a record on file line `row`, checked against the
+/// population's `size`.
+pub(crate) fn csv_neuron(
+    rec: &csv::StringRecord,
+    ni: usize,
+    row: usize,
+    size: usize,
+) -> std::result::Result<usize, String> {
+    let n: usize = rec
+        .get(ni)
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| format!("line {row}: 'neuron' is not a non-negative integer"))?;
+    if n >= size {
+        return Err(format!(
+            "line {row}: neuron {n} is out of range (the population has {size})"
+        ));
+    }
+    Ok(n)
+}
+
+/// Reads `column` of a CSV with a `neuron` column covering 0..size exactly once.
+pub fn read_column(path: &Path, column: &str, size: usize, at: &str) -> Result<Vec<f64>> {
+    let err = |msg: String| Error::config(path, format!("{msg} (for {at})"));
+    let (mut rdr, headers) = csv_reader(path, &err)?;
     let find = |name: &str| headers.iter().position(|h| h == name);
     let ni = find("neuron").ok_or_else(|| err("no 'neuron' column".into()))?;
     let ci = find(column).ok_or_else(|| {
@@ -752,16 +783,7 @@ pub fn read_column(path: &Path, column: &str, size: usize, at: &str) -> Result<V
     for (line, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| err(e.to_string()))?;
         let row = line + 2;
-        let n: usize = rec.get(ni).unwrap_or("").parse().map_err(|_| {
-            err(format!(
-                "line {row}: 'neuron' is not a non-negative integer"
-            ))
-        })?;
-        if n >= size {
-            return Err(err(format!(
-                "line {row}: neuron {n} is out of range (the population has {size})"
-            )));
-        }
+        let n = csv_neuron(&rec, ni, row, size).map_err(&err)?;
         let v: f64 = rec
             .get(ci)
             .unwrap_or("")

@@ -355,14 +355,7 @@ pub fn build_sources(
 /// number per neuron).
 pub fn read_times(path: &Path, size: usize, at: &str) -> Result<Vec<Vec<f64>>> {
     let err = |msg: String| Error::config(path, format!("{msg} (for {at})"));
-    let mut rdr = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| match e.kind() {
-            csv::ErrorKind::Io(_) => err(format!("cannot read: {e}")),
-            _ => err(e.to_string()),
-        })?;
-    let headers = rdr.headers().map_err(|e| err(e.to_string()))?.clone();
+    let (mut rdr, headers) = crate::network::csv_reader(path, &err)?;
     let find = |name: &str| headers.iter().position(|h| h == name);
     let (Some(ni), Some(ti)) = (find("neuron"), find("time_ms")) else {
         return Err(err(format!(
@@ -374,16 +367,7 @@ pub fn read_times(path: &Path, size: usize, at: &str) -> Result<Vec<Vec<f64>>> {
     for (line, rec) in rdr.records().enumerate() {
         let rec = rec.map_err(|e| err(e.to_string()))?;
         let row = line + 2;
-        let n: usize = rec.get(ni).unwrap_or("").parse().map_err(|_| {
-            err(format!(
-                "line {row}: 'neuron' is not a non-negative integer"
-            ))
-        })?;
-        if n >= size {
-            return Err(err(format!(
-                "line {row}: neuron {n} is out of range (the population has {size})"
-            )));
-        }
+        let n = crate::network::csv_neuron(&rec, ni, row, size).map_err(&err)?;
         let t: f64 = rec
             .get(ti)
             .unwrap_or("")

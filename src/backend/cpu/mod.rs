@@ -21,6 +21,7 @@ mod record;
 mod source;
 pub mod state;
 pub mod synapses;
+mod team;
 
 pub use drive::{
     PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
@@ -29,14 +30,13 @@ pub use hv_gather::{hv_gather, hv_gather_part};
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
 pub use lif_step::{NeuronRange, lif_kernel_flat, lif_step};
 pub use partition::{
-    MAX_THREADS, MIN_WORK_PER_THREAD, Partition, auto_threads, default_threads, partition, pool,
+    MAX_THREADS, MIN_WORK_PER_THREAD, Partition, auto_threads, default_threads, partition, team,
 };
 pub use propagate::propagate;
 pub use record::{record_spikes, record_voltage, record_voltage_hv};
 pub use source::source_spikes;
 pub use synapses::{CpuSynapses, Values};
-
-use rayon::prelude::*;
+pub use team::Team;
 
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::Result;
@@ -133,14 +133,34 @@ fn split_mut<'a, T>(mut v: &'a mut [T], parts: &[Partition], per: usize) -> Vec<
     out
 }
 
-/// Runs `f` on every item, on the pool's threads (or here, when there is none).
-fn each<T: Send>(
-    pool: Option<&rayon::ThreadPool>,
-    items: &mut [T],
-    f: impl Fn(&mut T) + Sync + Send,
-) {
-    match pool {
-        Some(pool) if items.len() > 1 => pool.install(|| items.par_iter_mut().for_each(f)),
+/// A pointer to the items of [`each`], shared by the team's members.
+struct Items<T>(*mut T);
+impl<T> Clone for Items<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Items<T> {}
+// SAFETY: each member touches only its own item (index = member), see `each`.
+unsafe impl<T: Send> Send for Items<T> {}
+unsafe impl<T: Send> Sync for Items<T> {}
+
+/// Runs `f` on every item (one per partition), item `i` on team member `i`, or all here
+/// when there is no team.
+fn each<T: Send>(team: Option<&Team>, items: &mut [T], f: impl Fn(&mut T) + Sync + Send) {
+    match team {
+        Some(team) if items.len() > 1 => {
+            let (base, len) = (Items(items.as_mut_ptr()), items.len());
+            let members = team.members();
+            team.run(&|i| {
+                let base = base;
+                // member i takes items i, i + members, …: disjoint for distinct i
+                for k in (i..len).step_by(members) {
+                    // SAFETY: k < len, and no other member takes index k
+                    f(unsafe { &mut *base.0.add(k) });
+                }
+            });
+        }
         _ => items.iter_mut().for_each(f),
     }
 }
@@ -172,12 +192,7 @@ fn local_probes(probes: &[Probe], r: &Partition) -> Vec<LocalProbe> {
 }
 
 impl<F: Real> HvCpu<F> {
-    fn new(
-        net: &Network,
-        h: &HvNeurons,
-        parts: &[Partition],
-        pool: Option<&rayon::ThreadPool>,
-    ) -> Self {
+    fn new(net: &Network, h: &HvNeurons, parts: &[Partition], pool: Option<&Team>) -> Self {
         let inc = &h.incoming;
         let mut me = HvCpu {
             parts: parts
@@ -214,7 +229,7 @@ impl<F: Real> HvCpu<F> {
     }
 
     /// The release of the current voltages, and the gather of every partition from it.
-    fn activate(&mut self, pool: Option<&rayon::ThreadPool>) {
+    fn activate(&mut self, pool: Option<&Team>) {
         let mut at = 0;
         for part in &self.parts {
             for (q, s) in part.params.iter().zip(&part.state) {
@@ -227,7 +242,7 @@ impl<F: Real> HvCpu<F> {
         self.gather(pool);
     }
 
-    fn gather(&mut self, pool: Option<&rayon::ThreadPool>) {
+    fn gather(&mut self, pool: Option<&Team>) {
         let release = &self.release;
         each(pool, &mut self.parts, |m| {
             hv_gather_part(&m.row_ptr, &m.src, &m.weight, release, &mut m.p)
@@ -248,7 +263,7 @@ pub struct CpuBackend<F: Real> {
     model: Model<F>,
     /// The partitions' neurons.
     ranges: Vec<Partition>,
-    pool: Option<rayon::ThreadPool>,
+    team: Option<Team>,
     /// Neurons that spiked in the current step, ascending.
     spiked: Vec<u32>,
     /// HV: the fraction of the step at which each of `spiked` crossed θ_spike.
@@ -272,17 +287,17 @@ impl<F: Real> CpuBackend<F> {
     /// network has fewer neurons).
     pub fn with_threads(net: &Network, threads: usize) -> Result<Self> {
         let ranges = partition(net, threads);
-        let pool = pool(ranges.len())?;
+        let team = team(ranges.len())?;
         let model = match &net.neurons {
             Neurons::Lif { params, v0 } => {
-                Model::Lif(LifCpu::new(net, params, v0, &ranges, pool.as_ref())?)
+                Model::Lif(LifCpu::new(net, params, v0, &ranges, team.as_ref())?)
             }
-            Neurons::Hv(h) => Model::Hv(HvCpu::new(net, h, &ranges, pool.as_ref())),
+            Neurons::Hv(h) => Model::Hv(HvCpu::new(net, h, &ranges, team.as_ref())),
         };
         Ok(CpuBackend {
             model,
             ranges,
-            pool,
+            team,
             spiked: Vec::new(),
             frac: Vec::new(),
             n_probes: net.probes.len(),
@@ -305,7 +320,7 @@ impl<F: Real> CpuBackend<F> {
             && let Some(step) = m.pending.take()
         {
             let (spiked, key) = (&self.spiked, m.key);
-            each(self.pool.as_ref(), &mut m.parts, |p| {
+            each(self.team.as_ref(), &mut m.parts, |p| {
                 propagate(&p.syn, &mut p.ring, spiked, step);
                 poisson_input(&mut p.poisson, &mut p.ring, key, step, p.first as u32);
             });
@@ -343,7 +358,7 @@ impl<F: Real> LifCpu<F> {
         params: &[LifParams<f64>],
         v0: &[f64],
         ranges: &[Partition],
-        pool: Option<&rayon::ThreadPool>,
+        pool: Option<&Team>,
     ) -> Result<Self> {
         let slots = net.synapses.max_delay as usize + 1;
         let mut parts: Vec<LifPart<F>> = ranges
@@ -473,7 +488,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        let pool = self.pool.as_ref();
+        let pool = self.team.as_ref();
         match (stage, &mut self.model) {
             (Stage::NeuronStep, Model::Lif(m)) => {
                 // last step's Propagate and this step's update in one parallel pass:
@@ -622,7 +637,7 @@ impl<F: Real> Backend for CpuBackend<F> {
                         }
                     }
                 }
-                m.activate(self.pool.as_ref());
+                m.activate(self.team.as_ref());
             }
             (StateVar::W, Model::Lif(_)) => {
                 return Err(crate::error::Error::Usage(

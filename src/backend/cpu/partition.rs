@@ -6,6 +6,7 @@
 //! (HV: the release of every neuron), as the ranks of a distributed simulator share the
 //! spikes they exchange: a partition could live in another process unchanged.
 
+use super::team::Team;
 use crate::error::{Error, Result};
 use crate::network::{Network, Neurons};
 
@@ -50,10 +51,11 @@ const NEURON_COST: u64 = 16;
 const HV_NEURON_COST: u64 = 256;
 
 /// The least work per step (cost units, as [`partition`] counts them) worth a thread of
-/// its own: a smaller share costs less than waking a thread for it each step (measured
-/// on the 2-core development machine: CUBA 4000, 3.2·10^5 synapses, 0.088 s on 1 thread
-/// and 0.232 s on 2; Brunel 12 500, 1.6·10^7 synapses, 4.36 s and 2.88 s).
-pub const MIN_WORK_PER_THREAD: u64 = 1 << 20;
+/// its own: below it, a round of the team ([`super::Team`]) costs more than the share
+/// saves. Measured on the 2-core development machine, best of 3 interleaved, f32: CUBA
+/// 4000 (3.8·10^5 units) 0.039 s on 1 thread and 0.034 s on 2; Brunel 12 500
+/// (1.6·10^7 units) 3.22 s and 1.73 s.
+pub const MIN_WORK_PER_THREAD: u64 = 1 << 17;
 
 /// The default thread count for `net`: every core ([`default_threads`]), but no more
 /// threads than the network has [`MIN_WORK_PER_THREAD`] units of work per step for (at
@@ -108,15 +110,13 @@ pub fn partition(net: &Network, threads: usize) -> Vec<Partition> {
     out
 }
 
-/// A pool of `threads` workers, or none for one thread (it then runs on the caller's).
-pub fn pool(threads: usize) -> Result<Option<rayon::ThreadPool>> {
+/// The threads for `threads` partitions: a [`Team`] of that many members (the caller
+/// and `threads − 1` workers), or none for one thread.
+pub fn team(threads: usize) -> Result<Option<Team>> {
     if threads <= 1 {
         return Ok(None);
     }
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .thread_name(|i| format!("galvani-cpu-{i}"))
-        .build()
+    Team::new(threads)
         .map(Some)
         .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))
 }
