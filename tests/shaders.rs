@@ -6,9 +6,14 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use galvani::backend::gpu::layout::WG_SIZE;
-use galvani::backend::gpu::pipelines::{BindKind, KERNEL_SPECS};
+use galvani::backend::gpu::limits::MAX_SYN_CHUNKS;
+use galvani::backend::gpu::pipelines::{
+    BindKind, KERNEL_SPECS, KernelSpec, PROPAGATE, propagate_spec,
+};
 use galvani::backend::gpu::shader_sources;
-use galvani::backend::gpu::shaders::{KERNELS, SHARED, ShaderFile, kernel_source, preprocess};
+use galvani::backend::gpu::shaders::{
+    KERNELS, SHARED, ShaderFile, kernel_source, kernel_source_chunks, preprocess,
+};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 fn parse_and_validate(path: &str, src: &str) -> Result<naga::Module, String> {
@@ -111,9 +116,20 @@ fn min_size(
 #[test]
 fn bind_group_layouts_match_the_shaders() {
     assert_eq!(KERNEL_SPECS.len(), KERNELS.len());
-    for spec in KERNEL_SPECS {
-        let src = kernel_source(spec.name).unwrap();
-        let m = parse_and_validate(spec.name, &src).unwrap();
+    let mut cases: Vec<(KernelSpec, String)> = KERNEL_SPECS
+        .iter()
+        .map(|s| (s.clone(), kernel_source(s.name).unwrap()))
+        .collect();
+    // propagate as generated for other chunk counts (1 chunk, GL's 3, lavapipe's 9, the most)
+    for chunks in [1, 2, 3, 9, MAX_SYN_CHUNKS] {
+        cases.push((
+            propagate_spec(chunks),
+            kernel_source_chunks("propagate", chunks).unwrap(),
+        ));
+    }
+    assert_eq!(propagate_spec(3).bindings, PROPAGATE.bindings);
+    for (spec, src) in &cases {
+        let m = parse_and_validate(spec.name, src).unwrap();
         let mut layouter = naga::proc::Layouter::default();
         layouter.update(m.to_ctx()).unwrap();
         let mut globals: Vec<_> = m
@@ -130,7 +146,9 @@ fn bind_group_layouts_match_the_shaders() {
             globals.len(),
             spec.bindings.len()
         );
-        for (pos, ((group, binding, g), kind)) in globals.iter().zip(spec.bindings).enumerate() {
+        for (pos, ((group, binding, g), kind)) in
+            globals.iter().zip(spec.bindings.iter()).enumerate()
+        {
             let name = g.name.as_deref().unwrap_or("?");
             assert_eq!((*group, *binding), (0, pos as u32), "{}: {name}", spec.name);
             let size = min_size(&m, &layouter, g.ty);

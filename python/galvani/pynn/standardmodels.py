@@ -37,55 +37,42 @@ class _Neuron:
     weight_scale = 1000.0
 
 
+#: The translations every LIF cell type shares (PyNN name, galvani name, factor).
+_LIF_COMMON = (
+    ("tau_m", "tau_m_ms"),
+    ("cm", "c_m_pf", 1000.0),
+    ("v_rest", "e_l_mv"),
+    ("v_thresh", "v_th_mv"),
+    ("v_reset", "v_reset_mv"),
+    ("tau_refrac", "t_ref_ms"),
+    ("i_offset", "i_e_pa", 1000.0),
+)
+#: ... plus the synaptic time constants (exponential synapses)
+_EXP_SYN = (("tau_syn_E", "tau_ampa_ms"), ("tau_syn_I", "tau_gaba_a_ms"))
+#: ... plus the reversal potentials (conductance synapses)
+_REVERSAL = (("e_rev_E", "e_ampa_mv"), ("e_rev_I", "e_gaba_a_mv"))
+_V = ("v", "v_mv")
+
+
 class IF_curr_exp(_Neuron, cells.IF_curr_exp):
     __doc__ = cells.IF_curr_exp.__doc__
-    translations = build_translations(
-        ("tau_m", "tau_m_ms"),
-        ("cm", "c_m_pf", 1000.0),
-        ("v_rest", "e_l_mv"),
-        ("v_thresh", "v_th_mv"),
-        ("v_reset", "v_reset_mv"),
-        ("tau_refrac", "t_ref_ms"),
-        ("i_offset", "i_e_pa", 1000.0),
-        ("tau_syn_E", "tau_ampa_ms"),
-        ("tau_syn_I", "tau_gaba_a_ms"),
-    )
-    state_variable_translations = build_translations(("v", "v_mv"))
+    translations = build_translations(*_LIF_COMMON, *_EXP_SYN)
+    state_variable_translations = build_translations(_V)
 
 
 class IF_cond_exp(_Neuron, cells.IF_cond_exp):
     __doc__ = cells.IF_cond_exp.__doc__
     galvani_synapse = "exp_conductance"
-    translations = build_translations(
-        ("tau_m", "tau_m_ms"),
-        ("cm", "c_m_pf", 1000.0),
-        ("v_rest", "e_l_mv"),
-        ("v_thresh", "v_th_mv"),
-        ("v_reset", "v_reset_mv"),
-        ("tau_refrac", "t_ref_ms"),
-        ("i_offset", "i_e_pa", 1000.0),
-        ("tau_syn_E", "tau_ampa_ms"),
-        ("tau_syn_I", "tau_gaba_a_ms"),
-        ("e_rev_E", "e_ampa_mv"),
-        ("e_rev_I", "e_gaba_a_mv"),
-    )
-    state_variable_translations = build_translations(("v", "v_mv"))
+    translations = build_translations(*_LIF_COMMON, *_EXP_SYN, *_REVERSAL)
+    state_variable_translations = build_translations(_V)
 
 
 class IF_curr_delta(_Neuron, cells.IF_curr_delta):
     __doc__ = cells.IF_curr_delta.__doc__
     galvani_synapse = "delta"
     weight_scale = 1.0
-    translations = build_translations(
-        ("tau_m", "tau_m_ms"),
-        ("cm", "c_m_pf", 1000.0),
-        ("v_rest", "e_l_mv"),
-        ("v_thresh", "v_th_mv"),
-        ("v_reset", "v_reset_mv"),
-        ("tau_refrac", "t_ref_ms"),
-        ("i_offset", "i_e_pa", 1000.0),
-    )
-    state_variable_translations = build_translations(("v", "v_mv"))
+    translations = build_translations(*_LIF_COMMON)
+    state_variable_translations = build_translations(_V)
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):

@@ -40,20 +40,41 @@ pub fn human_count(x: u64) -> String {
     }
 }
 
-/// Bindings each synapse array (`syn_word`, `syn_weight`, `syn_delay`) may be split
-/// across: propagate binds chunk c of each array at its own binding, so a network may
-/// hold `SYN_CHUNKS ×` the synapses one binding can. 3 keeps propagate at 14 storage
-/// buffers, within the 16 per stage of the GL backend (Vulkan allows 32).
-pub const SYN_CHUNKS: u32 = 3;
+/// Storage buffers of the propagate kernel besides the synapse-array chunks: row_ptr,
+/// ring, spike_count, spike_list, palette.
+pub const FIXED_STORAGE: u32 = 5;
 
-/// The plan's buffers that the backend splits into up to [`SYN_CHUNKS`] chunk buffers of
-/// [`syn_chunk_len`] elements (one binding each) instead of binding them whole.
+/// The most chunks one synapse array is split into, whatever the adapter allows (a bound
+/// on the size of the generated kernel: 64 chunks of 2^30 synapses is far beyond any
+/// device's memory).
+pub const MAX_SYN_CHUNKS: u32 = 64;
+
+/// The chunks per synapse array this adapter's storage bindings allow: its storage
+/// buffers per shader stage less [`FIXED_STORAGE`], shared by the 3 arrays (`syn_word`,
+/// `syn_weight`, `syn_delay`), at most [`MAX_SYN_CHUNKS`]: 3 on GL (16 per stage), 9 on
+/// lavapipe's Vulkan (32), 64 on NVIDIA's Vulkan.
+pub fn max_syn_chunks(limits: &wgpu::Limits) -> u32 {
+    (limits
+        .max_storage_buffers_per_shader_stage
+        .saturating_sub(FIXED_STORAGE)
+        / 3)
+    .min(MAX_SYN_CHUNKS)
+}
+
+/// The chunks the synapse arrays of `net` take with this adapter's chunk length (at
+/// least one: the kernel always binds chunk 0).
+pub fn syn_chunks(net: &Network, limits: &wgpu::Limits) -> u32 {
+    let len = syn_chunk_len(limits).max(1);
+    (net.synapses.len() as u64).div_ceil(len).max(1) as u32
+}
+
+/// The plan's buffers that the backend splits into chunk buffers of [`syn_chunk_len`]
+/// elements (one binding each) instead of binding them whole.
 pub const SPLIT_ARRAYS: &[&str] = &["syn_word", "syn_weight", "syn_delay"];
 
-/// The storage buffers a kernel binds at most (propagate: u, then row_ptr, ring,
-/// spike_count, spike_list, palette and [`SYN_CHUNKS`] chunks of each of the 3 synapse
-/// arrays).
-pub const MAX_STORAGE_BINDINGS: u32 = 5 + 3 * SYN_CHUNKS;
+/// The least storage buffers per stage the propagate kernel needs: the fixed ones and
+/// one chunk of each synapse array.
+pub const MIN_STORAGE_BINDINGS: u32 = FIXED_STORAGE + 3;
 
 /// Elements of 4 bytes per synapse-array chunk: the largest power of two whose chunk
 /// fits both one storage binding and one buffer, at most 2^30 (0 if not even one fits).
@@ -75,7 +96,8 @@ fn check_split(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
     } else {
         b.elements.div_ceil(len)
     };
-    if chunks > SYN_CHUNKS as u64 {
+    let most = max_syn_chunks(limits);
+    if chunks > most as u64 {
         let (limit, name) = if limits.max_buffer_size < limits.max_storage_buffer_binding_size {
             (limits.max_buffer_size, "max_buffer_size")
         } else {
@@ -87,13 +109,15 @@ fn check_split(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
         return Err(Error::Limit(format!(
             "{} ({}) would take {} but this adapter binds at most {} per storage buffer \
              ({name}) and the propagate kernel splits the array across at most \
-             {SYN_CHUNKS} bindings of {} elements ({} in all); {} is too many",
+             {most} bindings of {} elements ({} in all; {} storage buffers per stage, \
+             max_storage_buffers_per_shader_stage); {} is too many",
             b.what,
             b.name,
             human_bytes(b.bytes),
             human_bytes(limit),
             human_count(len),
-            human_bytes(SYN_CHUNKS as u64 * len * 4),
+            human_bytes(most as u64 * len * 4),
+            limits.max_storage_buffers_per_shader_stage,
             b.cause
         )));
     }
@@ -335,9 +359,9 @@ pub fn check_buffer(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
 
 /// Checks the whole plan and the other limits the kernels need.
 pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<()> {
-    if limits.max_storage_buffers_per_shader_stage < MAX_STORAGE_BINDINGS {
+    if limits.max_storage_buffers_per_shader_stage < MIN_STORAGE_BINDINGS {
         return Err(Error::Limit(format!(
-            "the propagate kernel binds {MAX_STORAGE_BINDINGS} storage buffers but this adapter \
+            "the propagate kernel binds at least {MIN_STORAGE_BINDINGS} storage buffers but this adapter \
              allows {} per shader stage (max_storage_buffers_per_shader_stage)",
             limits.max_storage_buffers_per_shader_stage
         )));

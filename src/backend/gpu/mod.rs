@@ -47,7 +47,9 @@ use wgpu::util::DeviceExt;
 use self::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
 use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
-use self::pipelines::{Kernel, LIF_STEP, POISSON_INPUT, PROPAGATE, RECORD_VOLTAGE, SOURCE_SPIKES};
+use self::pipelines::{
+    Kernel, LIF_STEP, POISSON_INPUT, RECORD_VOLTAGE, SOURCE_SPIKES, propagate_spec,
+};
 use super::cpu::{
     CpuSynapses, Partition, Pulse, Values, current_pulses, stim_current, stim_current_at,
 };
@@ -56,12 +58,6 @@ use crate::error::{Error, Result};
 use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, Network, Neurons};
 use crate::real::{Precision, Real};
-
-// The propagate bind group below lists chunks 0..3 of each synapse array.
-const _: () = assert!(
-    limits::SYN_CHUNKS == 3,
-    "shaders/propagate.wgsl binds 3 chunks"
-);
 
 /// Most workgroups `propagate` runs; they loop over the spike list.
 const MAX_PROPAGATE_GROUPS: u32 = 1024;
@@ -352,11 +348,13 @@ impl LifGpu {
         // little-endian u64 = (low word, high word): the shader's vec2<u32>
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&row_ptr64), st);
         drop(row_ptr64);
-        // Each synapse array in SYN_CHUNKS buffers of up to `chunk` elements (one binding
-        // each; check_limits made sure they suffice); unused chunks are small dummies.
+        // Each synapse array in `n_chunks` buffers of up to `chunk` elements (one binding
+        // each; check_limits made sure the adapter allows that many); the chunks of an
+        // array the layout does not use are small dummies.
         let chunk = limits::syn_chunk_len(&limits).max(1) as usize;
+        let n_chunks = limits::syn_chunks(net, &limits);
         let chunks = |label: &str, data: &[u8]| -> Vec<wgpu::Buffer> {
-            (0..limits::SYN_CHUNKS as usize)
+            (0..n_chunks as usize)
                 .map(|c| {
                     let lo = (c * chunk * 4).min(data.len());
                     let hi = ((c + 1) * chunk * 4).min(data.len());
@@ -398,7 +396,9 @@ impl LifGpu {
         let cdf_buf = init("poisson_cdf", bytemuck::cast_slice(&cdf), st);
         let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
         let lif = Kernel::new(device, LIF_STEP);
-        let propagate = Kernel::new(device, PROPAGATE);
+        let propagate = shaders::kernel_source_chunks("propagate", n_chunks)
+            .map_err(Error::Gpu)
+            .and_then(|src| Kernel::with_source(device, propagate_spec(n_chunks), src));
         let record = Kernel::new(device, RECORD_VOLTAGE);
         let poisson_kernel = Kernel::new(device, POISSON_INPUT);
         let source = Kernel::new(device, SOURCE_SPIKES);
@@ -477,26 +477,18 @@ impl LifGpu {
         };
         let sets = [make_set("A"), make_set("B")];
         let uniforms_handle = uniforms.clone();
-        let bind_propagate = propagate.bind(
-            device,
-            &[
-                &uniforms,
-                &row_ptr,
-                &syn_word[0],
-                &syn_weight[0],
-                &syn_delay[0],
-                &ring,
-                &spike_count,
-                &spike_list,
-                &syn_word[1],
-                &syn_word[2],
-                &syn_weight[1],
-                &syn_weight[2],
-                &syn_delay[1],
-                &syn_delay[2],
-                &palette,
-            ],
-        );
+        let mut propagate_buffers = vec![
+            &uniforms,
+            &row_ptr,
+            &ring,
+            &spike_count,
+            &spike_list,
+            &palette,
+        ];
+        for c in 0..n_chunks as usize {
+            propagate_buffers.extend([&syn_word[c], &syn_weight[c], &syn_delay[c]]);
+        }
+        let bind_propagate = propagate.bind(device, &propagate_buffers);
         let poisson_bind = poisson_kernel.bind(
             device,
             &[&uniforms, &streams_buf, &targets_buf, &cdf_buf, &ring],

@@ -2,6 +2,7 @@
 //! pipelines. `tests/shaders.rs` checks each list against the bindings naga finds in the
 //! WGSL, so a shader and its layout cannot drift apart silently.
 
+use std::borrow::Cow;
 use std::num::NonZeroU64;
 
 use super::layout::StepUniform;
@@ -20,12 +21,13 @@ pub enum BindKind {
 }
 
 /// A kernel: its file (and entry point) name and its bindings, position = `@binding`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct KernelSpec {
     /// Entry point and `shaders/<name>.wgsl`.
     pub name: &'static str,
-    /// The bindings of group 0.
-    pub bindings: &'static [BindKind],
+    /// The bindings of group 0 (built at run time for `propagate`, whose chunk count
+    /// depends on the network: [`propagate_spec`]).
+    pub bindings: Cow<'static, [BindKind]>,
 }
 
 use BindKind::{ReadOnly, ReadWrite, StepUniform as Uni};
@@ -34,7 +36,7 @@ use BindKind::{ReadOnly, ReadWrite, StepUniform as Uni};
 /// i_stim.
 pub const LIF_STEP: KernelSpec = KernelSpec {
     name: "lif_step",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Uni,
         ReadOnly(64),
         ReadWrite(16),
@@ -43,51 +45,61 @@ pub const LIF_STEP: KernelSpec = KernelSpec {
         ReadWrite(4),
         ReadWrite(4),
         ReadOnly(4),
-    ],
+    ]),
 };
 
-/// `shaders/propagate.wgsl`: u, row_ptr, syn_word, syn_weight, syn_delay, ring,
-/// spike_count, spike_list, then the further chunks of the synapse arrays
-/// (`limits::SYN_CHUNKS` = 3): syn_word1, syn_word2, syn_weight1, syn_weight2,
-/// syn_delay1, syn_delay2; then palette.
+/// `shaders/propagate.wgsl` with [`shaders::DEFAULT_CHUNKS`] (3) chunks: u, row_ptr,
+/// ring, spike_count, spike_list, palette, then per chunk c syn_word{c}, syn_weight{c},
+/// syn_delay{c} ([`propagate_spec`] for another count).
 pub const PROPAGATE: KernelSpec = KernelSpec {
     name: "propagate",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Uni,
         ReadOnly(8),
-        ReadOnly(4),
-        ReadOnly(4),
-        ReadOnly(4),
         ReadWrite(4),
         ReadOnly(8),
         ReadOnly(4),
-        ReadOnly(4),
-        ReadOnly(4),
-        ReadOnly(4),
-        ReadOnly(4),
-        ReadOnly(4),
-        ReadOnly(4),
         ReadOnly(8),
-    ],
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(4),
+    ]),
 };
+
+/// `shaders/propagate.wgsl` with `chunks` chunks of each synapse array (bindings as in
+/// [`PROPAGATE`]; twin of `shaders::synapse_chunks`).
+pub fn propagate_spec(chunks: u32) -> KernelSpec {
+    let mut b = PROPAGATE.bindings[..6].to_vec();
+    b.extend(std::iter::repeat_n(ReadOnly(4), 3 * chunks.max(1) as usize));
+    KernelSpec {
+        name: "propagate",
+        bindings: Cow::Owned(b),
+    }
+}
 
 /// `shaders/record_voltage.wgsl`: u, params, state, probes, volt.
 pub const RECORD_VOLTAGE: KernelSpec = KernelSpec {
     name: "record_voltage",
-    bindings: &[Uni, ReadOnly(64), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
+    bindings: Cow::Borrowed(&[Uni, ReadOnly(64), ReadOnly(16), ReadOnly(16), ReadWrite(4)]),
 };
 
 /// `shaders/poisson_input.wgsl`: u, streams, poisson_targets, poisson_cdf, ring.
 pub const POISSON_INPUT: KernelSpec = KernelSpec {
     name: "poisson_input",
-    bindings: &[Uni, ReadOnly(32), ReadOnly(8), ReadOnly(4), ReadWrite(4)],
+    bindings: Cow::Borrowed(&[Uni, ReadOnly(32), ReadOnly(8), ReadOnly(4), ReadWrite(4)]),
 };
 
 /// `shaders/hv_step.wgsl`: u, params, state, coupling, pulses, spike_bits, spike_frac,
 /// bad.
 pub const HV_STEP: KernelSpec = KernelSpec {
     name: "hv_step",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Uni,
         ReadOnly(208),
         ReadWrite(16),
@@ -96,33 +108,33 @@ pub const HV_STEP: KernelSpec = KernelSpec {
         ReadWrite(4),
         ReadWrite(4),
         ReadWrite(8),
-    ],
+    ]),
 };
 
 /// `shaders/hv_gather.wgsl`: u, row_ptr, src, weight, coupling.
 pub const HV_GATHER: KernelSpec = KernelSpec {
     name: "hv_gather",
-    bindings: &[Uni, ReadOnly(4), ReadOnly(4), ReadOnly(4), ReadWrite(4)],
+    bindings: Cow::Borrowed(&[Uni, ReadOnly(4), ReadOnly(4), ReadOnly(4), ReadWrite(4)]),
 };
 
 /// `shaders/hv_record_voltage.wgsl`: u, params, state, probes, volt.
 pub const HV_RECORD_VOLTAGE: KernelSpec = KernelSpec {
     name: "hv_record_voltage",
-    bindings: &[Uni, ReadOnly(208), ReadOnly(16), ReadOnly(16), ReadWrite(4)],
+    bindings: Cow::Borrowed(&[Uni, ReadOnly(208), ReadOnly(16), ReadOnly(16), ReadWrite(4)]),
 };
 
 /// `shaders/source_spikes.wgsl`: u, spike_count, spike_list, spike_bits, source_ptr,
 /// source_ids.
 pub const SOURCE_SPIKES: KernelSpec = KernelSpec {
     name: "source_spikes",
-    bindings: &[
+    bindings: Cow::Borrowed(&[
         Uni,
         ReadWrite(8),
         ReadWrite(4),
         ReadWrite(4),
         ReadOnly(4),
         ReadOnly(4),
-    ],
+    ]),
 };
 
 /// Every kernel the backend runs.
@@ -183,6 +195,11 @@ impl Kernel {
     /// errors come back as [`Error::Gpu`] through an error scope, not as a panic.
     pub fn new(device: &wgpu::Device, spec: KernelSpec) -> Result<Kernel> {
         let src = shaders::kernel_source(spec.name).map_err(Error::Gpu)?;
+        Self::with_source(device, spec, src)
+    }
+
+    /// [`Kernel::new`] from a preprocessed source (`propagate` with its chunk count).
+    pub fn with_source(device: &wgpu::Device, spec: KernelSpec, src: String) -> Result<Kernel> {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some(spec.name),
@@ -190,7 +207,7 @@ impl Kernel {
         });
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(spec.name),
-            entries: &layout_entries(spec.bindings),
+            entries: &layout_entries(&spec.bindings),
         });
         let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
             label: Some(spec.name),
@@ -229,7 +246,7 @@ impl Kernel {
         );
         let entries: Vec<_> = buffers
             .iter()
-            .zip(self.spec.bindings)
+            .zip(self.spec.bindings.iter())
             .enumerate()
             .map(|(i, (b, k))| wgpu::BindGroupEntry {
                 binding: i as u32,
