@@ -18,34 +18,44 @@ pub fn propagate<F: Real>(
     let slots = ring.slots;
     let s0 = (step % slots as u64) as usize;
     let (width, acc) = (ring.width, &mut ring.acc[..]);
-    let mut add = |target: u32, weight: F::Acc, delay: u32| {
+    let offset = |delay: u32| {
         let mut slot = s0 + delay as usize;
         if slot >= slots {
             slot -= slots;
         }
-        F::acc_add(&mut acc[slot * width + target as usize], weight);
+        slot * width
     };
     // one loop per layout (the layout is fixed for the table)
-    for &pre in spiked {
-        let (a, b) = (syn.row_ptr[pre as usize], syn.row_ptr[pre as usize + 1]);
-        let words = &syn.word[a..b];
-        match &syn.values {
-            Values::Palette { shift, palette } => {
-                let mask = (1u32 << shift) - 1;
-                for &w in words {
-                    let (wt, d) = palette[(w >> shift) as usize];
-                    add(w & mask, wt, d);
+    match &syn.values {
+        Values::Palette { shift, palette } => {
+            // each entry's ring offset for this step, once (the slot depends only on the
+            // delay): a synapse costs a lookup and an add
+            let resolved: Vec<(F::Acc, usize)> =
+                palette.iter().map(|&(wt, d)| (wt, offset(d))).collect();
+            let mask = (1u32 << shift) - 1;
+            for &pre in spiked {
+                let (a, b) = (syn.row_ptr[pre as usize], syn.row_ptr[pre as usize + 1]);
+                for &w in &syn.word[a..b] {
+                    let (wt, base) = resolved[(w >> shift) as usize];
+                    F::acc_add(&mut acc[base + (w & mask) as usize], wt);
                 }
             }
-            Values::Packed { shift, weight } => {
-                let mask = (1u32 << shift) - 1;
-                for (&w, &wt) in words.iter().zip(&weight[a..b]) {
-                    add(w & mask, wt, w >> shift);
+        }
+        Values::Packed { shift, weight } => {
+            let mask = (1u32 << shift) - 1;
+            for &pre in spiked {
+                let (a, b) = (syn.row_ptr[pre as usize], syn.row_ptr[pre as usize + 1]);
+                for (&w, &wt) in syn.word[a..b].iter().zip(&weight[a..b]) {
+                    F::acc_add(&mut acc[offset(w >> shift) + (w & mask) as usize], wt);
                 }
             }
-            Values::Wide { weight, delay } => {
-                for ((&w, &wt), &d) in words.iter().zip(&weight[a..b]).zip(&delay[a..b]) {
-                    add(w, wt, d);
+        }
+        Values::Wide { weight, delay } => {
+            for &pre in spiked {
+                let (a, b) = (syn.row_ptr[pre as usize], syn.row_ptr[pre as usize + 1]);
+                let rows = syn.word[a..b].iter().zip(&weight[a..b]).zip(&delay[a..b]);
+                for ((&w, &wt), &d) in rows {
+                    F::acc_add(&mut acc[offset(d) + w as usize], wt);
                 }
             }
         }
