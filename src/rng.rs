@@ -84,11 +84,63 @@ impl PoissonPlan {
 /// at or above (mirrors `poisson_inv` in rng.wgsl).
 #[inline]
 pub fn poisson_inv(u: f32, cdf: &[f32]) -> u32 {
-    let mut k = 0;
-    while (k as usize) < cdf.len() && u >= cdf[k as usize] {
-        k += 1;
+    // The entries at or below u, counted without a data-dependent branch: the table
+    // ascends, so this is the index where a search from 0 would stop (the shader's
+    // loop), and a random stopping point would mispredict about once per draw.
+    cdf.iter().map(|&c| (u >= c) as u32).sum()
+}
+
+/// Counters run side by side in [`poisson_bits_many`].
+const LANES: usize = 8;
+
+/// [`poisson_bits`] of every neuron of `neurons` (same stream, step and block), passed
+/// to `out(k, bits)` for `neurons[k]` in order. The Philox rounds run on [`LANES`]
+/// counters side by side, which the compiler turns into SIMD multiplies (compiled for
+/// several instruction sets, chosen at run time); the integer arithmetic is the same, so
+/// are the bits.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512bw+avx512dq+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+avx2+fma+bmi1+bmi2+lzcnt+popcnt",
+    "x86_64+sse4.1",
+    "aarch64+neon",
+))]
+pub fn poisson_bits_many(
+    key: [u32; 2],
+    stream: u32,
+    neurons: &[u32],
+    step: u32,
+    block: u32,
+    mut out: impl FnMut(usize, [u32; 4]),
+) {
+    for (g, ids) in neurons.chunks(LANES).enumerate() {
+        let mut c = [[0u32; LANES]; 4];
+        for (l, &i) in ids.iter().enumerate() {
+            c[0][l] = i;
+        }
+        c[1] = [step >> 2; LANES];
+        c[2] = [stream; LANES];
+        c[3] = [block; LANES];
+        let mut k = key;
+        for r in 0..10 {
+            if r > 0 {
+                k[0] = k[0].wrapping_add(W0);
+                k[1] = k[1].wrapping_add(W1);
+            }
+            let mut n = [[0u32; LANES]; 4];
+            for l in 0..LANES {
+                let p0 = M0 as u64 * c[0][l] as u64;
+                let p1 = M1 as u64 * c[2][l] as u64;
+                n[0][l] = (p1 >> 32) as u32 ^ c[1][l] ^ k[0];
+                n[1][l] = p1 as u32;
+                n[2][l] = (p0 >> 32) as u32 ^ c[3][l] ^ k[1];
+                n[3][l] = p0 as u32;
+            }
+            c = n;
+        }
+        for l in 0..ids.len() {
+            out(g * LANES + l, [c[0][l], c[1][l], c[2][l], c[3][l]]);
+        }
     }
-    k
 }
 
 /// The Philox output that holds the uniform of `(stream, neuron, step, block)`: one call

@@ -150,3 +150,23 @@ fn zero_rate_never_fires() {
     let plan = PoissonPlan::new(0.0);
     assert!((0..1000).all(|i| poisson_count(key(5), 0, i, i, &plan) == 0));
 }
+
+/// The SIMD batch of Philox outputs (the CPU's Poisson drive) equals the scalar
+/// `poisson_bits` of each neuron, also for a count that is not a multiple of the lanes.
+#[test]
+fn poisson_bits_many_equals_poisson_bits() {
+    use galvani::rng::{poisson_bits, poisson_bits_many};
+    let key = galvani::rng::key(0x1234_5678_9abc_def0);
+    let neurons: Vec<u32> = (0..1003u32).map(|i| i * 7 + 3).collect();
+    for (step, block) in [(0u32, 0u32), (4, 1), (4_000_000_001, 3)] {
+        let mut got = vec![[0u32; 4]; neurons.len()];
+        poisson_bits_many(key, 9, &neurons, step, block, |k, b| got[k] = b);
+        for (k, &i) in neurons.iter().enumerate() {
+            assert_eq!(
+                got[k],
+                poisson_bits(key, 9, i, step, block),
+                "neuron {i} step {step}"
+            );
+        }
+    }
+}

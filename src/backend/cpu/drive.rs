@@ -4,7 +4,7 @@
 
 use super::InputRing;
 use crate::real::Real;
-use crate::rng::{PoissonPlan, poisson_bits, poisson_inv, uniform};
+use crate::rng::{PoissonPlan, poisson_bits_many, poisson_inv, uniform};
 
 /// A Poisson stream in backend form.
 #[derive(Clone, Debug)]
@@ -61,16 +61,23 @@ pub fn poisson_input<F: Real>(
             refresh = true;
         }
         let lane = (step & 3) as usize;
+        if refresh {
+            // every neuron's Philox output at once (SIMD), the same bits as poisson_bits
+            let cache = &mut s.cache;
+            for b in 0..blocks {
+                poisson_bits_many(key, s.stream, &s.neurons, step, b as u32, |k, bits| {
+                    cache[k * blocks + b] = bits
+                });
+            }
+        }
         for (k, &i) in s.neurons.iter().enumerate() {
             let mut c = 0;
             for b in 0..blocks {
-                let bits = &mut s.cache[k * blocks + b];
-                if refresh {
-                    *bits = poisson_bits(key, s.stream, i, step, b as u32);
-                }
-                c += poisson_inv(uniform(bits[lane]), &s.plan.cdf);
+                c += poisson_inv(uniform(s.cache[k * blocks + b][lane]), &s.plan.cdf);
             }
-            if c > 0 {
+            // in fixed point adding 0 changes nothing, so f32 adds without a branch; f64
+            // must not (0.0 + −0.0 is +0.0)
+            if F::NAME == "f32" || c > 0 {
                 F::acc_add(
                     &mut acc[2 * (i - first) as usize + s.receptor as usize],
                     F::acc_times(s.weight, c),
