@@ -43,13 +43,12 @@ fn uniform01(x: u32) -> f32 {
 // Poisson count by inversion: the number of cumulative terms cdf[k] (host-computed,
 // stored at cdf_at .. cdf_at + cdf_len in `poisson_cdf`) that u is at or above.
 // Needs `poisson_cdf: array<f32>` bound by the including shader.
+// The CDF entries at or below u: the table ascends, so this is where a search from 0
+// would stop. CPU twin: src/rng.rs poisson_inv (the same count, without a branch).
 fn poisson_inv(u: f32, cdf_at: u32, cdf_len: u32) -> u32 {
     var k = 0u;
-    loop {
-        if (!(k < cdf_len && u >= poisson_cdf[cdf_at + k])) {
-            break;
-        }
-        k = k + 1u;
+    for (var j = 0u; j < cdf_len; j = j + 1u) {
+        k = k + select(0u, 1u, u >= poisson_cdf[cdf_at + j]);
     }
     return k;
 }

@@ -54,7 +54,7 @@ const HV_NEURON_COST: u64 = 256;
 /// its own: below it, a round of the team ([`super::Team`]) costs more than the share
 /// saves. Measured on the 2-core development machine, best of 3 interleaved, f32: CUBA
 /// 4000 (3.8·10^5 units) 0.039 s on 1 thread and 0.034 s on 2; Brunel 12 500
-/// (1.6·10^7 units) 3.22 s and 1.73 s.
+/// (1.6·10^7 units) 1.90 s and 1.10 s.
 pub const MIN_WORK_PER_THREAD: u64 = 1 << 17;
 
 /// The default thread count for `net`: every core ([`default_threads`]), but no more
