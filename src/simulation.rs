@@ -21,9 +21,21 @@ enum Engine {
     Cpu32(CpuBackend<f32>),
     Cpu64(CpuBackend<f64>),
     Gpu(Box<GpuBackend>),
+    /// None: the old engine is dropped before the next is built (a large network's
+    /// tables then never exist twice); left in place only when building the next failed.
+    Empty,
 }
 
-/// Calls `$body` with `$b` bound to the engine's backend, whatever its type.
+/// The error of a simulation whose backend could not be rebuilt.
+fn no_engine() -> Error {
+    Error::Usage(
+        "the simulation has no backend: building it failed at the last reset; call reset() again"
+            .into(),
+    )
+}
+
+/// Calls `$body` with `$b` bound to the engine's backend, whatever its type (an error
+/// from the enclosing function when there is none).
 macro_rules! with_backend {
     ($engine:expr, $b:ident => $body:expr) => {
         match $engine {
@@ -33,6 +45,7 @@ macro_rules! with_backend {
                 let $b = &mut **$b;
                 $body
             }
+            Engine::Empty => return Err(no_engine()),
         }
     };
 }
@@ -190,6 +203,12 @@ impl Simulation {
             Engine::Cpu32(b) => b.info(),
             Engine::Cpu64(b) => b.info(),
             Engine::Gpu(b) => b.info(),
+            Engine::Empty => BackendInfo {
+                backend: "none".into(),
+                device: "none (building the backend failed; reset() tries again)".into(),
+                precision: self.precision,
+                threads: None,
+            },
         }
     }
 
@@ -275,6 +294,8 @@ impl Simulation {
                 "reset: the host copy of the synapses was released".into(),
             ));
         }
+        // the old engine goes first, so that two sets of tables never coexist
+        self.engine = Engine::Empty;
         self.engine = Self::engine(&self.net, self.gpu.as_ref(), self.precision)?;
         self.step = 0;
         self.records = Collect::default();

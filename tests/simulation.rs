@@ -253,3 +253,29 @@ fn hv_state_between_runs() {
         s.run_steps(10, &mut Unmonitored).unwrap();
     }
 }
+
+/// A reset drops the old backend before it builds the new one (two sets of synapse
+/// tables never coexist); when the new one cannot be built, the simulation says so on
+/// every call, and a later reset onto a backend that fits brings it back.
+#[test]
+fn a_failed_switch_leaves_a_clear_error_and_a_later_one_recovers() {
+    let Some(_) = gpu() else { return };
+    let n = net("configs/cuba.toml");
+    // bindings too small for CUBA's neuron parameters: the GPU backend cannot be built
+    let tiny = GpuContext::with_limits(|l| l.max_storage_buffer_binding_size = 64 << 10).unwrap();
+    let mut s = sim(&n, None, Precision::F32);
+    let e = s
+        .switch_engine(Some(tiny), Precision::F32, None)
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("max_storage_buffer_binding_size"),
+        "{e}"
+    );
+    assert_eq!(s.info().backend, "none");
+    let e = s.run_steps(10, &mut Unmonitored).unwrap_err();
+    assert!(e.to_string().contains("no backend"), "{e}");
+    s.switch_engine(None, Precision::F32, Some(1)).unwrap();
+    s.run_steps(100, &mut Unmonitored).unwrap();
+    assert_eq!(s.step(), 100);
+    assert_eq!(s.info().backend, "cpu");
+}
