@@ -432,7 +432,8 @@ pub fn run(a: &RunArgs) -> Result<Summary> {
     let mut net = Network::build(&cfg, a.duration_ms, a.seed)?;
     net.threads = a.threads.or(net.threads);
     let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
-    let sim = Simulation::new(net, gpu, a.precision)?;
+    // one long run: the tables are built while the patterns are freed
+    let sim = Simulation::new_lean(net, gpu, a.precision)?;
     let build_s = t0.elapsed().as_secs_f64();
     let sink = CsvSink::create(&a.out, sim.network())?;
     // a checkpoint of an earlier run in this folder no longer matches its files
@@ -515,7 +516,7 @@ pub fn resume(a: &ResumeArgs) -> Result<Summary> {
         BackendKind::Cpu
     };
     let gpu = open_gpu(kind, origin.precision, a.quiet)?;
-    let mut sim = Simulation::new(net, gpu, origin.precision)?;
+    let mut sim = Simulation::new_lean(net, gpu, origin.precision)?;
     sim.restore(&ck)?;
     let isi = IsiStats::load(&ck, sim.network().n)?;
     let sink = CsvSink::resume(&a.dir, sim.network(), &offsets, isi)?;

@@ -625,6 +625,31 @@ impl Synapses {
         self.projections = Vec::new();
         self.by_pre.iter_mut().for_each(Vec::clear);
     }
+    /// Frees the rows of every presynaptic neuron from `pre` on (the patterns' tails, and
+    /// the per-synapse values of edge files with them), returning their memory; rows
+    /// before `pre` stay readable. A table filled from the last row to the first calls
+    /// this behind it, so patterns and tables never both exist whole.
+    /// [`Synapses::release`] must follow before anything else reads the synapses.
+    pub fn free_rows_from(&mut self, pre: usize) {
+        for p in &mut self.projections {
+            let off = self.offsets[p.pre];
+            let keep_rows = pre.saturating_sub(off).min(p.pattern.n_pre);
+            let keep = p.pattern.indptr[keep_rows];
+            if keep < p.pattern.indices.len() {
+                p.pattern.indices.truncate(keep);
+                p.pattern.indices.shrink_to_fit();
+                if let PerSynapse::Each(v) = &mut p.weights {
+                    v.truncate(keep);
+                    v.shrink_to_fit();
+                }
+                if let PerSynapse::Each(v) = &mut p.delays {
+                    v.truncate(keep);
+                    v.shrink_to_fit();
+                }
+            }
+        }
+    }
+
     /// Whether [`Synapses::release`] freed the patterns.
     pub fn released(&self) -> bool {
         self.projections.is_empty() && self.stored > 0

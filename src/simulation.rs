@@ -164,6 +164,41 @@ impl Simulation {
         })
     }
 
+    /// Like [`Simulation::new`] for one long run (`galvani run`, `resume`): the CPU
+    /// backend builds its synapse tables while it frees the network's patterns
+    /// ([`CpuBackend::consuming`]), so the build needs about the larger of the two; the
+    /// GPU backend's host copy is freed after the upload. [`Simulation::reset`] is then
+    /// impossible, as after [`Simulation::release_host_synapses`].
+    pub fn new_lean(
+        mut net: Network,
+        gpu: Option<GpuContext>,
+        precision: Precision,
+    ) -> Result<Self> {
+        if gpu.is_some() && precision == Precision::F64 {
+            return Err(Error::Usage(
+                "precision f64 needs the CPU backend (the GPU backend runs f32)".into(),
+            ));
+        }
+        let fingerprint = fingerprint(&net);
+        let engine = match (gpu.as_ref(), precision) {
+            (Some(ctx), _) => Engine::Gpu(Box::new(GpuBackend::new(ctx, &net)?)),
+            (None, Precision::F32) => Engine::Cpu32(CpuBackend::consuming(&mut net)?),
+            (None, Precision::F64) => Engine::Cpu64(CpuBackend::consuming(&mut net)?),
+        };
+        net.synapses.release();
+        Ok(Simulation {
+            fingerprint,
+            spikes_per_pop: vec![0; net.populations.len()],
+            net,
+            gpu,
+            precision,
+            engine,
+            step: 0,
+            records: Collect::default(),
+            released: true,
+        })
+    }
+
     fn engine(net: &Network, gpu: Option<&GpuContext>, precision: Precision) -> Result<Engine> {
         Ok(match (gpu, precision) {
             (Some(ctx), _) => Engine::Gpu(Box::new(GpuBackend::new(ctx, net)?)),

@@ -189,6 +189,18 @@ fn same_spikes_in(
             "{layout} f64 {threads}t"
         );
     }
+    consuming_equals_building::<f32>(net, layout);
+    consuming_equals_building::<f64>(net, layout);
+    // the backend that frees the patterns while it builds (galvani run) gives the spikes
+    for threads in [1, 2] {
+        let mut m = net.clone();
+        m.threads = Some(threads);
+        let b = CpuBackend::<f32>::consuming(&mut m).unwrap();
+        assert!(m.synapses.released(), "the patterns are gone");
+        let mut c = Collect::default();
+        galvani::app::drive(&m, b, &mut c).unwrap();
+        assert_eq!(c.spikes, want.0.spikes, "{layout} consuming {threads}t");
+    }
     if let Some(ctx) = gpu {
         assert_eq!(
             common::gpu32(ctx, net).spikes,
@@ -218,6 +230,37 @@ fn same_spikes_in(
         assert!(tried >= 1);
     }
     force_layout(None);
+}
+
+/// The tables built from the last row to the first while the patterns are freed equal
+/// the tables built from the whole network, partition by partition.
+fn consuming_equals_building<F: Real>(net: &Network, layout: &str) {
+    let n = net.n;
+    let parts = [
+        Partition {
+            start: 0,
+            end: n / 3,
+        },
+        Partition {
+            start: n / 3,
+            end: n,
+        },
+    ];
+    // blocks of 97 rows: many blocks, none aligned with a population or partition
+    for block in [97, 4096] {
+        let mut m = net.clone();
+        let got = CpuSynapses::<F>::build_consuming_in(&mut m, &parts, block, |items, f| {
+            items.iter_mut().for_each(|x| f(x))
+        })
+        .unwrap();
+        assert!(m.synapses.released());
+        for (r, g) in parts.iter().zip(&got) {
+            let want = CpuSynapses::<F>::build(net, r).unwrap();
+            assert_eq!(g.row_ptr, want.row_ptr, "{layout} {} {block}", F::NAME);
+            assert_eq!(g.word, want.word, "{layout} {} {block}", F::NAME);
+            assert_eq!(g.values, want.values, "{layout} {} {block}", F::NAME);
+        }
+    }
 }
 
 #[test]

@@ -39,7 +39,7 @@ pub use synapses::{CpuSynapses, Values};
 pub use team::Team;
 
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::hv::{self, HvParams, HvPulse, HvState, hv_release};
 use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo, Probe};
@@ -288,10 +288,46 @@ impl<F: Real> CpuBackend<F> {
     pub fn with_threads(net: &Network, threads: usize) -> Result<Self> {
         let ranges = partition(net, threads);
         let team = team(ranges.len())?;
+        Self::assemble(net, ranges, team, None)
+    }
+
+    /// Like [`CpuBackend::new`] for a network that is not needed afterwards (one long
+    /// run): the synapse tables are built while the network's patterns are freed
+    /// ([`CpuSynapses::build_consuming`]), so the build's peak is about the larger of the
+    /// two, not their sum. The network's synapses are released (counts stay).
+    pub fn consuming(net: &mut Network) -> Result<Self> {
+        let threads = net.threads.unwrap_or_else(|| auto_threads(net));
+        let ranges = partition(net, threads);
+        let team = team(ranges.len())?;
+        let tables = match net.neurons {
+            Neurons::Lif { .. } => Some(
+                CpuSynapses::build_consuming(net, &ranges, |items, f| {
+                    each(team.as_ref(), items, f)
+                })
+                .map_err(|e| Error::Usage(format!("building the synapse table: {e}")))?,
+            ),
+            Neurons::Hv(_) => None,
+        };
+        let me = Self::assemble(net, ranges, team, tables)?;
+        net.synapses.release();
+        Ok(me)
+    }
+
+    fn assemble(
+        net: &Network,
+        ranges: Vec<Partition>,
+        team: Option<Team>,
+        tables: Option<Vec<CpuSynapses<F>>>,
+    ) -> Result<Self> {
         let model = match &net.neurons {
-            Neurons::Lif { params, v0 } => {
-                Model::Lif(LifCpu::new(net, params, v0, &ranges, team.as_ref())?)
-            }
+            Neurons::Lif { params, v0 } => Model::Lif(LifCpu::new(
+                net,
+                params,
+                v0,
+                &ranges,
+                team.as_ref(),
+                tables,
+            )?),
             Neurons::Hv(h) => Model::Hv(HvCpu::new(net, h, &ranges, team.as_ref())),
         };
         Ok(CpuBackend {
@@ -359,6 +395,7 @@ impl<F: Real> LifCpu<F> {
         v0: &[f64],
         ranges: &[Partition],
         pool: Option<&Team>,
+        tables: Option<Vec<CpuSynapses<F>>>,
     ) -> Result<Self> {
         let slots = net.synapses.max_delay as usize + 1;
         let mut parts: Vec<LifPart<F>> = ranges
@@ -426,6 +463,19 @@ impl<F: Real> LifCpu<F> {
                 }
             })
             .collect();
+        if let Some(tables) = tables {
+            for (p, t) in parts.iter_mut().zip(tables) {
+                p.syn = t;
+            }
+            return Ok(LifCpu {
+                parts,
+                inv_scale: F::of(net.fixed.inv_scale()),
+                key: crate::rng::key(net.seed),
+                pending: None,
+                sources: net.sources.clone(),
+                src_batch: Default::default(),
+            });
+        }
         // the synapse tables, one pass over the network's rows per partition, in parallel
         let failed = std::sync::Mutex::new(None);
         each(pool, &mut parts, |p| {

@@ -132,7 +132,78 @@ pub fn choose_layout<A: Copy + PartialEq>(
     }
 }
 
+/// Rows per block of [`CpuSynapses::build_consuming`]: the patterns are freed behind
+/// each block.
+const CONSUME_BLOCK: usize = 4096;
+
 impl<F: Real> CpuSynapses<F> {
+    /// The tables of every partition of `parts`, built from the last row to the first
+    /// and freeing the network's patterns behind them (`Synapses::free_rows_from`), so
+    /// that the host holds about the larger of patterns and tables at once, not their
+    /// sum. The tables equal [`CpuSynapses::build`]'s; the network's synapses are
+    /// released afterwards. `run(tables, f)` runs `f` on every table (threads).
+    pub fn build_consuming(
+        net: &mut Network,
+        parts: &[super::Partition],
+        run: impl Fn(&mut [Filling<F>], &(dyn Fn(&mut Filling<F>) + Sync)),
+    ) -> Result<Vec<Self>, String> {
+        Self::build_consuming_in(net, parts, CONSUME_BLOCK, run)
+    }
+
+    /// [`CpuSynapses::build_consuming`] with blocks of `block` rows (tests).
+    #[doc(hidden)]
+    pub fn build_consuming_in(
+        net: &mut Network,
+        parts: &[super::Partition],
+        block: usize,
+        run: impl Fn(&mut [Filling<F>], &(dyn Fn(&mut Filling<F>) + Sync)),
+    ) -> Result<Vec<Self>, String> {
+        let block = block.max(1);
+        if net.synapses.released() {
+            return Err("the host copy of the synapses was released".into());
+        }
+        let mut fill: Vec<Filling<F>> = parts
+            .iter()
+            .map(|r| Filling {
+                r: *r,
+                table: CpuSynapses {
+                    row_ptr: Vec::new(),
+                    word: Vec::new(),
+                    values: Values::Wide {
+                        weight: Vec::new(),
+                        delay: Vec::new(),
+                    },
+                },
+                codes: Vec::new(),
+                rows: 0..0,
+                error: None,
+            })
+            .collect();
+        {
+            let net = &*net;
+            run(&mut fill, &|f: &mut Filling<F>| f.size(net));
+        }
+        let n = net.n;
+        let mut hi = n;
+        while hi > 0 {
+            let lo = hi.saturating_sub(block);
+            {
+                let net = &*net;
+                for f in fill.iter_mut() {
+                    f.rows = lo..hi;
+                }
+                run(&mut fill, &|f: &mut Filling<F>| f.fill(net));
+            }
+            if let Some(e) = fill.iter_mut().find_map(|f| f.error.take()) {
+                return Err(e);
+            }
+            net.synapses.free_rows_from(lo);
+            hi = lo;
+        }
+        net.synapses.release();
+        Ok(fill.into_iter().map(|f| f.table).collect())
+    }
+
     /// The table of the synapses of `net` onto the neurons of `r`: one pass over the
     /// targets to size the rows, one over the rows (weights and delays drawn again from
     /// their streams) to fill them. Nothing of the size of the network's synapses is
@@ -235,6 +306,85 @@ impl<F: Real> CpuSynapses<F> {
             Values::Palette { .. } => "palette",
             Values::Packed { .. } => "packed",
             Values::Wide { .. } => "wide",
+        }
+    }
+}
+
+/// One partition's table while [`CpuSynapses::build_consuming`] fills it.
+pub struct Filling<F: Real> {
+    r: super::Partition,
+    table: CpuSynapses<F>,
+    codes: Vec<u32>,
+    rows: std::ops::Range<usize>,
+    error: Option<String>,
+}
+
+impl<F: Real> Filling<F> {
+    /// Row pointers, layout and zeroed arrays (their pages are not touched yet).
+    fn size(&mut self, net: &Network) {
+        let s = &net.synapses;
+        let (lo, hi) = (2 * self.r.start as u32, 2 * self.r.end as u32);
+        let mut row_ptr = Vec::with_capacity(net.n + 1);
+        row_ptr.push(0usize);
+        let mut count = 0usize;
+        for pre in 0..net.n {
+            s.row_targets(pre, |t| count += (t >= lo && t < hi) as usize);
+            row_ptr.push(count);
+        }
+        let (mut values, codes) =
+            choose_layout(net, self.r.len(), |w| F::acc_weight(w, &net.fixed));
+        match &mut values {
+            Values::Palette { .. } => {}
+            Values::Packed { weight, .. } => *weight = vec![F::Acc::default(); count],
+            Values::Wide { weight, delay } => {
+                *weight = vec![F::Acc::default(); count];
+                *delay = vec![0; count];
+            }
+        }
+        self.table = CpuSynapses {
+            row_ptr,
+            word: vec![0; count],
+            values,
+        };
+        self.codes = codes;
+    }
+
+    /// The rows `self.rows`, written in place (each row at its row pointer).
+    fn fill(&mut self, net: &Network) {
+        let (lo, hi) = (2 * self.r.start as u32, 2 * self.r.end as u32);
+        let fixed = net.fixed;
+        let t = &mut self.table;
+        let codes = &self.codes;
+        let res = net
+            .synapses
+            .for_each_row(self.rows.clone(), |pre, row: &Row| {
+                let mut at = t.row_ptr[pre];
+                for k in 0..row.target.len() {
+                    let tg = row.target[k];
+                    if tg < lo || tg >= hi {
+                        continue;
+                    }
+                    let tg = tg - lo;
+                    match &mut t.values {
+                        Values::Palette { shift, .. } => {
+                            t.word[at] = tg | codes[row.projection[k] as usize] << *shift
+                        }
+                        Values::Packed { shift, weight } => {
+                            t.word[at] = tg | row.delay[k] << *shift;
+                            weight[at] = F::acc_weight(row.weight[k], &fixed);
+                        }
+                        Values::Wide { weight, delay } => {
+                            t.word[at] = tg;
+                            weight[at] = F::acc_weight(row.weight[k], &fixed);
+                            delay[at] = row.delay[k];
+                        }
+                    }
+                    at += 1;
+                }
+                debug_assert_eq!(at, t.row_ptr[pre + 1]);
+            });
+        if let Err((i, e)) = res {
+            self.error = Some(format!("projection[{i}].{e}"));
         }
     }
 }
