@@ -145,23 +145,7 @@ impl Simulation {
     /// A simulation of `net` on the GPU of `gpu`, or on the CPU in `precision` when
     /// `gpu` is `None` (see [`open_gpu`]).
     pub fn new(net: Network, gpu: Option<GpuContext>, precision: Precision) -> Result<Self> {
-        if gpu.is_some() && precision == Precision::F64 {
-            return Err(Error::Usage(
-                "precision f64 needs the CPU backend (the GPU backend runs f32)".into(),
-            ));
-        }
-        let engine = Self::engine(&net, gpu.as_ref(), precision)?;
-        Ok(Simulation {
-            fingerprint: fingerprint(&net),
-            spikes_per_pop: vec![0; net.populations.len()],
-            net,
-            gpu,
-            precision,
-            engine,
-            step: 0,
-            records: Collect::default(),
-            released: false,
-        })
+        Self::create(net, gpu, precision, false)
     }
 
     /// Like [`Simulation::new`] for one long run (`galvani run`, `resume`): the CPU
@@ -169,23 +153,31 @@ impl Simulation {
     /// ([`CpuBackend::consuming`]), so the build needs about the larger of the two; the
     /// GPU backend's host copy is freed after the upload. [`Simulation::reset`] is then
     /// impossible, as after [`Simulation::release_host_synapses`].
-    pub fn new_lean(
+    pub fn new_lean(net: Network, gpu: Option<GpuContext>, precision: Precision) -> Result<Self> {
+        Self::create(net, gpu, precision, true)
+    }
+
+    fn create(
         mut net: Network,
         gpu: Option<GpuContext>,
         precision: Precision,
+        lean: bool,
     ) -> Result<Self> {
         if gpu.is_some() && precision == Precision::F64 {
             return Err(Error::Usage(
                 "precision f64 needs the CPU backend (the GPU backend runs f32)".into(),
             ));
         }
+        // before a lean build frees the patterns it hashes
         let fingerprint = fingerprint(&net);
-        let engine = match (gpu.as_ref(), precision) {
-            (Some(ctx), _) => Engine::Gpu(Box::new(GpuBackend::new(ctx, &net)?)),
-            (None, Precision::F32) => Engine::Cpu32(CpuBackend::consuming(&mut net)?),
-            (None, Precision::F64) => Engine::Cpu64(CpuBackend::consuming(&mut net)?),
+        let engine = match (lean, gpu.as_ref(), precision) {
+            (true, None, Precision::F32) => Engine::Cpu32(CpuBackend::consuming(&mut net)?),
+            (true, None, Precision::F64) => Engine::Cpu64(CpuBackend::consuming(&mut net)?),
+            _ => Self::engine(&net, gpu.as_ref(), precision)?,
         };
-        net.synapses.release();
+        if lean {
+            net.synapses.release();
+        }
         Ok(Simulation {
             fingerprint,
             spikes_per_pop: vec![0; net.populations.len()],
@@ -195,7 +187,7 @@ impl Simulation {
             engine,
             step: 0,
             records: Collect::default(),
-            released: true,
+            released: lean,
         })
     }
 

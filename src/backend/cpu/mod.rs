@@ -464,34 +464,26 @@ impl<F: Real> LifCpu<F> {
             })
             .collect();
         if let Some(tables) = tables {
+            // built already (CpuBackend::consuming)
             for (p, t) in parts.iter_mut().zip(tables) {
                 p.syn = t;
             }
-            return Ok(LifCpu {
-                parts,
-                inv_scale: F::of(net.fixed.inv_scale()),
-                key: crate::rng::key(net.seed),
-                pending: None,
-                sources: net.sources.clone(),
-                src_batch: Default::default(),
+        } else {
+            // one pass over the network's rows per partition, in parallel
+            let failed = std::sync::Mutex::new(None);
+            each(pool, &mut parts, |p| {
+                let r = Partition {
+                    start: p.first,
+                    end: p.first + p.state.len(),
+                };
+                match CpuSynapses::build(net, &r) {
+                    Ok(t) => p.syn = t,
+                    Err(e) => *failed.lock().unwrap() = Some(e),
+                }
             });
-        }
-        // the synapse tables, one pass over the network's rows per partition, in parallel
-        let failed = std::sync::Mutex::new(None);
-        each(pool, &mut parts, |p| {
-            let r = Partition {
-                start: p.first,
-                end: p.first + p.state.len(),
-            };
-            match CpuSynapses::build(net, &r) {
-                Ok(t) => p.syn = t,
-                Err(e) => *failed.lock().unwrap() = Some(e),
+            if let Some(e) = failed.into_inner().unwrap() {
+                return Err(Error::Usage(format!("building the synapse table: {e}")));
             }
-        });
-        if let Some(e) = failed.into_inner().unwrap() {
-            return Err(crate::error::Error::Usage(format!(
-                "building the synapse table: {e}"
-            )));
         }
         Ok(LifCpu {
             parts,
