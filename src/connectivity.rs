@@ -695,18 +695,6 @@ impl Synapses {
         (&self.by_pre[p], pre - self.offsets[p])
     }
 
-    /// Number of synapses of row `pre`.
-    pub fn row_len(&self, pre: usize) -> usize {
-        let (projs, i) = self.leaving(pre);
-        projs
-            .iter()
-            .map(|&k| {
-                let q = &self.projections[k].pattern;
-                q.indptr[i + 1] - q.indptr[i]
-            })
-            .sum()
-    }
-
     /// Calls `f(target)` for each synapse of row `pre`, in row order (nothing drawn).
     pub fn row_targets(&self, pre: usize, mut f: impl FnMut(u32)) {
         let (projs, i) = self.leaving(pre);

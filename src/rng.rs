@@ -84,9 +84,9 @@ impl PoissonPlan {
 /// at or above (mirrors `poisson_inv` in rng.wgsl).
 #[inline]
 pub fn poisson_inv(u: f32, cdf: &[f32]) -> u32 {
-    // The entries at or below u, counted without a data-dependent branch: the table
-    // ascends, so this is the index where a search from 0 would stop (the shader's
-    // loop), and a random stopping point would mispredict about once per draw.
+    // The entries at or below u, counted without a data-dependent branch (as the shader
+    // counts them): the table ascends, so this is the index where a search from 0 would
+    // stop, and a search's random stopping point mispredicts about once per draw.
     cdf.iter().map(|&c| (u >= c) as u32).sum()
 }
 

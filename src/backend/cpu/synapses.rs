@@ -162,23 +162,7 @@ impl<F: Real> CpuSynapses<F> {
         if net.synapses.released() {
             return Err("the host copy of the synapses was released".into());
         }
-        let mut fill: Vec<Filling<F>> = parts
-            .iter()
-            .map(|r| Filling {
-                r: *r,
-                table: CpuSynapses {
-                    row_ptr: Vec::new(),
-                    word: Vec::new(),
-                    values: Values::Wide {
-                        weight: Vec::new(),
-                        delay: Vec::new(),
-                    },
-                },
-                codes: Vec::new(),
-                rows: 0..0,
-                error: None,
-            })
-            .collect();
+        let mut fill: Vec<Filling<F>> = parts.iter().map(|r| Filling::new(*r)).collect();
         {
             let net = &*net;
             run(&mut fill, &|f: &mut Filling<F>| f.size(net));
@@ -209,60 +193,17 @@ impl<F: Real> CpuSynapses<F> {
     /// their streams) to fill them. Nothing of the size of the network's synapses is
     /// allocated besides the table itself.
     pub fn build(net: &Network, r: &Partition) -> Result<Self, String> {
-        let s = &net.synapses;
-        if s.released() {
+        if net.synapses.released() {
             return Err("the host copy of the synapses was released".into());
         }
-        let n = net.n;
-        let (lo, hi) = (2 * r.start as u32, 2 * r.end as u32);
-        let mut row_ptr = Vec::with_capacity(n + 1);
-        row_ptr.push(0usize);
-        let mut count = 0usize;
-        for pre in 0..n {
-            s.row_targets(pre, |t| count += (t >= lo && t < hi) as usize);
-            row_ptr.push(count);
+        let mut f = Filling::new(*r);
+        f.size(net);
+        f.rows = 0..net.n;
+        f.fill(net);
+        match f.error {
+            Some(e) => Err(e),
+            None => Ok(f.table),
         }
-        let (mut values, codes) = choose_layout(net, r.len(), |w| F::acc_weight(w, &net.fixed));
-        let mut word = Vec::with_capacity(count);
-        match &mut values {
-            Values::Palette { .. } => {}
-            Values::Packed { weight, .. } => weight.reserve_exact(count),
-            Values::Wide { weight, delay } => {
-                weight.reserve_exact(count);
-                delay.reserve_exact(count);
-            }
-        }
-        let fixed = net.fixed;
-        s.for_each_row(0..n, |_, row: &Row| {
-            for k in 0..row.target.len() {
-                let t = row.target[k];
-                if t < lo || t >= hi {
-                    continue;
-                }
-                let t = t - lo;
-                match &mut values {
-                    Values::Palette { shift, .. } => {
-                        word.push(t | codes[row.projection[k] as usize] << *shift)
-                    }
-                    Values::Packed { shift, weight } => {
-                        word.push(t | row.delay[k] << *shift);
-                        weight.push(F::acc_weight(row.weight[k], &fixed));
-                    }
-                    Values::Wide { weight, delay } => {
-                        word.push(t);
-                        weight.push(F::acc_weight(row.weight[k], &fixed));
-                        delay.push(row.delay[k]);
-                    }
-                }
-            }
-        })
-        .map_err(|(i, e)| format!("projection[{i}].{e}"))?;
-        debug_assert_eq!(word.len(), count);
-        Ok(CpuSynapses {
-            row_ptr,
-            word,
-            values,
-        })
     }
 
     /// Number of synapses.
@@ -310,9 +251,10 @@ impl<F: Real> CpuSynapses<F> {
     }
 }
 
-/// One partition's table while [`CpuSynapses::build_consuming`] fills it.
+/// One partition's table while it is filled ([`CpuSynapses::build`] in one pass,
+/// [`CpuSynapses::build_consuming`] block by block).
 pub struct Filling<F: Real> {
-    r: super::Partition,
+    r: Partition,
     table: CpuSynapses<F>,
     codes: Vec<u32>,
     rows: std::ops::Range<usize>,
@@ -320,6 +262,24 @@ pub struct Filling<F: Real> {
 }
 
 impl<F: Real> Filling<F> {
+    /// Nothing sized or filled yet.
+    fn new(r: Partition) -> Self {
+        Filling {
+            r,
+            table: CpuSynapses {
+                row_ptr: Vec::new(),
+                word: Vec::new(),
+                values: Values::Wide {
+                    weight: Vec::new(),
+                    delay: Vec::new(),
+                },
+            },
+            codes: Vec::new(),
+            rows: 0..0,
+            error: None,
+        }
+    }
+
     /// Row pointers, layout and zeroed arrays (their pages are not touched yet).
     fn size(&mut self, net: &Network) {
         let s = &net.synapses;

@@ -13,7 +13,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::thread::{JoinHandle, Thread};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// How long a waiting worker keeps checking before it parks.
@@ -44,7 +44,6 @@ struct Shared {
 /// `members − 1` worker threads plus the caller.
 pub struct Team {
     shared: Arc<Shared>,
-    threads: Vec<Thread>,
     handles: Vec<JoinHandle<()>>,
 }
 
@@ -109,12 +108,7 @@ impl Team {
                     })?,
             );
         }
-        let threads = handles.iter().map(|h| h.thread().clone()).collect();
-        Ok(Team {
-            shared,
-            threads,
-            handles,
-        })
+        Ok(Team { shared, handles })
     }
 
     /// Members, the caller included.
@@ -134,9 +128,9 @@ impl Team {
         *sh.job.lock().unwrap() = Some(job);
         sh.done.store(0, Ordering::Release);
         sh.epoch.fetch_add(1, Ordering::AcqRel);
-        for (t, asleep) in self.threads.iter().zip(&sh.asleep) {
+        for (h, asleep) in self.handles.iter().zip(&sh.asleep) {
             if asleep.load(Ordering::SeqCst) {
-                t.unpark();
+                h.thread().unpark();
             }
         }
         let mine = catch_unwind(AssertUnwindSafe(|| f(0)));
@@ -156,8 +150,8 @@ impl Drop for Team {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Release);
         self.shared.epoch.fetch_add(1, Ordering::AcqRel);
-        for t in &self.threads {
-            t.unpark();
+        for h in &self.handles {
+            h.thread().unpark();
         }
         for h in self.handles.drain(..) {
             let _ = h.join();

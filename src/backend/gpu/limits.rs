@@ -131,7 +131,11 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
     let syn = net.synapses.len() as u64;
     // the compact table's layout (src/backend/cpu/synapses.rs), as the backend builds it
     let (syn_weights, syn_delays, palette) =
-        match crate::backend::cpu::synapses::choose_layout(net, net.n, |w| w).0 {
+        match crate::backend::cpu::synapses::choose_layout(net, net.n, |w| {
+            <f32 as crate::real::Real>::acc_weight(w, &net.fixed)
+        })
+        .0
+        {
             Values::Palette { palette, .. } => (0, 0, palette.len() as u64),
             Values::Packed { .. } => (syn, 0, 0),
             Values::Wide { .. } => (syn, syn, 0),
