@@ -3,19 +3,23 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 
-use crate::backend::BackendKind;
-use crate::backend::gpu::{self, GpuContext};
-use crate::config;
-use crate::error::{Error, Result};
-use crate::network::{Network, Neurons};
-use crate::output::{CsvSink, IsiStats, Summary};
+use galvani::backend::BackendKind;
+use galvani::backend::gpu;
+use galvani::config;
+use galvani::error::{Error, Result};
+use galvani::network::Network;
+use galvani::output::Summary;
+use galvani::real::Precision;
+use galvani::run::{ResumeOptions, RunJob, RunOptions};
+use galvani::compare::{CompareOptions, compare_config};
+use galvani::sim::{self, Discard};
+use galvani::simulation::Simulation;
+
 use crate::plot::{self, FiNeuron, RunMeta};
 use crate::progress::{self, RunMonitor};
-use crate::real::Precision;
-use crate::sim::{self, Collect, Discard, Monitor, RunStats};
-use crate::simulation::Simulation;
 
 /// galvani: spiking neural networks on any GPU, with a CPU reference backend.
 #[derive(Debug, Parser)]
@@ -38,6 +42,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// List the GPU adapters wgpu can see, with the limits that matter.
     Devices,
+    /// List the neuron models with their parameters, units and defaults (Markdown, as in
+    /// the documentation's parameter reference).
+    Models,
     /// Time a config without writing outputs: one JSON line per repetition.
     Bench(BenchArgs),
     /// Continue a run from the checkpoint in its output folder (written by `galvani run
@@ -75,10 +82,10 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with = "config")]
     pub suite: bool,
     /// Where to run.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = backend_parser())]
     pub backend: BackendKind,
     /// Working precision.
-    #[arg(long, value_enum, default_value = "f32")]
+    #[arg(long, default_value = "f32", value_parser = precision_parser())]
     pub precision: Precision,
     /// Override simulation.duration_ms.
     #[arg(long)]
@@ -91,13 +98,27 @@ pub struct BenchArgs {
     pub threads: Option<usize>,
 }
 
-/// `--threads`: 1 to [`crate::backend::cpu::MAX_THREADS`].
+/// `--backend`: the library's names ([`BackendKind::NAMES`]), listed in `--help`.
+fn backend_parser() -> impl clap::builder::TypedValueParser<Value = BackendKind> {
+    clap::builder::PossibleValuesParser::new(BackendKind::NAMES)
+        .map(|s| s.parse::<BackendKind>().expect("one of the names"))
+}
+
+/// `--precision`: the library's names ([`Precision::NAMES`]).
+fn precision_parser() -> impl clap::builder::TypedValueParser<Value = Precision> {
+    clap::builder::PossibleValuesParser::new(Precision::NAMES)
+        .map(|s| s.parse::<Precision>().expect("one of the names"))
+}
+
+/// `--threads`: checked by the library ([`galvani::engine::threads::check_threads`]).
 fn parse_threads(s: &str) -> std::result::Result<usize, String> {
-    let max = crate::backend::cpu::MAX_THREADS;
-    match s.parse::<usize>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!("expected 1 to {max} threads, got '{s}'")),
-    }
+    let n = s.parse::<u64>().map_err(|_| {
+        format!(
+            "expected 1 to {} threads, got '{s}'",
+            galvani::engine::threads::MAX_THREADS
+        )
+    })?;
+    galvani::engine::threads::check_threads(n)
 }
 
 /// `galvani run`.
@@ -106,10 +127,10 @@ pub struct RunArgs {
     /// The TOML network config.
     pub config: PathBuf,
     /// Where to run: a GPU adapter if there is one (auto), the GPU, or the CPU.
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = backend_parser())]
     pub backend: BackendKind,
     /// Working precision (f64 needs the CPU backend).
-    #[arg(long, value_enum, default_value = "f32")]
+    #[arg(long, default_value = "f32", value_parser = precision_parser())]
     pub precision: Precision,
     /// Output folder.
     #[arg(long, default_value = "out")]
@@ -205,6 +226,10 @@ pub fn main_with(cli: Cli) -> i32 {
         Command::Plot(a) => plot_cmd(&a),
         Command::Compare(a) => compare(&a),
         Command::Devices => devices(),
+        Command::Models => {
+            print!("{}", galvani::model::parameter_reference());
+            Ok(())
+        }
         Command::Bench(a) if a.suite => crate::suite::run(&a),
         Command::Bench(a) => bench(&a),
         Command::Resume(a) => resume(&a).map(|_| ()),
@@ -222,142 +247,28 @@ pub fn main_with(cli: Cli) -> i32 {
     }
 }
 
-pub use crate::sim::{drive, drive_with};
-pub use crate::simulation::open_gpu;
-pub use crate::stats::{HvAgreement, PopAgreement, agreement, hv_agreement};
+pub use galvani::sim::{drive, drive_with};
+pub use galvani::simulation::open_gpu;
+pub use galvani::stats::{HvAgreement, PopAgreement, agreement, hv_agreement};
 
-/// How a run was started: what `galvani resume` needs to rebuild it (stored in the
-/// checkpoint's metadata under `"run"`).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct RunOrigin {
-    /// The config as given, and its absolute path.
-    config: PathBuf,
-    config_abs: PathBuf,
-    /// CRC-32 of the config file's bytes when the run started.
-    config_crc: u32,
-    /// `--duration-ms`, `--seed` overrides.
-    duration_ms: Option<f64>,
-    seed: Option<u64>,
-    /// The backend the run used (`cpu` or `gpu`) and its precision.
-    backend: String,
-    precision: Precision,
-    /// The checkpoint interval (ms).
-    checkpoint_every_ms: f64,
-}
-
-/// Where the checkpoint of an output folder lives.
-fn checkpoint_path(out: &Path) -> PathBuf {
-    out.join(crate::checkpoint::FILE_NAME)
-}
-
-/// The steps of `--checkpoint-every-ms`: positive, finite, a whole number of steps.
-fn checkpoint_steps(ms: f64, dt_ms: f64) -> Result<u64> {
-    let k = (ms / dt_ms).round();
-    if !(ms.is_finite() && ms > 0.0) || k < 1.0 || (ms / dt_ms - k).abs() > 1e-6 * k {
-        return Err(Error::Usage(format!(
-            "--checkpoint-every-ms: expected a positive whole number of steps (dt = {dt_ms} ms), got {ms}"
-        )));
-    }
-    Ok(k as u64)
-}
-
-/// Reports progress against the whole run while it runs in checkpoint-sized pieces.
-struct WholeRun<'a> {
-    inner: &'a mut dyn Monitor,
-    total: u64,
-}
-
-impl Monitor for WholeRun<'_> {
-    fn batch_done(&mut self, done: u64, _total: u64) {
-        self.inner.batch_done(done, self.total)
-    }
-    fn stop_requested(&self) -> bool {
-        self.inner.stop_requested()
-    }
-}
-
-/// A run (new or resumed) on its way: its output folder, config and checkpoint plan.
-struct RunJob<'a> {
-    config: &'a Path,
-    out: &'a Path,
+/// Prints the summary and draws the plots of a finished (or stopped) run; a stopped run
+/// then becomes [`Error::Interrupted`] (exit code 130, 143, 129).
+fn finish(
+    job: RunJob,
     quiet: bool,
     no_plots: bool,
-    /// With checkpoints: the interval in steps and how the run was started.
-    checkpoints: Option<(u64, RunOrigin)>,
-}
-
-/// Streams the rest of the run (from the simulation's current step to the config's
-/// duration) into `sink`, checkpointing on the way when asked; then writes the summary and
-/// plots. A run stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) still writes its summary
-/// (`"complete": false`), its checkpoint and its plots, then returns
-/// [`Error::Interrupted`] (exit code 130, 143, 129).
-fn finish_run(
-    job: &RunJob,
-    mut sim: Simulation,
-    mut sink: CsvSink,
-    build_s: f64,
 ) -> Result<Summary> {
-    sim.release_host_synapses();
-    let total = sim.default_steps();
-    let start = sim.step();
-    let mut base = RunMonitor::new(sim.network().dt_ms, job.quiet);
-    let mut monitor = WholeRun {
-        inner: &mut base,
-        total,
-    };
-    let mut simulate_s = 0.0;
-    let mut complete = true;
-    while sim.step() < total {
-        let step = sim.step();
-        let k = match &job.checkpoints {
-            Some((every, _)) => ((step / every + 1) * every).min(total) - step,
-            None => total - step,
-        };
-        let stats = sim.run_steps_into(k, &mut sink, &mut monitor)?;
-        simulate_s += stats.simulate_s;
-        if !stats.complete {
-            complete = false;
-        }
-        if let Some((_, origin)) = &job.checkpoints {
-            write_checkpoint(&mut sim, &mut sink, origin, job.out)?;
-        }
-        if !complete {
-            break;
-        }
+    let config = job.config().to_path_buf();
+    let mut monitor = RunMonitor::new(job.simulation().network().dt_ms, quiet);
+    let outcome = job.run(&mut monitor)?;
+    monitor.clear();
+    if !quiet {
+        print_summary(&config, &outcome.out, outcome.sim.network(), &outcome.summary);
     }
-    sink.flush()?;
-    base.clear();
-    if complete && job.checkpoints.is_some() {
-        // nothing is left to resume
-        let p = checkpoint_path(job.out);
-        let _ = std::fs::remove_file(&p);
-        let _ = std::fs::remove_file(crate::checkpoint::tmp_path(&p));
-    }
-    let stats = RunStats {
-        info: sim.info(),
-        steps: sim.step(),
-        complete,
-        spikes_per_pop: sim.spike_counts().to_vec(),
-        simulate_s,
-    };
-    let net = sim.network();
-    let mut summary = Summary::new(job.config, net, &stats, Some(&sink.isi), build_s);
-    if start > 0 {
-        summary.resumed_from_ms = Some(start as f64 * net.dt_ms);
-        summary.steps_per_s = if simulate_s > 0.0 {
-            (sim.step() - start) as f64 / simulate_s
-        } else {
-            0.0
-        };
-    }
-    summary.write(job.out)?;
-    if !job.quiet {
-        print_summary(job.config, job.out, net, &summary);
-    }
-    if !job.no_plots {
+    if !no_plots {
         let t = Instant::now();
-        let written = plot::plot_dir(job.out)?;
-        if !job.quiet && !written.is_empty() {
+        let written = plot::plot_dir(&outcome.out)?;
+        if !quiet && !written.is_empty() {
             let list: Vec<String> = written
                 .iter()
                 .map(|w| format!("{} ({})", file_name(&w.path), w.note))
@@ -369,177 +280,47 @@ fn finish_run(
             );
         }
     }
-    if !summary.complete {
-        let signal = progress::stop_signal().unwrap_or(progress::StopSignal::Interrupt);
-        let resume = if job.checkpoints.is_some() {
-            format!(
-                "; `galvani resume {}` continues from the checkpoint written at the stop",
-                job.out.display()
-            )
-        } else {
-            String::new()
-        };
-        return Err(Error::Interrupted {
-            signal,
-            msg: format!(
-                "interrupted by {}: stopped at {} ms of {} ms; {} holds every batch written until then, and summary.json says \"complete\": false{resume}",
-                signal.name(),
-                plot::fmt_num(summary.duration_ms),
-                plot::fmt_num(net.steps as f64 * net.dt_ms),
-                job.out.display()
-            ),
-        });
+    match outcome.interrupted() {
+        Some(e) => Err(e),
+        None => Ok(outcome.summary),
     }
-    Ok(summary)
-}
-
-/// Syncs the CSVs and writes the checkpoint of the run so far (the state after the last
-/// step the CSVs hold, their lengths, the ISI statistics and how the run was started).
-fn write_checkpoint(
-    sim: &mut Simulation,
-    sink: &mut CsvSink,
-    origin: &RunOrigin,
-    out: &Path,
-) -> Result<()> {
-    let offsets = sink.sync()?;
-    let mut ck = sim.checkpoint()?;
-    sink.isi.save(&mut ck);
-    ck.meta.insert(
-        "run".into(),
-        serde_json::to_value(origin).expect("serialises"),
-    );
-    ck.meta.insert(
-        "csv".into(),
-        serde_json::to_value(offsets).expect("serialises"),
-    );
-    ck.write_atomic(&checkpoint_path(out))
-}
-
-/// CRC-32 of a file's bytes.
-fn file_crc(path: &Path) -> Result<u32> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    Ok(crc32fast::hash(&bytes))
 }
 
 /// `galvani run`.
 pub fn run(a: &RunArgs) -> Result<Summary> {
-    progress::install_ctrlc();
-    let t0 = Instant::now();
-    let cfg = config::load(&a.config)?;
-    if let Some(ms) = a.checkpoint_every_ms {
-        checkpoint_steps(ms, cfg.dt_ms())?;
-    }
-    let mut net = Network::build(&cfg, a.duration_ms, a.seed)?;
-    net.threads = a.threads.or(net.threads);
-    let gpu = open_gpu(a.backend, a.precision, a.quiet)?;
-    // one long run: the tables are built while the patterns are freed
-    let sim = Simulation::new_lean(net, gpu, a.precision)?;
-    let build_s = t0.elapsed().as_secs_f64();
-    let sink = CsvSink::create(&a.out, sim.network())?;
-    // a checkpoint of an earlier run in this folder no longer matches its files
-    let ck = checkpoint_path(&a.out);
-    for p in [crate::checkpoint::tmp_path(&ck), ck] {
-        if p.exists() {
-            std::fs::remove_file(&p).map_err(|e| Error::io(&p, e))?;
-        }
-    }
-    let checkpoints = match a.checkpoint_every_ms {
-        Some(ms) => Some((
-            checkpoint_steps(ms, sim.network().dt_ms)?,
-            RunOrigin {
-                config: a.config.clone(),
-                config_abs: std::path::absolute(&a.config).unwrap_or_else(|_| a.config.clone()),
-                config_crc: file_crc(&a.config)?,
-                duration_ms: a.duration_ms,
-                seed: a.seed,
-                backend: sim.info().backend,
-                precision: a.precision,
-                checkpoint_every_ms: ms,
-            },
-        )),
-        None => None,
-    };
-    let job = RunJob {
-        config: &a.config,
-        out: &a.out,
+    progress::install_stop_handlers();
+    let opts = RunOptions {
+        backend: a.backend,
+        precision: a.precision,
+        duration_ms: a.duration_ms,
+        seed: a.seed,
+        threads: a.threads,
+        checkpoint_every_ms: a.checkpoint_every_ms,
         quiet: a.quiet,
-        no_plots: a.no_plots,
-        checkpoints,
     };
-    finish_run(&job, sim, sink, build_s)
+    finish(RunJob::new(&a.config, &a.out, &opts)?, a.quiet, a.no_plots)
 }
 
 /// `galvani resume`: rebuilds the run's network from its config (which must be unchanged),
 /// loads the checkpoint, cuts the CSVs back to it and runs to the end.
 pub fn resume(a: &ResumeArgs) -> Result<Summary> {
-    progress::install_ctrlc();
-    let t0 = Instant::now();
-    if !a.dir.is_dir() {
-        return Err(Error::Usage(format!(
-            "{}: not a folder (expected the --out folder of a galvani run)",
-            a.dir.display()
-        )));
-    }
-    let path = checkpoint_path(&a.dir);
-    if !path.exists() {
-        return Err(Error::Usage(format!(
-            "{}: no checkpoint to resume from (`galvani run --checkpoint-every-ms MS` writes one; a run that completed removed it)",
-            path.display()
-        )));
-    }
-    let ck = crate::checkpoint::Checkpoint::read(&path)?;
-    let origin: RunOrigin = ck
-        .meta
-        .get("run")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(|| ck.error("it was not written by `galvani run` (no run metadata)"))?;
-    let offsets: crate::output::CsvOffsets = ck
-        .meta
-        .get("csv")
-        .cloned()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .ok_or_else(|| ck.error("no CSV offsets in its metadata"))?;
-    let config = &origin.config_abs;
-    if file_crc(config)? != origin.config_crc {
-        return Err(Error::Usage(format!(
-            "{}: the config changed since the checkpoint was written; resuming would continue a different network",
-            config.display()
-        )));
-    }
-    let cfg = config::load(config)?;
-    let mut net = Network::build(&cfg, origin.duration_ms, origin.seed)?;
-    net.threads = a.threads.or(net.threads);
-    let kind = if origin.backend == "gpu" {
-        BackendKind::Gpu
-    } else {
-        BackendKind::Cpu
+    progress::install_stop_handlers();
+    let opts = ResumeOptions {
+        threads: a.threads,
+        quiet: a.quiet,
     };
-    let gpu = open_gpu(kind, origin.precision, a.quiet)?;
-    let mut sim = Simulation::new_lean(net, gpu, origin.precision)?;
-    sim.restore(&ck)?;
-    let isi = IsiStats::load(&ck, sim.network().n)?;
-    let sink = CsvSink::resume(&a.dir, sim.network(), &offsets, isi)?;
-    let _ = std::fs::remove_file(crate::checkpoint::tmp_path(&path));
-    let build_s = t0.elapsed().as_secs_f64();
+    let job = RunJob::resume(&a.dir, &opts)?;
     if !a.quiet {
+        let sim = job.simulation();
         println!(
             "resuming {} at {} ms of {} ms from {}",
-            origin.config.display(),
+            job.config().display(),
             plot::fmt_num(sim.t_ms()),
             plot::fmt_num(sim.default_steps() as f64 * sim.network().dt_ms),
-            path.display()
+            galvani::run::checkpoint_path(&a.dir).display()
         );
     }
-    let every = checkpoint_steps(origin.checkpoint_every_ms, sim.network().dt_ms)?;
-    let job = RunJob {
-        config: &origin.config,
-        out: &a.dir,
-        quiet: a.quiet,
-        no_plots: a.no_plots,
-        checkpoints: Some((every, origin.clone())),
-    };
-    finish_run(&job, sim, sink, build_s)
+    finish(job, a.quiet, a.no_plots)
 }
 
 fn file_name(p: &Path) -> String {
@@ -659,354 +440,29 @@ fn fi_neurons(a: &PlotArgs, meta: &RunMeta) -> Result<Vec<FiNeuron>> {
     }
     let cfg = config::load(&path)?;
     let net = Network::build(&cfg, Some(0.0), meta.seed)?;
-    #[allow(irrefutable_let_patterns)]
-    let Neurons::Lif { params, .. } = &net.neurons else {
-        return Ok(Vec::new());
-    };
-    let dt = net.dt_ms;
-    let mut out = Vec::new();
-    for pop in &net.populations {
-        if !pop.record_spikes {
-            continue;
-        }
-        let Some(mp) = meta.pop_index_of(&pop.name) else {
-            continue;
-        };
-        for i in 0..pop.size {
-            let p = &params[pop.offset + i];
-            out.push(FiNeuron {
-                pop: mp,
-                neuron: i as u32,
-                i_e_pa: p.i_e,
-                r_gohm: p.p30 / (1.0 - p.p33),
-                tau_m_ms: -dt / p.p33.ln(),
-                theta_mv: p.theta,
-                reset_mv: p.reset,
-                t_ref_ms: p.ref_steps as f64 * dt,
-            });
-        }
-    }
-    Ok(out)
+    Ok(galvani::fi::fi_neurons(&net, |name| meta.pop_index_of(name)))
 }
 
-/// `galvani compare` for HV networks (spec hv-model.md 10.1). The networks are chaotic,
-/// so the CPU-vs-GPU differences are measured against a yardstick taken on the spot: the
-/// same distances between the CPU backend in f32 and in f64, i.e. what precision alone
-/// does to this network. Checked: (1) spikes match one for one (|Δt| ≤ `t_tol_ms`) at
-/// least until min(`match_ms`, half the yardstick's agreement horizon); (2) total count
-/// within ±`count_tol`, or within 3 standard errors of the run's own fluctuations
-/// ([`HvAgreement::count_z`]: a single yardstick sample cannot bound a single number);
-/// (3) mean per-neuron |Δcount| within `mean_dcount` or 1.5 × the
-/// yardstick's (+0.1); (4) per-neuron count correlation at least `min_corr` or
-/// 1 − 1.5 × (1 − the yardstick's); (5) recorded voltages within `hv_v_tol_mv` while
-/// the spikes still match.
-fn compare_hv(
-    a: &CompareArgs,
-    net: &Network,
-    cpu: &Collect,
-    gpu: &Collect,
-    cpu64: &Collect,
-    header: &str,
-) -> Result<()> {
-    println!("{header}");
-    let duration = net.steps as f64 * net.dt_ms;
-    let t = hv_agreement(net, cpu, gpu, a.match_ms, a.t_tol_ms);
-    let y = hv_agreement(net, cpu, cpu64, a.match_ms, a.t_tol_ms);
-    let inf = |h: Option<f64>| h.unwrap_or(f64::INFINITY);
-    // required span of one-for-one agreement, and the spikes it covers
-    let need = a.match_ms.min(inf(y.horizon_ms) / 2.0);
-    let span = a.match_ms.min(inf(t.horizon_ms));
-    let t = hv_agreement(net, cpu, gpu, span, a.t_tol_ms);
-    let y = hv_agreement(
-        net,
-        cpu,
-        cpu64,
-        a.match_ms.min(inf(y.horizon_ms)),
-        a.t_tol_ms,
-    );
-    println!(
-        "{:<12} {:>10} {:>10} {:>10}",
-        "population", "cpu f32", "gpu f32", "cpu f64"
-    );
-    for (p, pop) in net.populations.iter().enumerate() {
-        let c = |x: &Collect| x.spikes.iter().filter(|s| s.1 as usize == p).count();
-        println!(
-            "{:<12} {:>10} {:>10} {:>10}",
-            pop.name,
-            c(cpu),
-            c(gpu),
-            c(cpu64)
-        );
-    }
-    let hz = |h: Option<f64>| {
-        h.map(|t| format!("{t:.3} ms"))
-            .unwrap_or_else(|| "the end".into())
-    };
-    let rel = |g: &HvAgreement| {
-        let (x, y) = (g.counts.0 as f64, g.counts.1 as f64);
-        if x.max(y) > 0.0 {
-            (y - x) / x.max(y)
-        } else {
-            0.0
-        }
-    };
-    println!(
-        "HV network: chaotic, so spike for spike only over an initial span, then statistics \
-         (spec hv-model.md 10.1); yardstick = cpu f32 vs cpu f64 on this network"
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        "", "cpu32 vs gpu32", "cpu32 vs cpu64"
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        format!("agree within {} ms until", a.t_tol_ms),
-        hz(t.horizon_ms),
-        hz(y.horizon_ms)
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        format!("spikes matched (before {} ms at most)", a.match_ms),
-        t.matched,
-        y.matched
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        "total spike count difference",
-        format!("{:+.2} %", 100.0 * rel(&t)),
-        format!("{:+.2} %", 100.0 * rel(&y))
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        "  in standard errors (10 ms windows)",
-        format!("{:+.2}", t.count_z),
-        format!("{:+.2}", y.count_z)
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        "mean per-neuron |Δcount|",
-        format!("{:.3}", t.mean_abs_dcount),
-        format!("{:.3}", y.mean_abs_dcount)
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        "neurons whose counts differ", t.neurons_differing, y.neurons_differing
-    );
-    println!(
-        "  {:<40} {:>16} {:>16}",
-        "correlation of per-neuron counts",
-        format!("{:.4}", t.count_corr),
-        format!("{:.4}", y.count_corr)
-    );
-    let mut problems = Vec::new();
-    let line = |ok: bool, what: String, problems: &mut Vec<String>| {
-        println!("  [{}] {what}", if ok { "ok" } else { "FAIL" });
-        if !ok {
-            problems.push(what);
-        }
-    };
-    line(
-        inf(t.horizon_ms) >= need,
-        format!(
-            "spike for spike (|Δt| <= {} ms) until {} ({} spikes), at least {need:.3} ms (min of {} ms and half the yardstick's horizon)",
-            a.t_tol_ms,
-            hz(t.horizon_ms),
-            t.matched,
-            a.match_ms
-        ),
-        &mut problems,
-    );
-    line(
-        rel(&t).abs() <= a.count_tol || t.count_z.abs() <= 3.0,
-        format!(
-            "total spikes over {duration} ms {} vs {}: {:+.2} %, within ±{} % or 3 standard errors of the run's own rate fluctuations (z = {:+.2})",
-            t.counts.0,
-            t.counts.1,
-            100.0 * rel(&t),
-            100.0 * a.count_tol,
-            t.count_z
-        ),
-        &mut problems,
-    );
-    let dcount_limit = a.mean_dcount.max(1.5 * y.mean_abs_dcount + 0.1);
-    line(
-        t.mean_abs_dcount <= dcount_limit,
-        format!(
-            "mean per-neuron |Δcount| {:.3} <= {dcount_limit:.3} (max of {} and 1.5 × yardstick + 0.1)",
-            t.mean_abs_dcount, a.mean_dcount
-        ),
-        &mut problems,
-    );
-    let corr_limit = a.min_corr.min(1.0 - 1.5 * (1.0 - y.count_corr));
-    line(
-        t.count_corr >= corr_limit,
-        format!(
-            "count correlation {:.4} >= {corr_limit:.4} (min of {} and 1 − 1.5 × (1 − yardstick))",
-            t.count_corr, a.min_corr
-        ),
-        &mut problems,
-    );
-    if !net.probes.is_empty() {
-        let mut dv = 0f64;
-        for (x, y) in cpu.voltages.iter().zip(&gpu.voltages) {
-            let t = x.0.map(|s| sim::stamp_ms(s, net.dt_ms)).unwrap_or(0.0);
-            if t < span {
-                dv = dv.max((x.2 - y.2).abs());
-            }
-        }
-        line(
-            dv <= a.hv_v_tol_mv,
-            format!(
-                "|ΔV| while the spikes match (before {span:.3} ms) on {} recorded neurons {dv:.2e} mV <= {} mV",
-                net.probes.len(),
-                a.hv_v_tol_mv
-            ),
-            &mut problems,
-        );
-    }
-    if problems.is_empty() {
-        println!(
-            "agree: spike for spike until {}, then statistically, as closely as f32 agrees with f64 on this network",
-            hz(t.horizon_ms)
-        );
-        Ok(())
-    } else {
-        Err(Error::Disagree(format!(
-            "backends disagree: {}",
-            problems.join("; ")
-        )))
-    }
-}
-
-/// `galvani compare`.
+/// `galvani compare`: the library's comparison, its report printed.
 pub fn compare(a: &CompareArgs) -> Result<()> {
-    let cfg = config::load(&a.config)?;
-    let mut net = Network::build(&cfg, a.duration_ms, None)?;
-    net.threads = a.threads.or(net.threads);
-    let ctx = GpuContext::new()?;
-    let mut cpu = Collect::default();
-    let mut gpu = Collect::default();
-    // one Simulation per side, each from t = 0 over the config's duration
-    let drive = |gpu: Option<GpuContext>, precision, sink: &mut Collect| -> Result<RunStats> {
-        Simulation::new(net.clone(), gpu, precision)?.run_steps_into(
-            net.steps,
-            sink,
-            &mut sim::Unmonitored,
-        )
+    let opts = CompareOptions {
+        duration_ms: a.duration_ms,
+        identical_ms: a.identical_ms,
+        v_tol_mv: a.v_tol_mv,
+        rate_tol: a.rate_tol,
+        match_ms: a.match_ms,
+        t_tol_ms: a.t_tol_ms,
+        count_tol: a.count_tol,
+        mean_dcount: a.mean_dcount,
+        min_corr: a.min_corr,
+        hv_v_tol_mv: a.hv_v_tol_mv,
+        threads: a.threads,
     };
-    let sc = drive(None, Precision::F32, &mut cpu)?;
-    let sg = drive(Some(ctx), Precision::F32, &mut gpu)?;
-    let duration = net.steps as f64 * net.dt_ms;
-    if net.neurons.model() == "hv" {
-        let mut cpu64 = Collect::default();
-        let s64 = drive(None, Precision::F64, &mut cpu64)?;
-        let rate = |s: &RunStats| net.steps as f64 / s.simulate_s;
-        let header = format!(
-            "{}: {} neurons, {} synapses, {} ms; cpu f32 ({} threads, {:.1} s, {:.0} steps/s) vs gpu f32 on {} ({:.1} s, {:.0} steps/s); yardstick cpu f64 ({:.1} s)",
-            a.config.display(),
-            net.n,
-            net.synapses.len(),
-            duration,
-            sc.info.threads.unwrap_or(1),
-            sc.simulate_s,
-            rate(&sc),
-            sg.info.device,
-            sg.simulate_s,
-            rate(&sg),
-            s64.simulate_s
-        );
-        return compare_hv(a, &net, &cpu, &gpu, &cpu64, &header);
+    let c = compare_config(&a.config, &opts)?;
+    for line in &c.report {
+        println!("{line}");
     }
-    let portable = net.bitwise_portable();
-    let need = a
-        .identical_ms
-        .unwrap_or(if portable { duration.min(200.0) } else { 0.0 });
-    println!(
-        "{}: {} ms; cpu f32 ({} threads, {:.3} s) vs gpu f32 on {} ({:.3} s)",
-        a.config.display(),
-        duration,
-        sc.info.threads.unwrap_or(1),
-        sc.simulate_s,
-        sg.info.device,
-        sg.simulate_s
-    );
-    if !portable {
-        println!(
-            "note: conductance synapses need exp(), which GPUs round differently from the CPU by a few ulp: \
-             identical spikes are not expected; checked are the counts (within {}) and |ΔV| before the first divergence",
-            a.rate_tol
-        );
-    }
-    println!(
-        "{:<12} {:>10} {:>10} {:>16} {:>22}",
-        "population", "cpu", "gpu", "identical prefix", "first divergence (ms)"
-    );
-    let pops = agreement(&net, &cpu, &gpu);
-    let mut problems = Vec::new();
-    for p in &pops {
-        let div = p
-            .first_divergence_ms
-            .map(|t| format!("{t}"))
-            .unwrap_or_else(|| "none".into());
-        println!(
-            "{:<12} {:>10} {:>10} {:>16} {:>22}",
-            p.name, p.counts.0, p.counts.1, p.identical_prefix, div
-        );
-        if let Some(t) = p.first_divergence_ms
-            && t < need
-        {
-            problems.push(format!(
-                "population '{}' diverges at {t} ms, before the required {need} ms",
-                p.name
-            ));
-        }
-        let (x, y) = (p.counts.0 as f64, p.counts.1 as f64);
-        if (x - y).abs() > a.rate_tol * x.max(y) {
-            problems.push(format!(
-                "population '{}' spike counts {} vs {} differ by more than {}",
-                p.name, p.counts.0, p.counts.1, a.rate_tol
-            ));
-        }
-    }
-    // Voltages: compare samples taken before the first divergence anywhere.
-    let first_div = pops
-        .iter()
-        .filter_map(|p| p.first_divergence_ms)
-        .fold(f64::INFINITY, f64::min);
-    let mut dv_before = 0f64;
-    let mut dv_all = 0f64;
-    for (x, y) in cpu.voltages.iter().zip(&gpu.voltages) {
-        let d = (x.2 - y.2).abs();
-        dv_all = dv_all.max(d);
-        let t = x.0.map(|s| sim::stamp_ms(s, net.dt_ms)).unwrap_or(0.0);
-        if t < first_div {
-            dv_before = dv_before.max(d);
-        }
-    }
-    if !net.probes.is_empty() {
-        println!(
-            "largest |ΔV| on {} recorded neurons: {dv_before:.3e} mV before the first divergence, {dv_all:.3e} mV overall",
-            net.probes.len()
-        );
-        if dv_before > a.v_tol_mv {
-            problems.push(format!(
-                "|ΔV| {dv_before:.3e} mV before the first divergence exceeds {} mV",
-                a.v_tol_mv
-            ));
-        }
-    }
-    if problems.is_empty() {
-        println!(
-            "agree: identical spikes for at least {need} ms, counts within {}, |ΔV| within {} mV",
-            a.rate_tol, a.v_tol_mv
-        );
-        Ok(())
-    } else {
-        Err(Error::Disagree(format!(
-            "backends disagree: {}",
-            problems.join("; ")
-        )))
-    }
+    c.verdict()
 }
 
 /// `galvani bench`: each repetition builds a fresh [`Simulation`] and runs the config's
@@ -1032,8 +488,8 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
             "build_s": build_s + setup_s, "run_s": stats.simulate_s,
             "steps_per_s": net.steps as f64 / stats.simulate_s,
             "spikes": stats.spikes_per_pop.iter().sum::<u64>(),
-            "rss_mb": crate::mem::rss_bytes().map(crate::mem::mb),
-            "peak_rss_mb": crate::mem::peak_rss_bytes().map(crate::mem::mb),
+            "rss_mb": galvani::mem::rss_bytes().map(galvani::mem::mb),
+            "peak_rss_mb": galvani::mem::peak_rss_bytes().map(galvani::mem::mb),
         });
         println!("{line}");
     }

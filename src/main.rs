@@ -9,8 +9,8 @@ fn main() {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     quiet_vulkan_device_select();
-    let cli = galvani::app::Cli::parse();
-    std::process::exit(galvani::app::main_with(cli));
+    let cli = galvani_cli::app::Cli::parse();
+    std::process::exit(galvani_cli::app::main_with(cli));
 }
 
 /// Mesa's implicit Vulkan layer VK_LAYER_MESA_device_select reorders GPUs by asking the

@@ -26,7 +26,7 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::error::{Error, Result};
+use galvani::error::{Error, Result};
 
 /// Size of `raster.png` (pixels).
 pub const RASTER_SIZE: (u32, u32) = (1600, 1000);
@@ -420,14 +420,8 @@ impl<'m> PopLookup<'m> {
 // Number formatting and axis helpers
 // ---------------------------------------------------------------------------------------
 
-/// A number as a person writes it: no trailing zeros, at most 4 significant decimals.
-pub fn fmt_num(x: f64) -> String {
-    if x == x.round() && x.abs() < 1e15 {
-        return format!("{}", x as i64);
-    }
-    let s = format!("{x:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+pub use galvani::fi::FiNeuron;
+pub use galvani::run::fmt_num;
 
 /// The smallest "nice" value (1, 2 or 5 × 10^k) ≥ x.
 fn nice_ceil(x: f64) -> f64 {
@@ -1924,49 +1918,6 @@ fn time_axis(span_ms: f64) -> (&'static str, f64) {
 // f–I curve
 // ---------------------------------------------------------------------------------------
 
-/// One LIF neuron of an f–I sweep: what the closed form needs (spec section 6).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FiNeuron {
-    /// Population index.
-    pub pop: usize,
-    /// Population-local index.
-    pub neuron: u32,
-    /// Injected current I_e (pA).
-    pub i_e_pa: f64,
-    /// Membrane resistance R_m = τ_m/C_m (GΩ, so that R_m·I in pA is in mV).
-    pub r_gohm: f64,
-    /// τ_m (ms).
-    pub tau_m_ms: f64,
-    /// V_th − E_L (mV).
-    pub theta_mv: f64,
-    /// V_reset − E_L (mV).
-    pub reset_mv: f64,
-    /// Refractory period (ms), as simulated (whole steps).
-    pub t_ref_ms: f64,
-}
-
-impl FiNeuron {
-    /// The closed-form rate (Hz) at current `i_pa`: 0 when E_L + R·I < V_th, else
-    /// 1/(t_ref + T) with T = τ_m ln((V̄ − V_reset)/(V̄ − V_th)), V̄ = E_L + R·I.
-    pub fn rate_hz(&self, i_pa: f64) -> f64 {
-        let ri = self.r_gohm * i_pa;
-        // At the rheobase itself T is infinite; rounding must not make it finite.
-        if ri <= self.theta_mv * (1.0 + 1e-9) {
-            return 0.0;
-        }
-        let t = self.tau_m_ms * ((ri - self.reset_mv) / (ri - self.theta_mv)).ln();
-        1000.0 / (self.t_ref_ms + t)
-    }
-
-    fn same_cell(&self, o: &FiNeuron) -> bool {
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
-        close(self.r_gohm, o.r_gohm)
-            && close(self.tau_m_ms, o.tau_m_ms)
-            && close(self.theta_mv, o.theta_mv)
-            && close(self.reset_mv, o.reset_mv)
-            && close(self.t_ref_ms, o.t_ref_ms)
-    }
-}
 
 /// What [`fi`] drew.
 #[derive(Debug, Clone, PartialEq)]

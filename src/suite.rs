@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::app::BenchArgs;
-use crate::backend::BackendKind;
-use crate::backend::cpu::default_threads;
-use crate::backend::gpu::GpuContext;
-use crate::config::{self, Config};
-use crate::error::{Error, Result};
-use crate::network::Network;
-use crate::real::Precision;
-use crate::sim::{self, Discard};
-use crate::simulation::{Simulation, open_gpu};
+use galvani::backend::BackendKind;
+use galvani::backend::cpu::default_threads;
+use galvani::backend::gpu::GpuContext;
+use galvani::config::{self, Config};
+use galvani::error::{Error, Result};
+use galvani::network::Network;
+use galvani::real::Precision;
+use galvani::sim::{self, Discard};
+use galvani::simulation::{Simulation, open_gpu};
 
 const CUBA: &str = include_str!("../configs/cuba.toml");
 const COBA: &str = include_str!("../configs/coba.toml");
@@ -166,8 +166,8 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                         "rep": rep, "build_s": build_s, "setup_s": setup_s,
                         "run_s": stats.simulate_s, "steps_per_s": steps as f64 / stats.simulate_s,
                         "spikes": count,
-                        "rss_mb": crate::mem::rss_bytes().map(crate::mem::mb),
-                        "peak_rss_mb": crate::mem::peak_rss_bytes().map(crate::mem::mb),
+                        "rss_mb": galvani::mem::rss_bytes().map(galvani::mem::mb),
+                        "peak_rss_mb": galvani::mem::peak_rss_bytes().map(galvani::mem::mb),
                     })
                 );
                 best[k] = best[k].min(stats.simulate_s);

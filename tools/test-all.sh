@@ -7,8 +7,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Mesa's device-select layer would make libwayland print "error: XDG_RUNTIME_DIR is
+# invalid or not set" once per in-process GPU probe on a machine without a desktop
+# session; galvani picks its adapter itself, so the layer is switched off (as cargo's
+# .cargo/config.toml and the galvani binary do). A value the user set wins.
+export NODEVICE_SELECT="${NODEVICE_SELECT:-1}"
+
 echo "== cargo test"
 cargo test
+
+echo "== the core crate has no face dependencies"
+if cargo tree -p galvani -e normal --prefix none | grep -E '^(clap|plotters|indicatif|ab_glyph) '; then
+  echo "test-all: the core crate (galvani) depends on a face's crate (above)" >&2
+  exit 1
+fi
+echo "cargo tree -p galvani -e normal: no clap, plotters, indicatif or font"
 
 echo "== Python package: pip install . in a fresh venv"
 py=python3
@@ -25,8 +38,11 @@ rm -rf "$venv"
 "$py" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
 t0=$(date +%s)
-"$venv/bin/python" -m pip install -q ".[pynn]" pytest matplotlib scipy
+"$venv/bin/python" -m pip install -q ".[pynn]" pytest matplotlib scipy mkdocs
 echo "pip install . took $(( $(date +%s) - t0 )) s"
+
+echo "== documentation book (mkdocs build --strict: broken internal links fail)"
+PYTHON="$venv/bin/python" tools/build-docs.sh "$(dirname "$venv")/site"
 # run from outside the source tree, so that the installed package is what is imported
 (cd /tmp && "$venv/bin/python" -c 'import galvani; print("import galvani", galvani.__version__, "from", galvani.__file__)')
 

@@ -130,3 +130,217 @@ def test_noisy_current_is_the_same_however_the_runs_are_split():
     assert np.all(on.reshape(-1, 10) == vals[:, None])  # constant over each ms
     assert abs(vals.mean() - 0.2) < 4 * 0.05 / np.sqrt(vals.size)
     assert abs(vals.std() - 0.05) < 0.01
+
+
+# -- connectors on galvani's own rules ------------------------------------------------------
+
+
+def _built_projections():
+    """The [[projection]] tables of the network galvani.pynn builds (run(0) builds it)."""
+    sim.run(0.0)
+    return sim.simulator.state.net.to_dict()["projection"]
+
+
+def test_standard_connectors_map_to_native_rules():
+    """Without an rng (or with NativeRNG), the standard connectors become galvani's rules,
+    weights converted to galvani's units (nA → pA, µS → nS) and distributions included;
+    no Python array per connection."""
+    from pyNN.random import RandomDistribution as RD
+
+    sim.setup(timestep=0.1)
+    a = sim.Population(40, sim.IF_curr_exp())
+    b = sim.Population(30, sim.IF_cond_exp())
+    c = sim.Population(30, sim.IF_cond_exp())
+    syn = sim.StaticSynapse(weight=0.5, delay=1.0)
+    cases = [
+        (a, a, sim.AllToAllConnector(allow_self_connections=False),
+         {"rule": "all_to_all", "autapses": False}),
+        (b, c, sim.OneToOneConnector(), {"rule": "one_to_one"}),
+        (a, a, sim.FixedProbabilityConnector(0.1),
+         {"rule": "fixed_probability", "p": 0.1, "autapses": True}),
+        (a, b, sim.FixedNumberPreConnector(5, with_replacement=True),
+         {"rule": "fixed_indegree", "k": 5, "autapses": True, "multapses": True}),
+        (a, a, sim.FixedNumberPostConnector(3, allow_self_connections=False),
+         {"rule": "fixed_outdegree", "k": 3, "autapses": False, "multapses": False}),
+        (a, b, sim.FixedTotalNumberConnector(77),
+         {"rule": "fixed_total_number", "n": 77, "autapses": True, "multapses": True}),
+        (a, b, sim.FixedProbabilityConnector(0.2, rng=sim.NativeRNG(seed=9)),
+         {"rule": "fixed_probability", "p": 0.2, "autapses": True}),
+    ]
+    for pre, post, connector, _ in cases:
+        sim.Projection(pre, post, connector, syn)
+    sim.Projection(a, b, sim.FixedProbabilityConnector(0.5), sim.StaticSynapse(
+        weight=RD("uniform", (0.001, 0.002)), delay=RD("normal_clipped", (1.0, 0.2, 0.5, 2.0))))
+    sim.Projection(a, c, sim.AllToAllConnector(), sim.StaticSynapse(
+        weight=RD("lognormal", (-6.0, 0.5)), delay=RD("uniform", (0.5, 1.5))),
+        receptor_type="inhibitory")
+    built = _built_projections()
+    assert len(built) == len(cases) + 2
+    for (pre, post, _, rule), pr in zip(cases, built):
+        assert pr["connect"] == rule
+        assert (pr["pre"], pr["post"]) == (pre._gname, post._gname)
+        assert pr["weight"] == 500.0 and pr["delay_ms"] == 1.0
+    assert built[-2]["weight"] == {"uniform": [1.0, 2.0]}
+    assert built[-2]["delay_ms"] == {"normal": [1.0, 0.2], "min": 0.5, "max": 2.0}
+    w = built[-1]["weight"]["lognormal"]
+    assert abs(w[0] - (-6.0 + np.log(1000.0))) < 1e-12 and w[1] == 0.5
+    assert built[-1]["receptor"] == "gaba_a"
+    # the numbers of connections are the rules' (fixed_probability: about p·n_pre·n_post)
+    assert [len(prj) for prj in sim.simulator.state.projections[:2]] == [40 * 39, 30]
+    counts = sim.simulator.state.sim.synapses
+    assert counts > 0
+    sim.end()
+
+
+def test_native_fixed_probability_draws_about_p():
+    sim.setup(timestep=0.1, seed=3)
+    p = sim.Population(400, sim.IF_curr_exp())
+    sim.Projection(p, p, sim.FixedProbabilityConnector(0.1), sim.StaticSynapse(weight=0.1))
+    sim.run(0.0)
+    n = sim.simulator.state.sim.synapses
+    assert abs(n - 16000) < 5 * np.sqrt(16000 * 0.9)
+    sim.end()
+
+
+def test_what_galvani_cannot_draw_falls_back_to_edges():
+    """A script's own NumpyRNG, connectors without a rule, views, weight arrays and
+    distributions galvani lacks (or that draw both signs) are drawn by PyNN (edges)."""
+    from pyNN.random import NumpyRNG, RandomDistribution as RD
+
+    sim.setup(timestep=0.1)
+    a = sim.Population(20, sim.IF_curr_exp())
+    sim.Projection(a, a, sim.FixedProbabilityConnector(0.3, rng=NumpyRNG(seed=1)))
+    sim.Projection(a, a, sim.FromListConnector([(0, 1), (2, 3)]))
+    sim.Projection(a[0:5], a, sim.AllToAllConnector())
+    sim.Projection(a, a, sim.AllToAllConnector(), sim.StaticSynapse(weight=np.ones((20, 20))))
+    sim.Projection(a, a, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=RD("normal", (0.5, 0.1))))  # both signs
+    sim.Projection(a, a, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=RD("gamma", (2.0, 0.1))))
+    sim.Projection(a, a, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=RD("uniform", (0.1, 0.2), rng=NumpyRNG(seed=2))))
+    assert [pr["connect"]["rule"] for pr in _built_projections()] == ["edges"] * 7
+    sim.end()
+
+
+def test_native_rng_is_exported():
+    """pyNN.nest's NativeRNG convention (PyNN's examples/random_numbers.py): connections
+    and weights with NativeRNG are galvani's; reading them before the run draws them in
+    Python, and the network simulates what was read."""
+    import pyNN.random
+    from galvani.pynn import NativeRNG
+    from pyNN.random import RandomDistribution
+
+    assert issubclass(NativeRNG, pyNN.random.NativeRNG)
+    sim.setup()
+    native_rng = NativeRNG(seed=87354762)
+    p1 = sim.Population(10, sim.SpikeSourcePoisson(rate=100.0))
+    p2 = sim.Population(10, sim.IF_cond_exp())
+    syn = sim.StaticSynapse(
+        weight=RandomDistribution("normal_clipped", mu=0.5, sigma=0.01, low=0.0, high=1.0,
+                                  rng=native_rng), delay=0.5)
+    prj = sim.Projection(p1, p2, sim.FixedProbabilityConnector(p_connect=0.7, rng=native_rng),
+                         syn)
+    w = prj.get("weight", format="array")
+    assert w.shape == (10, 10) and np.all((w[~np.isnan(w)] > 0.4) & (w[~np.isnan(w)] < 0.6))
+    sim.run(10.0)
+    built = sim.simulator.state.net.to_dict()["projection"][0]
+    assert built["connect"]["rule"] == "edges"
+    assert np.allclose(np.sort(built["connect"]["weight"]), np.sort(w[~np.isnan(w)]) * 1000.0)
+    sim.end()
+
+
+def test_native_connections_cannot_be_read_after_the_run():
+    sim.setup()
+    p = sim.Population(50, sim.IF_curr_exp())
+    rand = sim.Projection(p, p, sim.FixedProbabilityConnector(0.2))
+    exact = sim.Projection(p, p, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+    sim.run(5.0)
+    with pytest.raises(NotImplementedError, match="NumpyRNG"):
+        rand.get("weight", format="list")
+    # all_to_all with constant values: PyNN's drawing is galvani's, readable any time
+    assert len(exact.get("weight", format="list")) == 2500
+    assert sim.simulator.state.net.to_dict()["projection"][1]["connect"]["rule"] == "all_to_all"
+    sim.end()
+
+
+def test_numpy_rng_connectors_keep_pynn_connections():
+    """With a script's own NumpyRNG(seed), the connections, weights and delays are PyNN's,
+    exactly as on PyNN's mock backend (any backend draws the same)."""
+    import pyNN.mock as mock
+    from pyNN.random import NumpyRNG, RandomDistribution as RD
+
+    def draw(backend):
+        backend.setup(timestep=0.1)
+        a = backend.Population(30, backend.IF_curr_exp())
+        b = backend.Population(25, backend.IF_curr_exp())
+        syn = backend.StaticSynapse(weight=RD("normal", (0.5, 0.1), rng=NumpyRNG(seed=11)),
+                                    delay=RD("uniform", (0.5, 2.0), rng=NumpyRNG(seed=12)))
+        prjs = [
+            backend.Projection(a, b, backend.FixedProbabilityConnector(0.2, rng=NumpyRNG(seed=1)), syn),
+            backend.Projection(a, a, backend.FixedNumberPreConnector(
+                4, allow_self_connections=False, rng=NumpyRNG(seed=2)), syn),
+            backend.Projection(a, b, backend.FixedNumberPostConnector(
+                3, with_replacement=True, rng=NumpyRNG(seed=3)), syn),
+            backend.Projection(b, a, backend.FixedTotalNumberConnector(40, rng=NumpyRNG(seed=4)), syn),
+        ]
+        out = [sorted(prj.get(["weight", "delay"], format="list")) for prj in prjs]
+        backend.end()
+        return out
+
+    ours, theirs = draw(sim), draw(mock)
+    for x, y in zip(ours, theirs):
+        assert len(x) == len(y) > 0
+        xa, ya = np.array(x, dtype=float), np.array(y, dtype=float)
+        assert np.array_equal(xa[:, :3], ya[:, :3])  # pre, post, weight
+        # delays: rounded to the time step here
+        assert np.allclose(xa[:, 3], np.maximum(np.round(ya[:, 3] / 0.1) * 0.1, 0.1))
+
+
+def test_not_implemented_messages_list_their_own_kind():
+    from galvani.pynn.standardmodels import unsupported_message
+
+    cells = "IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray, SpikeSourcePoisson"
+    sim.setup()
+    with pytest.raises(NotImplementedError) as e:
+        sim.IF_curr_alpha()
+    assert str(e.value) == ("galvani.pynn does not support the cell type IF_curr_alpha; "
+                            f"supported cell types: {cells}")
+    with pytest.raises(NotImplementedError) as e:
+        sim.TsodyksMarkramSynapse()
+    assert str(e.value).endswith("supported synapse types: StaticSynapse")
+    assert "IF_curr_exp" not in str(e.value) and "DCSource" not in str(e.value)
+    with pytest.raises(NotImplementedError) as e:
+        sim.SpikePairRule()
+    assert "SpikePairRule" in str(e.value) and str(e.value).endswith(
+        "supported synapse types: StaticSynapse")
+    msg = unsupported_message("current source", "FancySource")
+    assert msg.endswith(
+        "supported current sources: DCSource, StepCurrentSource, ACSource, NoisyCurrentSource")
+    assert "IF_curr_exp" not in msg and "StaticSynapse" not in msg
+    sim.end()
+
+
+def test_native_projection_set_and_len():
+    """Numbers (and distributions galvani draws) set on a native projection change its
+    rule; len of fixed-size rules needs no drawing; after a run, even across reset, the
+    drawn connections of a random rule cannot be read, those of all_to_all can."""
+    sim.setup(timestep=0.1)
+    p = sim.Population(30, sim.IF_curr_exp())
+    fixed = sim.Projection(p, p, sim.FixedNumberPreConnector(5), sim.StaticSynapse(weight=0.1))
+    full = sim.Projection(p, p, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1))
+    assert len(fixed) == 150 and len(full) == 900
+    fixed.set(weight=0.2, delay=1.5)
+    built = _built_projections()
+    assert built[0]["connect"]["rule"] == "fixed_indegree"
+    assert (built[0]["weight"], built[0]["delay_ms"]) == (200.0, 1.5)
+    sim.run(5.0)
+    sim.reset()
+    with pytest.raises(NotImplementedError, match="fixed_indegree"):
+        fixed.get("weight", format="list")
+    full.set(weight=np.arange(900.0).reshape(30, 30) / 1000.0)  # arrays: drawn in Python
+    sim.run(1.0)
+    built = sim.simulator.state.net.to_dict()["projection"]
+    assert [b["connect"]["rule"] for b in built] == ["fixed_indegree", "edges"]
+    assert sorted(built[1]["connect"]["weight"]) == list(np.arange(900.0))
+    sim.end()

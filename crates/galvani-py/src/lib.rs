@@ -211,12 +211,8 @@ impl PySimulation {
         };
         let mut cfg = config_of(tree, source)?;
         if let Some(t) = threads {
-            let max = galvani::backend::cpu::MAX_THREADS as u64;
-            if !(1..=max).contains(&t) {
-                return Err(PyValueError::new_err(format!(
-                    "threads: expected None or 1 to {max}, got {t}"
-                )));
-            }
+            galvani::engine::threads::check_threads(t)
+                .map_err(|e| PyValueError::new_err(format!("threads: {e} (or None)")))?;
             cfg.simulation.threads = Some(t);
         }
         let sim = py

@@ -3,7 +3,8 @@
 Supported: the cell types IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray
 and SpikeSourcePoisson; the current sources DCSource, StepCurrentSource, ACSource and
 NoisyCurrentSource; StaticSynapse;
-PyNN's generic connectors; recording of spikes, v and gsyn into Neo blocks; run, run_until,
+PyNN's generic connectors (the standard ones on galvani's own connection rules, with
+``NativeRNG`` or no rng; see ``galvani.pynn.connectors``); recording of spikes, v and gsyn into Neo blocks; run, run_until,
 reset, get_data(clear=...), and parameters of populations, views and projections. Other
 PyNN models raise ``NotImplementedError``. See the README's PyNN section.
 
@@ -23,6 +24,10 @@ from pyNN.network import Network  # noqa: F401
 from pyNN.space import Space  # noqa: F401
 from pyNN.random import NumpyRNG, GSLRNG, RandomDistribution  # noqa: F401
 from pyNN.connectors import *  # noqa: F401,F403
+from .connectors import (  # noqa: F401  (galvani draws these where it can)
+    NativeRNG, FixedProbabilityConnector, FixedNumberPreConnector, FixedNumberPostConnector,
+    FixedTotalNumberConnector,
+)
 from pyNN.recording import *  # noqa: F401,F403
 from pyNN.standardmodels import StandardCellType
 

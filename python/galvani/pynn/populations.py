@@ -14,6 +14,7 @@ from pyNN.standardmodels import StandardCellType
 
 from . import simulator
 from .recording import Recorder
+from .standardmodels import unsupported_message
 
 state = simulator.state
 
@@ -113,7 +114,7 @@ class Population(_ParamMixin, common.Population):
             self.celltype, "galvani_model"
         ):
             raise NotImplementedError(
-                f"galvani.pynn does not support the cell type {type(self.celltype).__name__}"
+                unsupported_message("cell type", type(self.celltype).__name__)
             )
         state.changed("creating a population")
         ids = np.arange(state.id_counter, state.id_counter + self.size)

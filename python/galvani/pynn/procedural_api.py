@@ -1,9 +1,8 @@
 """PyNN's procedural API (create, connect, record, set) for galvani.pynn."""
 
 from pyNN import common
-from pyNN.connectors import FixedProbabilityConnector
-
 from . import simulator
+from .connectors import FixedProbabilityConnector
 from .populations import Population
 from .projections import Projection
 from .standardmodels import StaticSynapse

@@ -1,13 +1,18 @@
 """Projection for galvani.pynn.
 
-PyNN's connectors hand each postsynaptic cell's connections to
+A projection whose connector galvani has a rule for (``AllToAllConnector``,
+``FixedProbabilityConnector``, ... with galvani's own generator, see
+``galvani.pynn.connectors``) becomes a galvani projection with that rule
+(``Network.add_projection``): the connections are drawn when the network is built. The
+others are drawn by PyNN: its connectors hand each postsynaptic cell's connections to
 ``Projection._convergent_connect``; they are kept as arrays (pre index, post index,
 weight in PyNN units, delay rounded to the time step) and become galvani edge
-projections (``Network.add_edges``, one per pair of parent populations) when the network
-is built. Weights are converted to galvani's units by the postsynaptic cell type (nA →
-pA, µS → nS, mV for delta synapses); ``excitatory`` is galvani's AMPA receptor and
-``inhibitory`` GABA-A.
+projections (``Network.add_edges``, one per pair of parent populations). Weights are
+converted to galvani's units by the postsynaptic cell type (nA → pA, µS → nS, mV for
+delta synapses); ``excitatory`` is galvani's AMPA receptor and ``inhibitory`` GABA-A.
 """
+
+import inspect
 
 import numpy as np
 
@@ -17,7 +22,8 @@ from pyNN.parameters import ParameterSpace
 from pyNN.space import Space
 
 from . import simulator
-from .standardmodels import StaticSynapse
+from .connectors import connection_rule, value_spec
+from .standardmodels import StaticSynapse, SUPPORTED
 
 state = simulator.state
 
@@ -82,7 +88,9 @@ class Projection(common.Projection):
                                    label)
         if not isinstance(self.synapse_type, StaticSynapse):
             raise NotImplementedError(
-                f"galvani.pynn supports StaticSynapse only, not {type(self.synapse_type).__name__}"
+                f"galvani.pynn does not support the synapse type "
+                f"{type(self.synapse_type).__name__}; supported synapse types: "
+                + ", ".join(SUPPORTED["synapse type"])
             )
         if self.receptor_type not in _RECEPTORS:
             raise NotImplementedError(
@@ -94,12 +102,101 @@ class Projection(common.Projection):
         state.changed("creating a projection")
         self._chunks = []
         self._cache = None
-        connector.connect(self)
+        #: galvani's rule for the whole projection (see ``_native_plan``), or None: the
+        #: connections are the arrays PyNN's connector drew
+        self._native = self._native_plan(connector)
+        self._drawn = self._native is None
+        self._built_native = False  # whether the last build drew it with galvani's rule
+        self._ran_native = False  # whether a simulation has run with those connections
+        if self._native is None:
+            connector.connect(self)
         state.projections.append(self)
+
+    # -- galvani's own rules ---------------------------------------------------------------
+
+    def _native_plan(self, connector):
+        """The galvani projection (connect table, weight, delay_ms) that draws what
+        ``connector`` and the synapse type describe, or None where PyNN must draw."""
+        if not (isinstance(self.pre, common.Population)
+                and isinstance(self.post, common.Population)):
+            return None
+        rule = connection_rule(connector, self.pre, self.post)
+        if rule is None:
+            return None
+        ps = self.synapse_type.native_parameters
+        w = value_spec(ps["weight"], self.post.celltype.weight_scale)
+        d = value_spec(ps["delay"], 1.0)
+        if w is None or d is None:
+            return None
+        weight, wlo, whi, wrandom = w
+        if wrandom and wlo < 0.0 < whi:
+            return None  # galvani's weights keep one sign per projection
+        if wlo < 0.0 and self.post.celltype.conductance_based:
+            return None  # PyNN's drawing raises its ConnectionError
+        delay, dlo, _, drandom = d
+        if drandom:
+            if dlo < 0.0:
+                return None
+            dlo = float(self._round_delay(dlo))
+        else:
+            delay = dlo = float(self._round_delay(delay))
+        exact = rule["rule"] in ("all_to_all", "one_to_one") and not (wrandom or drandom)
+        return {"connect": rule, "weight": weight, "delay_ms": delay, "min_delay": dlo,
+                "exact": exact}
+
+    def _draw(self):
+        """Draws the connections in Python (PyNN's connector), for reading or changing
+        them. Where that draws other connections than galvani's rule, the projection
+        becomes those connections (an edge list), which changes the network: possible
+        until the simulation has run with galvani's."""
+        plan = self._native
+        if not plan["exact"]:
+            if self._ran_native:
+                raise NotImplementedError(
+                    "galvani.pynn: the connections of this projection were drawn by "
+                    f"galvani's '{plan['connect']['rule']}' rule and cannot be read back "
+                    "after the simulation has run with them; read them before the first "
+                    "run, or give the connector (and random weights/delays) a "
+                    "NumpyRNG(seed=...) to have PyNN draw them"
+                )
+            state.changed("drawing the connections of a projection in Python")
+            self._native = None
+        self._drawn = True
+        self._connector.connect(self)
+
+    def _note_run(self):
+        """The simulation is about to run the network as last built."""
+        if self._built_native:
+            self._ran_native = True
+
+    def _native_count(self):
+        """The number of connections galvani's rule makes, where it is fixed; else None."""
+        rule = self._native["connect"]
+        n_pre, n_post = self.pre.size, self.post.size
+        r = rule["rule"]
+        if r == "all_to_all":
+            return n_pre * n_post - (n_pre if self.pre is self.post and not rule["autapses"] else 0)
+        if r == "one_to_one":
+            return n_pre
+        if r == "fixed_indegree":
+            return rule["k"] * n_post
+        if r == "fixed_outdegree":
+            return rule["k"] * n_pre
+        if r == "fixed_total_number":
+            return rule["n"]
+        return None
+
+    def _min_delay(self):
+        """The shortest delay (ms, rounded), or None without connections."""
+        if not self._drawn:
+            return self._native["min_delay"] if self._native_count() != 0 else None
+        return float(self._delay.min()) if len(self) else None
 
     # -- the connection arrays ---------------------------------------------------------
 
     def _arrays(self):
+        if not self._drawn:
+            self._draw()
         if self._cache is None:
             if self._chunks:
                 cols = list(zip(*self._chunks))
@@ -115,6 +212,10 @@ class Projection(common.Projection):
     _delay = property(lambda self: self._arrays()[3])
 
     def __len__(self):
+        if not self._drawn:
+            n = self._native_count()
+            if n is not None:
+                return n
         return len(self._pre)
 
     @property
@@ -163,6 +264,7 @@ class Projection(common.Projection):
     def _set_column(self, name, k, values):
         state.changed(f"changing connection {name}s")
         arrays = self._arrays()
+        self._native = None  # the changed arrays are the connections now
         i = 2 if name == "weight" else 3
         if name == "delay":
             values = self._round_delay(values)
@@ -171,7 +273,23 @@ class Projection(common.Projection):
         arrays[i] = arrays[i].copy()
         arrays[i][k] = values
 
+    def set(self, **attributes):
+        if self._drawn or any(isinstance(v, list) or (isinstance(v, np.ndarray) and v.ndim == 1)
+                              for v in attributes.values()):
+            return common.Projection.set(self, **attributes)
+        # PyNN's set reads the connection mask first (for per-connection lists), which
+        # would draw a natively drawn projection in Python; numbers and distributions
+        # need no mask
+        ps = ParameterSpace(attributes, self.synapse_type.get_schema(),
+                            (self.pre.size, self.post.size))
+        ps = self._handle_distance_expressions(ps)
+        self._set_attributes(self.synapse_type.translate(ps))
+
+    set.__doc__ = common.Projection.set.__doc__
+
     def _set_attributes(self, parameter_space):
+        if not self._drawn and self._set_native(parameter_space):
+            return
         parameter_space.evaluate(simplify=False)
         pre, post = self._pre, self._post
         for name, value in parameter_space.items():
@@ -180,6 +298,37 @@ class Projection(common.Projection):
             v = np.asarray(value, dtype=float)
             vals = v[pre, post] if v.ndim == 2 else np.broadcast_to(v, pre.shape)
             self._set_column(name, np.arange(len(pre)), vals)
+
+    def _set_native(self, parameter_space):
+        """``set`` of values galvani's rule can take (numbers, distributions it draws) on a
+        projection not drawn in Python: a new rule; False where the connections must be
+        drawn first."""
+        new = {}
+        for name, value in parameter_space.items():
+            if name not in ("weight", "delay"):
+                raise NotImplementedError(f"galvani.pynn: static synapses have no '{name}'")
+            scale = self.post.celltype.weight_scale if name == "weight" else 1.0
+            spec = value_spec(value, scale)
+            if spec is None:
+                return False
+            new[name] = spec
+        plan = dict(self._native)
+        if "weight" in new:
+            w, lo, hi, random = new["weight"]
+            if (random and lo < 0.0 < hi) or (lo < 0.0 and self.post.celltype.conductance_based):
+                return False
+            plan["weight"] = w
+        if "delay" in new:
+            d, lo, _, random = new["delay"]
+            if random and lo < 0.0:
+                return False
+            d = d if random else float(self._round_delay(d))
+            plan["delay_ms"], plan["min_delay"] = d, float(self._round_delay(lo))
+        plan["exact"] = plan["connect"]["rule"] in ("all_to_all", "one_to_one") and not any(
+            isinstance(plan[k], dict) for k in ("weight", "delay_ms"))
+        state.changed("changing connection weights or delays")
+        self._native = plan
+        return True
 
     def _get_attributes_as_list(self, names):
         cols = []
@@ -219,19 +368,46 @@ class Projection(common.Projection):
     # -- the galvani projections ---------------------------------------------------------
 
     def _add_to(self, net):
+        receptor = _RECEPTORS[self.receptor_type]
+        self._built_native = self._native is not None
+        if self._native is not None:
+            plan = self._native
+            args = dict(receptor=receptor, weight=plan["weight"], delay_ms=plan["delay_ms"])
+            if "connect" in inspect.signature(net.add_projection).parameters:
+                args["connect"] = dict(plan["connect"])
+            else:  # add_projection(..., rule=..., **rule_args)
+                args.update(plan["connect"])
+            net.add_projection(self.pre._gname, self.post._gname, **args)
+            return
         pre_pops, pre_local = _parents(self.pre)
         post_pops, post_local = _parents(self.post)
         pre, post, w, d = self._arrays()
         if len(pre) == 0:
             return
-        receptor = _RECEPTORS[self.receptor_type]
-        pre_names = np.array([p._gname for p in pre_pops])[pre]
-        post_names = np.array([p._gname for p in post_pops])[post]
-        by_name = {p._gname: p for p in list(pre_pops) + list(post_pops)}
-        pairs = sorted(set(zip(pre_names, post_names)))
-        for a, b in pairs:
-            m = (pre_names == a) & (post_names == b)
-            scale = by_name[b].celltype.weight_scale
-            net.add_edges(a, b, pre_local[pre[m]], post_local[post[m]],
-                          weight=np.ascontiguousarray(w[m] * scale),
+        # the parent populations of each side as small integer codes (no string array
+        # of one name per connection)
+        pre_ids, pre_code = _codes(pre_pops)
+        post_ids, post_code = _codes(post_pops)
+        a_all, b_all = pre_code[pre], post_code[post]
+        pairs = {(a, b) for a in np.unique(a_all) for b in np.unique(b_all)}
+        single = len(pre_ids) == 1 and len(post_ids) == 1
+        for a, b in sorted(pairs):
+            m = slice(None) if single else (a_all == a) & (b_all == b)
+            if not single and not m.any():
+                continue
+            post_pop = post_ids[b]
+            net.add_edges(pre_ids[a]._gname, post_pop._gname, pre_local[pre[m]],
+                          post_local[post[m]],
+                          weight=np.ascontiguousarray(w[m] * post_pop.celltype.weight_scale),
                           delay_ms=np.ascontiguousarray(d[m]), receptor=receptor)
+
+
+def _codes(pops):
+    """(distinct populations in order of first appearance, the code of each entry)."""
+    ids, index, code = [], {}, np.empty(len(pops), dtype=np.int64)
+    for k, p in enumerate(pops):
+        if id(p) not in index:
+            index[id(p)] = len(ids)
+            ids.append(p)
+        code[k] = index[id(p)]
+    return ids, code

@@ -3,7 +3,7 @@ galvani.Simulation it becomes.
 
 PyNN describes a network piece by piece; galvani builds a whole network at once (so that
 both backends simulate the identical arrays). The state collects populations,
-projections (their connections as arrays), current sources and recording requests, and
+projections (galvani connection rules, or their connections as arrays), current sources and recording requests, and
 builds a ``galvani.Network`` + ``galvani.Simulation`` at the first ``run``. Parameter,
 spike-time and current changes after that go to the running simulation (``set``,
 ``set_spike_times``, ``set_current``); a change of structure (a new population,
@@ -56,6 +56,8 @@ class State(common.control.BaseState):
         self.id_counter = 0
         self.segment_counter = -1
         self.sim = None
+        self.net = None  # the galvani.Network of the last build
+        self.ran = False  # whether the simulation of the last build has run any step
         self.dirty = True
         self.t_empty = 0.0  # time run with no network (PyNN allows that)
         self.reset()
@@ -100,8 +102,11 @@ class State(common.control.BaseState):
             for p in self.populations:
                 p.recorder._add_probes(net)
         if self.min_delay_auto:
-            delays = [prj._delay.min() for prj in self.projections if len(prj)]
+            delays = [d for d in (prj._min_delay() for prj in self.projections) if d is not None]
             self.min_delay = float(min(delays)) if delays else self.dt
+        self.sim = None  # the old one's memory is free before the new one is built
+        self.net = net
+        self.ran = False
         self.sim = galvani.Simulation(net, backend=self.backend, precision=self.precision)
         for p in self.populations:
             p._apply_initial_values()
@@ -134,6 +139,10 @@ class State(common.control.BaseState):
             for cs in windowed:
                 cs._refresh(self.t, self.t + piece * self.dt)
             if piece:
+                if not self.ran:
+                    self.ran = True
+                    for prj in self.projections:
+                        prj._note_run()
                 self.sim.run(piece * self.sim.dt_ms)
             k -= piece
             if k <= 0:

@@ -313,15 +313,32 @@ class NoisyCurrentSource(_Windowed, electrodes.NoisyCurrentSource):
         return np.asarray(times), np.asarray(amps)
 
 
+#: What galvani.pynn supports, by kind (the lists NotImplementedError messages give).
+SUPPORTED = {
+    "cell type": ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "SpikeSourceArray",
+                  "SpikeSourcePoisson"],
+    "synapse type": ["StaticSynapse"],
+    "current source": ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"],
+}
+#: The kind whose list answers for a kind of model galvani.pynn has none of (the parts
+#: of an STDP synapse are synapse types to the user).
+_LISTED_AS = {"weight dependence": "synapse type", "timing dependence": "synapse type"}
+
+
+def unsupported_message(kind, name):
+    """'galvani.pynn does not support the <kind> <name>; supported <kind>s: ...'."""
+    listed = _LISTED_AS.get(kind, kind)
+    extra = " (synaptic plasticity is not supported)" if listed != kind else ""
+    return (f"galvani.pynn does not support the {kind} {name}{extra}; supported {listed}s: "
+            + ", ".join(SUPPORTED[listed]))
+
+
 def _unsupported(kind, cls):
-    """A PyNN model galvani lacks: using it raises NotImplementedError naming it."""
+    """A PyNN model galvani lacks: using it raises NotImplementedError naming it and the
+    supported models of its kind."""
 
     def __init__(self, *args, **kwargs):
-        raise NotImplementedError(
-            f"galvani.pynn does not support the {kind} {cls.__name__}; supported: "
-            "IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray, SpikeSourcePoisson, "
-            "DCSource, StepCurrentSource, ACSource, NoisyCurrentSource, StaticSynapse"
-        )
+        raise NotImplementedError(unsupported_message(kind, cls.__name__))
 
     return type(cls.__name__, (cls,), {"__init__": __init__, "__doc__": cls.__doc__})
 

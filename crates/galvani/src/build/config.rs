@@ -1,0 +1,1227 @@
+//! TOML network configs: parsing, validation and defaults.
+//!
+//! [`load`] reads a file into a [`Config`]; every mistake becomes an [`Error::Config`]
+//! naming the file, the key (or line) and what was expected. Values that may differ
+//! per neuron are [`ValueSpec`]s, resolved by [`crate::network`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+/// A whole config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[simulation]`.
+    pub simulation: Simulation,
+    /// `[[population]]` tables, in order.
+    #[serde(rename = "population", default)]
+    pub populations: Vec<Population>,
+    /// `[[projection]]` tables.
+    #[serde(rename = "projection", default)]
+    pub projections: Vec<Projection>,
+    /// `[record]`.
+    #[serde(default)]
+    pub record: Record,
+    /// `[[stimulus]]` tables: external drive.
+    #[serde(rename = "stimulus", default)]
+    pub stimuli: Vec<Stimulus>,
+    /// Where the config was read from; relative paths inside it resolve against its folder.
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    /// Time step (ms). Default 0.1 for LIF networks, 1/70 for HV networks.
+    pub dt_ms: Option<f64>,
+    /// Simulated time (ms).
+    pub duration_ms: f64,
+    /// Seed of every random choice (connectivity, initial values). Default 1234.
+    pub seed: Option<u64>,
+    /// Threads of the CPU backend (`--threads` overrides it). Default: every core. The
+    /// results do not depend on it.
+    pub threads: Option<u64>,
+}
+
+/// A parameter or initial value: one number for all neurons, or a per-neuron source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ValueSpec {
+    /// The same value for every neuron.
+    Const(f64),
+    /// `{ uniform = [a, b] }`: independent draws in [a, b).
+    Uniform {
+        /// bounds
+        uniform: [f64; 2],
+    },
+    /// `{ normal = [mean, sd] }`.
+    Normal {
+        /// mean and standard deviation
+        normal: [f64; 2],
+    },
+    /// `{ linspace = [a, b] }`: neuron i of n gets a + i·(b−a)/(n−1).
+    Linspace {
+        /// end points
+        linspace: [f64; 2],
+    },
+    /// `{ file = "x.csv", column = "v_mv" }`: a CSV with a `neuron` column.
+    File {
+        /// path, relative to the config file
+        file: String,
+        /// the column to read
+        column: String,
+    },
+    /// `[v0, v1, ...]`: one number per neuron (what the Python package's numpy arrays
+    /// become).
+    Array(Vec<f64>),
+}
+
+const VALUE_FORMS: &str = "expected a number, { uniform = [a, b] }, { normal = [mean, sd] }, \
+{ linspace = [a, b] }, { file = \"x.csv\", column = \"name\" } or an array of one number per neuron";
+
+/// A TOML number (float or integer) as f64.
+fn toml_num(v: &toml::Value) -> Option<f64> {
+    match v {
+        toml::Value::Float(x) => Some(*x),
+        toml::Value::Integer(i) => Some(*i as f64),
+        _ => None,
+    }
+}
+
+/// A TOML array of exactly two numbers; `Err` names the key.
+fn toml_pair(v: &toml::Value, name: &str) -> std::result::Result<[f64; 2], String> {
+    match v
+        .as_array()
+        .map(|a| a.iter().map(toml_num).collect::<Option<Vec<f64>>>())
+    {
+        Some(Some(a)) if a.len() == 2 => Ok([a[0], a[1]]),
+        _ => Err(format!("`{name}` needs an array of two numbers")),
+    }
+}
+
+impl<'de> Deserialize<'de> for ValueSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = toml::Value::deserialize(d)?;
+        let num = toml_num;
+        let pair = |v: &toml::Value, name: &str| toml_pair(v, name).map_err(D::Error::custom);
+        if let Some(x) = num(&v) {
+            return Ok(ValueSpec::Const(x));
+        }
+        if let Some(a) = v.as_array() {
+            return match a.iter().map(num).collect::<Option<Vec<f64>>>() {
+                Some(a) => Ok(ValueSpec::Array(a)),
+                None => Err(D::Error::custom(
+                    "an array of values must hold numbers only (one per neuron)",
+                )),
+            };
+        }
+        let Some(t) = v.as_table() else {
+            return Err(D::Error::custom(VALUE_FORMS));
+        };
+        let keys: Vec<&str> = t.keys().map(|k| k.as_str()).collect();
+        match keys.as_slice() {
+            ["uniform"] => Ok(ValueSpec::Uniform {
+                uniform: pair(&t["uniform"], "uniform")?,
+            }),
+            ["normal"] => Ok(ValueSpec::Normal {
+                normal: pair(&t["normal"], "normal")?,
+            }),
+            ["linspace"] => Ok(ValueSpec::Linspace {
+                linspace: pair(&t["linspace"], "linspace")?,
+            }),
+            ["column", "file"] | ["file", "column"] => {
+                match (t["file"].as_str(), t["column"].as_str()) {
+                    (Some(f), Some(c)) => Ok(ValueSpec::File {
+                        file: f.into(),
+                        column: c.into(),
+                    }),
+                    _ => Err(D::Error::custom("`file` and `column` must be strings")),
+                }
+            }
+            _ => Err(D::Error::custom(VALUE_FORMS)),
+        }
+    }
+}
+
+/// The shape of a per-synapse weight or delay distribution.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SynDist {
+    /// The same value for every synapse.
+    Const(f64),
+    /// `{ normal = [mean, sd] }`.
+    Normal {
+        /// mean
+        mean: f64,
+        /// standard deviation (>= 0)
+        sd: f64,
+    },
+    /// `{ uniform = [lo, hi] }`: draws in [lo, hi).
+    Uniform {
+        /// lower end
+        lo: f64,
+        /// upper end
+        hi: f64,
+    },
+    /// `{ lognormal = [mu, sigma] }`: exp of a normal(mu, sigma) draw (always > 0).
+    Lognormal {
+        /// mean of the logarithm
+        mu: f64,
+        /// sd of the logarithm (>= 0)
+        sigma: f64,
+    },
+}
+
+/// A per-synapse value (weight or delay): a constant, or a distribution with optional
+/// bounds. A draw outside `[min, max]` is drawn again until it lies inside (NEST's
+/// `redraw`), so the bounds shape the distribution rather than clip it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SynSpec {
+    /// What is drawn.
+    pub dist: SynDist,
+    /// Smallest accepted value (inclusive).
+    pub min: Option<f64>,
+    /// Largest accepted value (inclusive).
+    pub max: Option<f64>,
+}
+
+impl SynSpec {
+    /// A constant.
+    pub fn constant(x: f64) -> SynSpec {
+        SynSpec {
+            dist: SynDist::Const(x),
+            min: None,
+            max: None,
+        }
+    }
+
+    /// The constant, when the spec is one.
+    pub fn as_const(&self) -> Option<f64> {
+        match self.dist {
+            SynDist::Const(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The interval draws can fall in once the bounds apply: (lowest, highest), or
+    /// `None` when no value can be drawn at all.
+    pub fn support(&self) -> Option<(f64, f64)> {
+        let (lo, hi) = match self.dist {
+            SynDist::Const(x) => (x, x),
+            SynDist::Normal { mean, sd: 0.0 } => (mean, mean),
+            SynDist::Normal { .. } => (f64::NEG_INFINITY, f64::INFINITY),
+            SynDist::Uniform { lo, hi } => (lo, hi),
+            SynDist::Lognormal { mu, sigma: 0.0 } => (mu.exp(), mu.exp()),
+            SynDist::Lognormal { .. } => (0.0, f64::INFINITY),
+        };
+        let lo = lo.max(self.min.unwrap_or(f64::NEG_INFINITY));
+        let hi = hi.min(self.max.unwrap_or(f64::INFINITY));
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// Checks the numbers; `Err` says what is wrong (without the key).
+    fn check(&self) -> std::result::Result<(), String> {
+        let fin = |x: f64| x.is_finite();
+        match self.dist {
+            SynDist::Const(x) if !fin(x) => {
+                return Err(format!("expected a finite number, got {x}"));
+            }
+            SynDist::Normal { mean, sd } if !(fin(mean) && fin(sd) && sd >= 0.0) => {
+                return Err("normal = [mean, sd] needs a finite mean and a finite sd >= 0".into());
+            }
+            SynDist::Uniform { lo, hi } if !(fin(lo) && fin(hi) && lo <= hi) => {
+                return Err("uniform = [lo, hi] needs finite lo <= hi".into());
+            }
+            SynDist::Lognormal { mu, sigma } if !(fin(mu) && fin(sigma) && sigma >= 0.0) => {
+                return Err(
+                    "lognormal = [mu, sigma] needs a finite mu and a finite sigma >= 0".into(),
+                );
+            }
+            _ => {}
+        }
+        for (k, b) in [("min", self.min), ("max", self.max)] {
+            if let Some(b) = b
+                && b.is_nan()
+            {
+                return Err(format!("{k}: expected a number, got NaN"));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.min, self.max)
+            && a > b
+        {
+            return Err(format!("min ({a}) is above max ({b})"));
+        }
+        if self.support().is_none() {
+            return Err(format!(
+                "no value of this distribution lies within [{}, {}], so a redraw could never end",
+                self.min.unwrap_or(f64::NEG_INFINITY),
+                self.max.unwrap_or(f64::INFINITY)
+            ));
+        }
+        Ok(())
+    }
+}
+
+const SYN_FORMS: &str = "expected a number, { normal = [mean, sd] }, { uniform = [lo, hi] } or \
+{ lognormal = [mu, sigma] }, each optionally with min = ... and/or max = ... (redraw bounds)";
+
+impl<'de> Deserialize<'de> for SynSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = toml::Value::deserialize(d)?;
+        let num = toml_num;
+        if let Some(x) = num(&v) {
+            return Ok(SynSpec::constant(x));
+        }
+        let Some(t) = v.as_table() else {
+            return Err(D::Error::custom(SYN_FORMS));
+        };
+        let pair = |name: &str| toml_pair(&t[name], name).map_err(D::Error::custom);
+        let mut dist = None;
+        let (mut min, mut max) = (None, None);
+        for k in t.keys() {
+            match k.as_str() {
+                "normal" | "uniform" | "lognormal" => {
+                    if dist.is_some() {
+                        return Err(D::Error::custom(format!(
+                            "two distributions in one value; {SYN_FORMS}"
+                        )));
+                    }
+                    let [a, b] = pair(k)?;
+                    dist = Some(match k.as_str() {
+                        "normal" => SynDist::Normal { mean: a, sd: b },
+                        "uniform" => SynDist::Uniform { lo: a, hi: b },
+                        _ => SynDist::Lognormal { mu: a, sigma: b },
+                    });
+                }
+                "min" | "max" => {
+                    let x = num(&t[k])
+                        .ok_or_else(|| D::Error::custom(format!("`{k}` needs a number")))?;
+                    if k == "min" {
+                        min = Some(x);
+                    } else {
+                        max = Some(x);
+                    }
+                }
+                other => {
+                    return Err(D::Error::custom(format!(
+                        "unknown key `{other}`; {SYN_FORMS}"
+                    )));
+                }
+            }
+        }
+        let Some(dist) = dist else {
+            return Err(D::Error::custom(SYN_FORMS));
+        };
+        Ok(SynSpec { dist, min, max })
+    }
+}
+
+/// `[[population]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Population {
+    /// Unique name.
+    pub name: String,
+    /// Number of neurons (> 0).
+    pub size: i64,
+    /// `"lif"` or `"hv"`.
+    pub model: String,
+    /// LIF synapse kind: `"delta"`, `"exp_current"` (default) or `"exp_conductance"`.
+    pub synapse: Option<String>,
+    /// Parameters; omitted ones take the spec's defaults.
+    #[serde(default)]
+    pub params: BTreeMap<String, ValueSpec>,
+    /// Initial values.
+    #[serde(default)]
+    pub init: BTreeMap<String, ValueSpec>,
+    /// `spike_source` populations: the spike times (ms) of each neuron, as one list per
+    /// neuron or `{ file = "times.csv" }` (columns `neuron,time_ms`).
+    pub spike_times: Option<SpikeTimes>,
+}
+
+/// The spike times of a `spike_source` population.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SpikeTimes {
+    /// One list of times (ms) per neuron.
+    Lists(Vec<Vec<f64>>),
+    /// A CSV file with columns `neuron,time_ms` (path relative to the config).
+    File {
+        /// the file
+        file: String,
+    },
+}
+
+/// `[[projection]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Projection {
+    /// Presynaptic population.
+    pub pre: String,
+    /// Postsynaptic population.
+    pub post: String,
+    /// `"ampa"` or `"gaba_a"`.
+    pub receptor: String,
+    /// Weight per synapse, a constant or a distribution (pA for exp_current, mV for
+    /// delta, nS for exp_conductance, dimensionless receptor activation for HV); may come
+    /// from the file's weight column.
+    pub weight: Option<SynSpec>,
+    /// Delay per synapse (ms), a constant or a distribution, rounded to whole steps, at
+    /// least one step. Default: one step. Not allowed into HV populations (their coupling
+    /// is instantaneous).
+    pub delay_ms: Option<SynSpec>,
+    /// The connection rule.
+    pub connect: Connect,
+}
+
+/// Connection rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Connect {
+    /// Each (pre, post) pair independently with probability `p` (also spelled
+    /// `pairwise_bernoulli`, NEST's name).
+    #[serde(alias = "pairwise_bernoulli")]
+    FixedProbability {
+        /// probability in [0, 1]
+        p: f64,
+        /// allow i → i when pre and post are the same population (default true)
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// Each post neuron draws `k` sources uniformly (with replacement unless
+    /// `multapses = false`).
+    FixedIndegree {
+        /// in-degree
+        k: i64,
+        /// allow i → i (default true, as NEST)
+        #[serde(default = "yes")]
+        autapses: bool,
+        /// allow a pair to be connected more than once (default true, as NEST)
+        #[serde(default = "yes")]
+        multapses: bool,
+    },
+    /// Each pre neuron draws `k` targets uniformly (with replacement unless
+    /// `multapses = false`).
+    FixedOutdegree {
+        /// out-degree
+        k: i64,
+        /// allow i → i (default true, as NEST)
+        #[serde(default = "yes")]
+        autapses: bool,
+        /// allow a pair to be connected more than once (default true, as NEST)
+        #[serde(default = "yes")]
+        multapses: bool,
+    },
+    /// `n` connections in all, source and target of each drawn uniformly (NEST's
+    /// `fixed_total_number`).
+    FixedTotalNumber {
+        /// number of connections
+        n: i64,
+        /// allow i → i (default true, as NEST)
+        #[serde(default = "yes")]
+        autapses: bool,
+        /// allow a pair to be connected more than once (default true, as NEST)
+        #[serde(default = "yes")]
+        multapses: bool,
+    },
+    /// i → i.
+    OneToOne,
+    /// Every pair.
+    AllToAll {
+        /// allow i → i (default true)
+        #[serde(default = "yes")]
+        autapses: bool,
+    },
+    /// A CSV edge list `pre,post[,weight][,delay_ms]` with population-local indices.
+    File {
+        /// path, relative to the config file
+        path: String,
+    },
+    /// An inline edge list (the Python package's arrays): edge k is `pre[k] → post[k]`,
+    /// population-local indices; `weight`/`delay_ms` per edge override the projection's.
+    Edges {
+        /// presynaptic indices
+        pre: Vec<i64>,
+        /// postsynaptic indices (as many as `pre`)
+        post: Vec<i64>,
+        /// per-edge weights
+        #[serde(default)]
+        weight: Option<Vec<f64>>,
+        /// per-edge delays (ms)
+        #[serde(default)]
+        delay_ms: Option<Vec<f64>>,
+    },
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// External drive, `[[stimulus]]` with a `kind`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Stimulus {
+    /// An independent Poisson train per target neuron, delivered as spikes.
+    Poisson {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Rate per neuron (Hz).
+        rate_hz: f64,
+        /// Weight per event, in the units of a projection onto the target.
+        weight: f64,
+        /// `"ampa"` or `"gaba_a"`.
+        receptor: String,
+        /// Delay (ms); default one step.
+        delay_ms: Option<f64>,
+    },
+    /// A current step on `[round(start/dt), round(stop/dt))`.
+    CurrentPulse {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Onset (ms).
+        start_ms: f64,
+        /// Offset (ms).
+        stop_ms: f64,
+        /// Amplitude (pA, positive depolarises).
+        amplitude_pa: f64,
+    },
+    /// A constant current from `start_ms` (default 0) to `stop_ms` (default: forever).
+    DcCurrent {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Amplitude (pA, positive depolarises).
+        amplitude_pa: f64,
+        /// Onset (ms).
+        start_ms: Option<f64>,
+        /// Offset (ms).
+        stop_ms: Option<f64>,
+    },
+    /// A piecewise-constant current: `amplitudes_pa[k]` from step round(times_ms[k]/dt)
+    /// until the next change (the last one holds to the end); 0 before the first.
+    StepCurrent {
+        /// Target population.
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// Change times (ms), ascending.
+        times_ms: Vec<f64>,
+        /// The amplitude from each time on (pA).
+        amplitudes_pa: Vec<f64>,
+    },
+    /// HV: a square receptor-activation pulse added to P^A (or P^G) of the target neurons
+    /// on steps `[round(start_ms/dt), round(stop_ms/dt))` (spec hv-model.md 5).
+    ReceptorPulse {
+        /// Target population (an HV population).
+        target: String,
+        /// Population-local neurons (default: all).
+        neurons: Option<Vec<i64>>,
+        /// `"ampa"` or `"gaba_a"`.
+        receptor: String,
+        /// Activation added while the pulse is on (dimensionless, >= 0; 1 ≙ N_X receptors).
+        amplitude: f64,
+        /// Onset (ms).
+        start_ms: f64,
+        /// Offset (ms).
+        stop_ms: f64,
+    },
+}
+
+impl Stimulus {
+    /// The target population's name.
+    pub fn target(&self) -> &str {
+        match self {
+            Stimulus::Poisson { target, .. }
+            | Stimulus::CurrentPulse { target, .. }
+            | Stimulus::DcCurrent { target, .. }
+            | Stimulus::StepCurrent { target, .. }
+            | Stimulus::ReceptorPulse { target, .. } => target,
+        }
+    }
+    /// The selected neurons, if any.
+    pub fn neurons(&self) -> Option<&Vec<i64>> {
+        match self {
+            Stimulus::Poisson { neurons, .. }
+            | Stimulus::CurrentPulse { neurons, .. }
+            | Stimulus::DcCurrent { neurons, .. }
+            | Stimulus::StepCurrent { neurons, .. }
+            | Stimulus::ReceptorPulse { neurons, .. } => neurons.as_ref(),
+        }
+    }
+}
+
+/// `[record]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// `true`, `false`, or a list of population names.
+    #[serde(default = "spikes_all")]
+    pub spikes: SpikeSelection,
+    /// Voltage probes.
+    #[serde(default)]
+    pub voltage: Vec<VoltageProbe>,
+}
+
+impl Default for Record {
+    fn default() -> Self {
+        Record {
+            spikes: spikes_all(),
+            voltage: Vec::new(),
+        }
+    }
+}
+
+fn spikes_all() -> SpikeSelection {
+    SpikeSelection::All(true)
+}
+
+/// Which populations' spikes to record.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum SpikeSelection {
+    /// all or none
+    All(bool),
+    /// these populations
+    Some(Vec<String>),
+}
+
+/// One voltage probe.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoltageProbe {
+    /// Population name.
+    pub population: String,
+    /// Population-local neuron indices (default: all neurons of the population).
+    pub neurons: Option<Vec<i64>>,
+    /// Sample every this many steps (default 1).
+    pub every_steps: Option<i64>,
+    /// What is sampled: `"v_mv"` (default), or for LIF populations the synaptic
+    /// variable of a receptor, `"syn_ampa"` / `"syn_gaba_a"` (pA for exp_current, nS for
+    /// exp_conductance; delta synapses have none). Written to `synaptic.csv`.
+    pub variable: Option<String>,
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse(&text, path)
+}
+
+/// Parses and validates config text; `path` is used in messages and to resolve files.
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let mut cfg: Config = toml::from_str(text).map_err(|e| {
+        let msg = e.to_string();
+        Error::config(path, msg.trim_end().to_string())
+    })?;
+    cfg.path = path.to_path_buf();
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+impl Config {
+    pub(crate) fn err(&self, msg: impl Into<String>) -> Error {
+        Error::config(&self.path, msg)
+    }
+
+    /// Resolves a path written in the config relative to the config's folder.
+    pub fn resolve(&self, p: &str) -> PathBuf {
+        let p = Path::new(p);
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.path.parent().unwrap_or(Path::new(".")).join(p)
+        }
+    }
+
+    /// The model shared by all populations (`"lif"` or `"hv"`).
+    pub fn model(&self) -> &str {
+        self.populations
+            .iter()
+            .find(|p| !crate::source::is_source(&p.model))
+            .map(|p| p.model.as_str())
+            .unwrap_or("lif")
+    }
+
+    /// The time step: the config's, or the model's default.
+    pub fn dt_ms(&self) -> f64 {
+        self.simulation.dt_ms.unwrap_or_else(|| {
+            crate::model::by_name(self.model()).map_or(0.1, |m| m.default_dt_ms())
+        })
+    }
+
+    /// Whether population `i` has conductance synapses (weights must be ≥ 0).
+    pub fn is_conductance(&self, i: usize) -> bool {
+        self.populations[i].synapse.as_deref() == Some("exp_conductance")
+    }
+
+    /// Index of a population by name.
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+
+    fn validate(&self) -> Result<()> {
+        let s = &self.simulation;
+        if let Some(dt) = s.dt_ms
+            && !(dt > 0.0 && dt.is_finite())
+        {
+            return Err(self.err(format!(
+                "simulation.dt_ms: expected a positive number of ms, got {dt}"
+            )));
+        }
+        if !(s.duration_ms >= 0.0 && s.duration_ms.is_finite()) {
+            return Err(self.err(format!(
+                "simulation.duration_ms: expected a non-negative number of ms, got {}",
+                s.duration_ms
+            )));
+        }
+        if let Some(t) = s.threads {
+            crate::engine::threads::check_threads(t)
+                .map_err(|e| self.err(format!("simulation.threads: {e}")))?;
+        }
+        if self.populations.is_empty() {
+            return Err(
+                self.err("no [[population]] table: a network needs at least one population")
+            );
+        }
+        let mut names = std::collections::HashSet::new();
+        for (i, p) in self.populations.iter().enumerate() {
+            let at = format!("population[{i}] ('{}')", p.name);
+            if p.name.is_empty() || p.name.contains([',', '"', '\n']) {
+                return Err(self.err(format!(
+                    "{at}.name: expected a non-empty name without commas or quotes"
+                )));
+            }
+            if !names.insert(p.name.as_str()) {
+                return Err(self.err(format!(
+                    "{at}.name: population name '{}' is used twice",
+                    p.name
+                )));
+            }
+            if p.size <= 0 || p.size > (1 << 30) {
+                return Err(self.err(format!(
+                    "{at}.size: expected a positive neuron count (at most 2^30), got {}",
+                    p.size
+                )));
+            }
+            crate::model::check_population(self, &at, p)?;
+            if crate::source::is_source(&p.model) {
+                if self.model() == "hv" {
+                    return Err(self.err(format!(
+                        "{at}.model: source populations drive LIF networks; HV neurons couple through graded release, not spikes"
+                    )));
+                }
+            } else if p.model != self.model() {
+                return Err(self.err(format!(
+                    "{at}.model: all neuron populations of a network must use the same model (the first is \"{}\")",
+                    self.model()
+                )));
+            }
+            if p.spike_times.is_some() && p.model != "spike_source" {
+                return Err(self.err(format!(
+                    "{at}.spike_times: only spike_source populations take spike times"
+                )));
+            }
+            for (k, v) in p
+                .params
+                .iter()
+                .map(|(k, v)| (format!("params.{k}"), v))
+                .chain(p.init.iter().map(|(k, v)| (format!("init.{k}"), v)))
+            {
+                self.check_value(&format!("{at}.{k}"), v)?;
+                if let ValueSpec::Array(a) = v
+                    && a.len() as i64 != p.size
+                {
+                    return Err(self.err(format!(
+                        "{at}.{k}: expected one value per neuron ({}), got {}",
+                        p.size,
+                        a.len()
+                    )));
+                }
+            }
+        }
+        let dt = self.dt_ms();
+        for (i, pr) in self.projections.iter().enumerate() {
+            let at = format!("projection[{i}] ({} -> {})", pr.pre, pr.post);
+            for (key, name) in [("pre", &pr.pre), ("post", &pr.post)] {
+                if self.population_index(name).is_none() {
+                    return Err(self.err(format!(
+                        "{at}.{key}: unknown population '{name}'; the populations are {}",
+                        self.populations
+                            .iter()
+                            .map(|p| format!("'{}'", p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+            if !matches!(pr.receptor.as_str(), "ampa" | "gaba_a") {
+                return Err(self.err(format!(
+                    "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{}\"",
+                    pr.receptor
+                )));
+            }
+            let hv = self.model() == "hv";
+            let post_i = self.population_index(&pr.post).unwrap();
+            if crate::source::is_source(&self.populations[post_i].model) {
+                return Err(self.err(format!(
+                    "{at}.post: '{}' is a {} population: sources take no input, they only send spikes",
+                    pr.post, self.populations[post_i].model
+                )));
+            }
+            if let Some(w) = &pr.weight {
+                w.check()
+                    .map_err(|e| self.err(format!("{at}.weight: {e}")))?;
+                let (lo, hi) = w.support().expect("checked");
+                let random = w.as_const().is_none();
+                if hv && lo < 0.0 {
+                    return Err(self.err(format!(
+                        "{at}.weight: HV weights are receptor activations and must be >= 0, {} (inhibition is receptor = \"gaba_a\"){}",
+                        if random { format!("but this distribution can draw {lo}") } else { format!("got {lo}") },
+                        if random { "; add min = 0.0" } else { "" }
+                    )));
+                }
+                if lo < 0.0 && self.is_conductance(post_i) {
+                    return Err(self.err(format!(
+                        "{at}.weight: {} nS is negative, but '{}' has conductance synapses: weights must be >= 0 (the receptor's reversal potential gives the sign of the effect){}",
+                        if random { format!("this distribution can draw {lo}:") } else { format!("{lo}") },
+                        pr.post,
+                        if random { "; add min = 0.0" } else { "" }
+                    )));
+                }
+                if random && lo < 0.0 && hi > 0.0 {
+                    return Err(self.err(format!(
+                        "{at}.weight: this distribution can draw both signs ({lo} to {hi}), and the sign is the effect of a synapse: add a bound, min = 0.0 for excitatory or max = 0.0 for inhibitory weights (a draw outside is drawn again)"
+                    )));
+                }
+            } else if !matches!(
+                pr.connect,
+                Connect::File { .. }
+                    | Connect::Edges {
+                        weight: Some(_),
+                        ..
+                    }
+            ) {
+                return Err(self.err(format!(
+                    "{at}.weight: missing (required unless an edge file gives a weight column)"
+                )));
+            }
+            if hv && pr.delay_ms.is_some() {
+                return Err(self.err(format!(
+                    "{at}.delay_ms: projections into HV populations take no delay: the coupling is instantaneous (spec hv-model.md 4.2)"
+                )));
+            }
+            if let Some(d) = &pr.delay_ms {
+                d.check()
+                    .map_err(|e| self.err(format!("{at}.delay_ms: {e}")))?;
+                let (lo, _) = d.support().expect("checked");
+                if let Some(c) = d.as_const() {
+                    if (c / dt).round() < 1.0 {
+                        return Err(self.err(format!(
+                            "{at}.delay_ms: {c} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
+                        )));
+                    }
+                } else if lo < 0.0 {
+                    return Err(self.err(format!(
+                        "{at}.delay_ms: this distribution can draw negative delays (down to {lo} ms): add a bound such as min = {} (half a step; draws below are drawn again, and every delay is rounded to whole steps, at least one)",
+                        dt / 2.0
+                    )));
+                }
+            }
+            match &pr.connect {
+                Connect::FixedProbability { p, .. } => {
+                    if !(0.0..=1.0).contains(p) {
+                        return Err(self.err(format!(
+                            "{at}.connect.p: expected a probability in [0, 1], got {p}"
+                        )));
+                    }
+                }
+                Connect::FixedIndegree { k, .. } | Connect::FixedOutdegree { k, .. } => {
+                    if *k < 0 {
+                        return Err(self.err(format!(
+                            "{at}.connect.k: expected a non-negative degree, got {k}"
+                        )));
+                    }
+                }
+                Connect::FixedTotalNumber { n, .. } => {
+                    if *n < 0 {
+                        return Err(self.err(format!(
+                            "{at}.connect.n: expected a non-negative number of connections, got {n}"
+                        )));
+                    }
+                }
+                Connect::OneToOne => {
+                    let a = &self.populations[self.population_index(&pr.pre).unwrap()];
+                    let b = &self.populations[self.population_index(&pr.post).unwrap()];
+                    if a.size != b.size {
+                        return Err(self.err(format!(
+                            "{at}.connect: one_to_one needs populations of equal size ({} has {}, {} has {})",
+                            a.name, a.size, b.name, b.size
+                        )));
+                    }
+                }
+                Connect::AllToAll { .. } | Connect::File { .. } => {}
+                Connect::Edges {
+                    pre,
+                    post,
+                    weight,
+                    delay_ms,
+                } => self.check_edges(&at, pr, pre, post, weight, delay_ms)?,
+            }
+        }
+        for (i, s) in self.stimuli.iter().enumerate() {
+            let at = format!("stimulus[{i}]");
+            let Some(pi) = self.population_index(s.target()) else {
+                return Err(self.err(format!("{at}.target: unknown population '{}'", s.target())));
+            };
+            let size = self.populations[pi].size;
+            let model = self.populations[pi].model.as_str();
+            match (s, model) {
+                (_, "spike_source" | "poisson_source") => {
+                    return Err(self.err(format!(
+                        "{at}.target: '{}' is a {model} population: sources take no input",
+                        s.target()
+                    )));
+                }
+                (Stimulus::ReceptorPulse { .. }, "hv") => {}
+                (Stimulus::ReceptorPulse { .. }, m) => {
+                    return Err(self.err(format!(
+                        "{at}.target: receptor pulses drive HV populations; '{}' is \"{m}\"",
+                        s.target()
+                    )));
+                }
+                (_, "hv") => {
+                    return Err(self.err(format!(
+                        "{at}.kind: HV populations ('{}') take receptor_pulse stimuli (and a constant i_e_pa), not this kind",
+                        s.target()
+                    )));
+                }
+                _ => {}
+            }
+            if let Some(ns) = s.neurons()
+                && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)
+            {
+                return Err(self.err(format!(
+                    "{at}.neurons: index {bad} is out of range for '{}' (0..{size})",
+                    s.target()
+                )));
+            }
+            match s {
+                Stimulus::Poisson {
+                    rate_hz,
+                    weight,
+                    receptor,
+                    delay_ms,
+                    ..
+                } => {
+                    if !(rate_hz.is_finite() && *rate_hz >= 0.0) {
+                        return Err(self.err(format!(
+                            "{at}.rate_hz: expected a non-negative rate, got {rate_hz}"
+                        )));
+                    }
+                    if !weight.is_finite() {
+                        return Err(self.err(format!(
+                            "{at}.weight: expected a finite number, got {weight}"
+                        )));
+                    }
+                    if !matches!(receptor.as_str(), "ampa" | "gaba_a") {
+                        return Err(self.err(format!(
+                            "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{receptor}\""
+                        )));
+                    }
+                    if let Some(d) = delay_ms
+                        && (!d.is_finite() || (d / dt).round() < 1.0)
+                    {
+                        return Err(self.err(format!(
+                            "{at}.delay_ms: {d} ms is shorter than one step (dt = {dt} ms)"
+                        )));
+                    }
+                    if rate_hz * dt / 1000.0 > 1e4 {
+                        return Err(self.err(format!(
+                            "{at}.rate_hz: {rate_hz} Hz is more than 10^4 events per step"
+                        )));
+                    }
+                }
+                Stimulus::CurrentPulse {
+                    start_ms,
+                    stop_ms,
+                    amplitude_pa,
+                    ..
+                } => {
+                    if !(start_ms.is_finite()
+                        && stop_ms.is_finite()
+                        && start_ms <= stop_ms
+                        && *start_ms >= 0.0)
+                    {
+                        return Err(self.err(format!(
+                            "{at}: expected 0 <= start_ms <= stop_ms, got {start_ms} and {stop_ms}"
+                        )));
+                    }
+                    if !amplitude_pa.is_finite() {
+                        return Err(
+                            self.err(format!("{at}.amplitude_pa: expected a finite number"))
+                        );
+                    }
+                }
+                Stimulus::DcCurrent {
+                    amplitude_pa,
+                    start_ms,
+                    stop_ms,
+                    ..
+                } => {
+                    let (a, b) = (start_ms.unwrap_or(0.0), stop_ms.unwrap_or(f64::MAX));
+                    if !(a.is_finite() && a >= 0.0 && !b.is_nan() && a <= b) {
+                        return Err(self.err(format!(
+                            "{at}: expected 0 <= start_ms <= stop_ms, got {a} and {b}"
+                        )));
+                    }
+                    if !amplitude_pa.is_finite() {
+                        return Err(
+                            self.err(format!("{at}.amplitude_pa: expected a finite number"))
+                        );
+                    }
+                }
+                Stimulus::StepCurrent {
+                    times_ms,
+                    amplitudes_pa,
+                    ..
+                } => crate::source::check_steps(times_ms, amplitudes_pa)
+                    .map_err(|e| self.err(format!("{at}.{e}")))?,
+                Stimulus::ReceptorPulse {
+                    receptor,
+                    amplitude,
+                    start_ms,
+                    stop_ms,
+                    ..
+                } => {
+                    if !matches!(receptor.as_str(), "ampa" | "gaba_a") {
+                        return Err(self.err(format!(
+                            "{at}.receptor: expected \"ampa\" or \"gaba_a\", got \"{receptor}\""
+                        )));
+                    }
+                    if !(amplitude.is_finite() && *amplitude >= 0.0) {
+                        return Err(self.err(format!(
+                            "{at}.amplitude: expected a finite activation >= 0, got {amplitude}"
+                        )));
+                    }
+                    if !(start_ms.is_finite()
+                        && stop_ms.is_finite()
+                        && start_ms <= stop_ms
+                        && *start_ms >= 0.0)
+                    {
+                        return Err(self.err(format!(
+                            "{at}: expected 0 <= start_ms <= stop_ms, got {start_ms} and {stop_ms}"
+                        )));
+                    }
+                    if (stop_ms / dt).round() > u32::MAX as f64 {
+                        return Err(self.err(format!(
+                            "{at}.stop_ms: {stop_ms} ms is more than 2^32 steps"
+                        )));
+                    }
+                }
+            }
+        }
+        if let SpikeSelection::Some(list) = &self.record.spikes {
+            for name in list {
+                if self.population_index(name).is_none() {
+                    return Err(self.err(format!("record.spikes: unknown population '{name}'")));
+                }
+            }
+        }
+        for (i, v) in self.record.voltage.iter().enumerate() {
+            let Some(pi) = self.population_index(&v.population) else {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].population: unknown population '{}'",
+                    v.population
+                )));
+            };
+            let size = self.populations[pi].size;
+            if crate::source::is_source(&self.populations[pi].model) {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].population: '{}' is a source population: it has no membrane potential",
+                    v.population
+                )));
+            }
+            match v.variable.as_deref().unwrap_or("v_mv") {
+                "v_mv" => {}
+                var @ ("syn_ampa" | "syn_gaba_a") => {
+                    let p = &self.populations[pi];
+                    if p.model != "lif" || p.synapse.as_deref() == Some("delta") {
+                        return Err(self.err(format!(
+                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of exp_current and exp_conductance LIF populations; '{}' has none",
+                            v.population
+                        )));
+                    }
+                }
+                other => {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\" or \"syn_gaba_a\""
+                    )));
+                }
+            }
+            if let Some(ns) = &v.neurons
+                && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)
+            {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].neurons: index {bad} is out of range for '{}' (0..{size})",
+                    v.population
+                )));
+            }
+            if let Some(e) = v.every_steps
+                && e < 1
+            {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].every_steps: expected a positive integer, got {e}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_value(&self, at: &str, v: &ValueSpec) -> Result<()> {
+        let bad = |what: &str| Err(self.err(format!("{at}: {what}")));
+        match v {
+            ValueSpec::Const(x) if !x.is_finite() => bad("expected a finite number"),
+            ValueSpec::Uniform { uniform: [a, b] }
+                if !(a.is_finite() && b.is_finite() && a <= b) =>
+            {
+                bad("uniform = [a, b] needs finite a <= b")
+            }
+            ValueSpec::Normal { normal: [m, sd] }
+                if !(m.is_finite() && sd.is_finite() && *sd >= 0.0) =>
+            {
+                bad("normal = [mean, sd] needs a finite mean and sd >= 0")
+            }
+            ValueSpec::Linspace { linspace: [a, b] } if !(a.is_finite() && b.is_finite()) => {
+                bad("linspace = [a, b] needs finite end points")
+            }
+            ValueSpec::Array(a) if a.iter().any(|x| !x.is_finite()) => {
+                bad("expected finite numbers")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Config {
+    /// An inline edge list: equal lengths, indices in range, weights and delays as a
+    /// projection's (finite; >= 0 into conductance and HV populations; at least one step;
+    /// none into HV).
+    #[allow(clippy::too_many_arguments)]
+    fn check_edges(
+        &self,
+        at: &str,
+        pr: &Projection,
+        pre: &[i64],
+        post: &[i64],
+        weight: &Option<Vec<f64>>,
+        delay_ms: &Option<Vec<f64>>,
+    ) -> Result<()> {
+        let n = pre.len();
+        let size = |name: &str| self.populations[self.population_index(name).unwrap()].size;
+        if post.len() != n {
+            return Err(self.err(format!(
+                "{at}.connect.post: expected as many entries as pre ({n}), got {}",
+                post.len()
+            )));
+        }
+        for (key, idx, pop) in [("pre", pre, &pr.pre), ("post", post, &pr.post)] {
+            let sz = size(pop);
+            if let Some((k, bad)) = idx.iter().enumerate().find(|(_, i)| **i < 0 || **i >= sz) {
+                return Err(self.err(format!(
+                    "{at}.connect.{key}[{k}]: index {bad} is out of range for '{pop}' (0..{sz})"
+                )));
+            }
+        }
+        let hv = self.model() == "hv";
+        if let Some(w) = weight {
+            if w.len() != n {
+                return Err(self.err(format!(
+                    "{at}.connect.weight: expected one weight per edge ({n}), got {}",
+                    w.len()
+                )));
+            }
+            let nonneg = hv || self.is_conductance(self.population_index(&pr.post).unwrap());
+            if let Some((k, x)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_finite() || (nonneg && **x < 0.0))
+            {
+                return Err(self.err(format!(
+                    "{at}.connect.weight[{k}]: expected a finite number{}, got {x}",
+                    if nonneg {
+                        " >= 0 (HV activations and conductances cannot be negative)"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+        }
+        if let Some(d) = delay_ms {
+            if hv {
+                return Err(self.err(format!(
+                    "{at}.connect.delay_ms: projections into HV populations take no delay: the coupling is instantaneous (spec hv-model.md 4.2)"
+                )));
+            }
+            if d.len() != n {
+                return Err(self.err(format!(
+                    "{at}.connect.delay_ms: expected one delay per edge ({n}), got {}",
+                    d.len()
+                )));
+            }
+            let dt = self.dt_ms();
+            if let Some((k, x)) = d
+                .iter()
+                .enumerate()
+                .find(|(_, x)| !x.is_finite() || (**x / dt).round() < 1.0)
+            {
+                return Err(self.err(format!(
+                    "{at}.connect.delay_ms[{k}]: {x} ms is shorter than one step (dt = {dt} ms); the minimum delay is one step"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validates a config given as a TOML value tree (the same tree a file parses into):
+/// the Python package builds one and comes through here, so it gets the same types,
+/// defaults and checks as a file. `path` names the source in messages and resolves
+/// relative paths.
+pub fn from_value(value: toml::Table, path: &Path) -> Result<Config> {
+    let mut cfg: Config = toml::Value::Table(value)
+        .try_into()
+        .map_err(|e: toml::de::Error| Error::config(path, e.to_string().trim_end().to_string()))?;
+    cfg.path = path.to_path_buf();
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Checks that every key of `table` is one of `known`; the error lists them.
+pub(crate) fn check_keys<'a>(
+    cfg: &Config,
+    at: &str,
+    table: &str,
+    keys: impl Iterator<Item = &'a String>,
+    known: impl Iterator<Item = &'a str> + Clone,
+) -> Result<()> {
+    for k in keys {
+        if !known.clone().any(|x| x == k) {
+            return Err(cfg.err(format!(
+                "{at}.{table}: unknown key '{k}'; expected one of: {}",
+                known.clone().collect::<Vec<_>>().join(", ")
+            )));
+        }
+    }
+    Ok(())
+}

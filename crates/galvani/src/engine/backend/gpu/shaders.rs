@@ -1,0 +1,173 @@
+//! The WGSL sources (compiled into the binary) and a tiny vello-style preprocessor:
+//! a line `#import name` splices `shaders/shared/name.wgsl` (each module at most once),
+//! and a line `#synapse_chunks` (in `propagate.wgsl`) becomes the bindings and accessors
+//! of as many synapse-array chunks as the network needs ([`synapse_chunks`]).
+
+/// One `.wgsl` file under `shaders/`.
+#[derive(Debug, Clone, Copy)]
+pub struct ShaderFile {
+    /// Module name: the file stem (`#import` name for shared modules, entry point for kernels).
+    pub name: &'static str,
+    /// Path relative to the crate root.
+    pub path: &'static str,
+    /// Source before preprocessing.
+    pub source: &'static str,
+    /// WGSL that a kernel importing this shared module provides (bindings the module
+    /// uses but does not declare), prepended when the module is validated on its own.
+    pub harness: &'static str,
+}
+
+macro_rules! wgsl {
+    ($name:literal, $path:literal) => {
+        wgsl!($name, $path, "")
+    };
+    ($name:literal, $path:literal, $harness:literal) => {
+        ShaderFile {
+            name: $name,
+            path: $path,
+            source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $path)),
+            harness: $harness,
+        }
+    };
+}
+
+/// Modules under `shaders/shared/` that kernels may `#import`.
+pub const SHARED: &[ShaderFile] = &[
+    wgsl!("types", "src/engine/shaders/shared/types.wgsl"),
+    wgsl!(
+        "rng",
+        "src/engine/shaders/shared/rng.wgsl",
+        "@group(0) @binding(0) var<storage, read> poisson_cdf: array<f32>;\n"
+    ),
+];
+
+/// The kernels (entry point = name).
+pub const KERNELS: &[ShaderFile] = &[
+    wgsl!("lif_step", "src/model/lif/lif_step.wgsl"),
+    wgsl!("source_spikes", "src/engine/shaders/source_spikes.wgsl"),
+    wgsl!("propagate", "src/engine/shaders/propagate.wgsl"),
+    wgsl!("record_voltage", "src/engine/shaders/record_voltage.wgsl"),
+    wgsl!("poisson_input", "src/engine/shaders/poisson_input.wgsl"),
+    wgsl!("hv_step", "src/model/hv/hv_step.wgsl"),
+    wgsl!("hv_gather", "src/model/hv/hv_gather.wgsl"),
+    wgsl!("hv_record_voltage", "src/model/hv/hv_record_voltage.wgsl"),
+];
+
+/// The chunk count `#synapse_chunks` expands to where none is given: what the GL backend
+/// allows (`limits::max_syn_chunks` with 16 storage bindings per stage).
+pub const DEFAULT_CHUNKS: u32 = 3;
+
+/// The WGSL of `#synapse_chunks` for `chunks` chunks (≥ 1): for chunk c the bindings
+/// 6 + 3c (`syn_word{c}`), 7 + 3c (`syn_weight{c}`), 8 + 3c (`syn_delay{c}`), and
+/// `word_at`, `weight_at` (i32 bits as u32), `delay_at`, which read element `o` of
+/// chunk `c`. Twin of `pipelines::propagate_spec` (the same bindings, in order).
+pub fn synapse_chunks(chunks: u32) -> String {
+    let chunks = chunks.max(1);
+    let mut s = String::new();
+    for c in 0..chunks {
+        let b = 6 + 3 * c;
+        s += &format!("@group(0) @binding({b}) var<storage, read> syn_word{c}: array<u32>;\n");
+        s += &format!(
+            "@group(0) @binding({}) var<storage, read> syn_weight{c}: array<i32>;\n",
+            b + 1
+        );
+        s += &format!(
+            "@group(0) @binding({}) var<storage, read> syn_delay{c}: array<u32>;\n",
+            b + 2
+        );
+    }
+    let accessor = |name: &str, array: &str, read: &dyn Fn(&str) -> String| {
+        let mut f = format!("fn {name}(c: u32, o: u32) -> u32 {{\n    switch c {{\n");
+        for c in 0..chunks {
+            let arm = if c + 1 == chunks {
+                "default".to_string()
+            } else {
+                format!("case {c}u")
+            };
+            f += &format!(
+                "        {arm}: {{ return {}; }}\n",
+                read(&format!("{array}{c}[o]"))
+            );
+        }
+        f + "    }\n}\n"
+    };
+    s += &accessor("word_at", "syn_word", &|x| x.to_string());
+    s += &accessor("weight_at", "syn_weight", &|x| format!("bitcast<u32>({x})"));
+    s += &accessor("delay_at", "syn_delay", &|x| x.to_string());
+    s
+}
+
+/// Expands `#import name` lines with the shared modules in `shared` (recursively; each
+/// module once), and `#synapse_chunks` for [`DEFAULT_CHUNKS`]. Fails on an unknown
+/// module.
+pub fn preprocess(src: &str, shared: &[ShaderFile]) -> Result<String, String> {
+    preprocess_chunks(src, shared, DEFAULT_CHUNKS)
+}
+
+/// [`preprocess`] with `#synapse_chunks` for `chunks` chunks.
+pub fn preprocess_chunks(src: &str, shared: &[ShaderFile], chunks: u32) -> Result<String, String> {
+    fn go(
+        src: &str,
+        shared: &[ShaderFile],
+        chunks: u32,
+        done: &mut Vec<String>,
+        out: &mut String,
+    ) -> Result<(), String> {
+        for line in src.lines() {
+            if line.trim() == "#synapse_chunks" {
+                out.push_str(&synapse_chunks(chunks));
+            } else if let Some(rest) = line.trim_start().strip_prefix("#import") {
+                let name = rest.trim();
+                if done.iter().any(|d| d == name) {
+                    continue;
+                }
+                let Some(file) = shared.iter().find(|f| f.name == name) else {
+                    return Err(format!(
+                        "#import {name}: no shaders/shared/{name}.wgsl (known: {})",
+                        shared.iter().map(|f| f.name).collect::<Vec<_>>().join(", ")
+                    ));
+                };
+                done.push(name.to_string());
+                out.push_str(&format!("// ---- begin shaders/shared/{name}.wgsl ----\n"));
+                go(file.source, shared, chunks, done, out)?;
+                out.push_str(&format!("// ---- end shaders/shared/{name}.wgsl ----\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        Ok(())
+    }
+    let mut out = String::new();
+    go(src, shared, chunks, &mut Vec::new(), &mut out)?;
+    Ok(out)
+}
+
+/// The preprocessed source of one kernel.
+pub fn kernel_source(name: &str) -> Result<String, String> {
+    kernel_source_chunks(name, DEFAULT_CHUNKS)
+}
+
+/// The preprocessed source of one kernel, `propagate` with `chunks` synapse-array chunks.
+pub fn kernel_source_chunks(name: &str, chunks: u32) -> Result<String, String> {
+    let file = KERNELS
+        .iter()
+        .find(|f| f.name == name)
+        .ok_or_else(|| format!("no kernel {name}"))?;
+    preprocess_chunks(file.source, SHARED, chunks).map_err(|e| format!("{}: {e}", file.path))
+}
+
+/// Every `.wgsl` file as the device would see it: `(path, preprocessed WGSL)` for the
+/// kernels, and for each shared module on its own (after its harness: the bindings an
+/// importing kernel provides). naga validates them all in tests. A preprocessing
+/// failure yields a source that fails to parse, naming the cause.
+pub fn shader_sources() -> Vec<(&'static str, String)> {
+    KERNELS
+        .iter()
+        .chain(SHARED)
+        .map(|f| {
+            let src = preprocess(f.source, SHARED).unwrap_or_else(|e| format!("#error {e}\n"));
+            (f.path, format!("{}{src}", f.harness))
+        })
+        .collect()
+}

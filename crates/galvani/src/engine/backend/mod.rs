@@ -1,0 +1,261 @@
+//! Backends behind one trait, and the schedule they all run.
+//!
+//! A simulation step is the fixed sequence of [`SCHEDULE`] stages (Brian2's idea of one
+//! named schedule for every target). The loop in [`crate::sim`] calls
+//! [`Backend::run_stage`] for each stage of each step of a batch, then
+//! [`Backend::end_batch`]. The CPU backend executes a stage immediately; the GPU backend
+//! encodes it, and submits the whole batch at `end_batch`, so the device runs many steps
+//! per submit and the host reads recorded spikes back one batch at a time.
+
+pub mod cpu;
+pub mod gpu;
+
+use crate::checkpoint::Checkpoint;
+use crate::error::Result;
+
+use crate::network::Network;
+use crate::real::{Precision, Real};
+
+/// The stages of one step, in order.
+///
+/// For HV networks (graded, instantaneous coupling; spec hv-model.md 6.2) the same three
+/// stages carry the frozen-coupling scheme: `NeuronStep` of step n integrates every neuron
+/// with the activations P gathered from y^n, detects spikes and computes the release
+/// s_j of the new y^{n+1}; `Propagate` gathers P for step n + 1 from those s_j. The
+/// gather for step 0 runs once when the backend is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Integrate every neuron over dt, test the threshold, reset; emit spikes.
+    /// (HV: one RK4 step, spike detection, presynaptic release of the new voltage.)
+    NeuronStep,
+    /// Deliver this step's spikes along the outgoing synapses into the delay ring.
+    /// (HV: gather the graded activation of the next step over incoming synapses.)
+    Propagate,
+    /// Record spikes (bitfield and, for HV, interpolated times) and voltage samples.
+    Record,
+}
+
+/// The schedule shared by every backend.
+pub const SCHEDULE: [Stage; 3] = [Stage::NeuronStep, Stage::Propagate, Stage::Record];
+
+/// What a batch of steps recorded.
+#[derive(Debug, Clone)]
+pub struct BatchOutput<F> {
+    /// Index of the batch's first step.
+    pub first_step: u64,
+    /// Number of steps.
+    pub steps: u32,
+    /// `steps × words` spike bits (GeNN style): bit `i % 32` of word `i / 32` of row `s`
+    /// is set when neuron `i` spiked in step `first_step + s`.
+    pub spike_bits: Vec<u32>,
+    /// Words per step: ceil(n / 32).
+    pub words: usize,
+    /// `steps × probes` voltages (mV, absolute) after each step; only entries whose
+    /// probe samples after that step are meaningful.
+    pub voltages: Vec<F>,
+    /// Spikes with a sub-step time, for models that interpolate the threshold crossing
+    /// (HV): (step, global neuron, fraction of the step in (0, 1]), sorted by step, then
+    /// neuron, one entry per spike bit; the spike of step n happened at (n + fraction)·dt.
+    /// Empty for LIF, whose spikes are stamped at the end of the step.
+    pub interp: Vec<(u64, u32, f32)>,
+}
+
+impl<F> BatchOutput<F> {
+    /// Iterates the spikes of the batch as (step, neuron), sorted by step, then neuron.
+    pub fn spikes(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
+        (0..self.steps as usize).flat_map(move |s| {
+            let row = &self.spike_bits[s * self.words..(s + 1) * self.words];
+            row.iter().enumerate().flat_map(move |(w, &bits)| {
+                let mut b = bits;
+                std::iter::from_fn(move || {
+                    if b == 0 {
+                        return None;
+                    }
+                    let t = b.trailing_zeros();
+                    b &= b - 1;
+                    Some((self.first_step + s as u64, w * 32 + t as usize))
+                })
+            })
+        })
+    }
+}
+
+impl<F> BatchOutput<F> {
+    /// The spikes of the batch as (step, neuron, time in ms), sorted by step, then neuron:
+    /// the interpolated crossing time where the model gives one (HV), otherwise the end
+    /// of the step ([`crate::sim::stamp_ms`]).
+    pub fn spike_times(&self, dt_ms: f64) -> impl Iterator<Item = (u64, usize, f64)> + '_ {
+        let interp = !self.interp.is_empty();
+        debug_assert!(!interp || self.interp.len() == self.spikes().count());
+        self.spikes().enumerate().map(move |(k, (step, i))| {
+            let t = if interp {
+                let (s, j, f) = self.interp[k];
+                debug_assert_eq!((s, j as usize), (step, i), "interp matches the spike bits");
+                // rounded to 1e-9 ms, like stamp_ms (the f32 fraction is good to ~1e-9 ms)
+                (((step as f64 + f as f64) * dt_ms) * 1e9).round() / 1e9
+            } else {
+                crate::sim::stamp_ms(step, dt_ms)
+            };
+            (step, i, t)
+        })
+    }
+}
+
+/// The error for a non-finite state (spec hv-model.md 6.4), naming the population,
+/// neuron, step and time; `values` are the offending (v in mV, w) where known.
+pub fn nonfinite_error(
+    pops: &[crate::network::PopulationInfo],
+    global: usize,
+    step: u64,
+    dt_ms: f64,
+    values: Option<(f64, f64)>,
+) -> crate::error::Error {
+    let p = pops.partition_point(|p| p.offset + p.size <= global);
+    let (name, local) = pops
+        .get(p)
+        .map(|q| (q.name.as_str(), global - q.offset))
+        .unwrap_or(("?", global));
+    let values = values
+        .map(|(v, w)| format!(": v = {v} mV, w = {w}"))
+        .unwrap_or_default();
+    crate::error::Error::NonFinite(format!(
+        "non-finite state in population '{name}', neuron {local}, in step {step} (t = {:.6} ms){values}; the HV model is only conditionally stable (RK4 with a stiff w-equation when hyperpolarised with w high, spec hv-model.md 6.4): reduce dt_ms or the drive. The run stopped; its outputs are incomplete",
+        (step + 1) as f64 * dt_ms
+    ))
+}
+
+/// Describes the device a backend runs on.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackendInfo {
+    /// `"cpu"` or `"gpu"`.
+    pub backend: String,
+    /// Device name (CPU model or GPU adapter with its API).
+    pub device: String,
+    /// Working precision.
+    pub precision: Precision,
+    /// Host threads the simulation runs on (the CPU backend's partitions); `None` for
+    /// the GPU backend.
+    pub threads: Option<usize>,
+}
+
+/// A simulation engine. Generic code drives it through the [`SCHEDULE`].
+pub trait Backend {
+    /// The working precision of its state.
+    type Float: Real;
+
+    /// Backend, device and precision.
+    fn info(&self) -> BackendInfo;
+
+    /// Starts a batch of `steps` steps beginning at `first_step`.
+    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()>;
+
+    /// Runs (or encodes) one stage of step `step`.
+    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()>;
+
+    /// Ends the batch. Returns the batches whose output is complete, oldest first (a
+    /// pipelined backend may return the previous batch while this one still runs).
+    fn end_batch(&mut self) -> Result<Vec<BatchOutput<Self::Float>>>;
+
+    /// Waits for all work and returns the remaining outputs.
+    fn finish(&mut self) -> Result<Vec<BatchOutput<Self::Float>>>;
+
+    /// Absolute membrane potentials (mV) of all neurons, read from the device now.
+    fn voltages(&mut self) -> Result<Vec<f64>>;
+
+    /// A state variable of every neuron, read now (between runs): `v_mv` is the absolute
+    /// membrane potential (as [`Backend::voltages`]); `w` (HV only) the K activation.
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>>;
+
+    /// Overwrites a state variable of every neuron between runs (one value per neuron).
+    /// HV backends recompute the coupling of the next step from the new state, as they do
+    /// for the initial state.
+    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()>;
+
+    /// Replaces the derived per-neuron constants by those of `net` (after a parameter
+    /// change; derived on the host, in f64, then cast). The state is kept as stored: for
+    /// LIF `u` = V − E_L, so callers that want V kept write it back afterwards.
+    fn write_params(&mut self, net: &Network) -> Result<()>;
+
+    /// Adds the complete dynamic state (in global neuron order) to a checkpoint, between
+    /// runs (after [`Backend::finish`]): the sections named in [`crate::checkpoint`].
+    fn save_state(&mut self, ck: &mut Checkpoint) -> Result<()>;
+
+    /// Replaces the dynamic state by a checkpoint's, saved by a backend of the same
+    /// precision for the same network (between runs).
+    fn load_state(&mut self, ck: &Checkpoint) -> Result<()>;
+    /// Replaces the source populations by those of `net` (new spike times or Poisson
+    /// parameters, between runs). Their spikes are a function of the step, so nothing
+    /// else changes.
+    fn write_sources(&mut self, net: &Network) -> Result<()>;
+
+    /// Replaces the current pulses by those of `net`'s drive (between runs) and sets the
+    /// stimulus current to their sum in step `step`, the next one to run.
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()>;
+}
+
+/// A per-neuron state variable that can be read and written between runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateVar {
+    /// Membrane potential (mV, absolute).
+    V,
+    /// HV: the KaD activation w (dimensionless, in (0, 1]).
+    W,
+}
+
+impl StateVar {
+    /// The name used in configs and by the Python package (`v_mv`, `w`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StateVar::V => "v_mv",
+            StateVar::W => "w",
+        }
+    }
+}
+
+/// Where to run (`--backend`, Python's `backend=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// A GPU adapter if there is one, else the CPU.
+    Auto,
+    /// A GPU adapter through wgpu (Vulkan, Metal, DX12, GL).
+    Gpu,
+    /// The CPU reference backend.
+    Cpu,
+}
+
+impl BackendKind {
+    /// The names the faces accept, in order.
+    pub const NAMES: [&'static str; 3] = ["auto", "gpu", "cpu"];
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(BackendKind::Auto),
+            "gpu" => Ok(BackendKind::Gpu),
+            "cpu" => Ok(BackendKind::Cpu),
+            _ => Err(format!(
+                "expected \"auto\", \"gpu\" or \"cpu\", got \"{s}\""
+            )),
+        }
+    }
+}
+
+/// How many steps a batch holds: bounded so the recording buffers stay small (≤ 16 MiB
+/// of spike bits, and for HV ≤ 16 MiB of spike-crossing fractions, one f32 per neuron and
+/// step on the GPU) and the host sees results regularly.
+pub fn batch_steps(net: &Network) -> u32 {
+    let words = net.n.div_ceil(32).max(1);
+    let by_bits = (4 << 20) / words; // 4 Mi words = 16 MiB
+    let by_bits = match net.neurons {
+        crate::network::Neurons::Hv(_) => by_bits.min((4 << 20) / net.n.max(1)),
+        _ => by_bits,
+    };
+    let by_probes = if net.probes.is_empty() {
+        usize::MAX
+    } else {
+        (4 << 20) / net.probes.len()
+    };
+    by_bits.min(by_probes).clamp(1, 1000) as u32
+}

@@ -1,0 +1,27 @@
+//! The integration tests: one binary, one module per area, shared helpers in [`common`],
+//! fixtures as files under `tests/data/`. GPU parts run where an adapter is found and
+//! fail without one when GALVANI_REQUIRE_GPU=1 (CI).
+
+#[allow(dead_code)]
+mod common;
+
+mod analytic;
+mod checkpoint;
+mod cli;
+mod connectivity;
+mod distributions;
+mod fuzz_corpus;
+mod gpu;
+mod hv;
+mod layout;
+mod layouts;
+mod limits;
+mod plots;
+mod psp;
+mod reference;
+mod rng;
+mod shaders;
+mod simulation;
+mod sources;
+mod stimulus;
+mod threads;
