@@ -123,8 +123,8 @@ pub trait NeuronModel: Sync {
 pub static MODELS: &[&dyn NeuronModel] = &[
     &lif::Lif,
     &hv::Hv,
-    &sources::SpikeSource,
-    &sources::PoissonSource,
+    &sources::SPIKE_SOURCE,
+    &sources::POISSON_SOURCE,
 ];
 
 /// The model named `name`.

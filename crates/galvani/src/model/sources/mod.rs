@@ -2,69 +2,52 @@
 //! `poisson_source` (independent Poisson trains). Their neurons have no input and no
 //! membrane; their spikes are decided on the host one batch at a time and appended to
 //! each step's spike list by the `source_spikes` stage. The implementation lives in
-//! [`crate::source`]; these values register them with the model table.
+//! [`crate::source`]; these values register them with the model table. Both are one
+//! [`SourceModel`] each: models as data.
 
 use crate::config::{Config, Population};
 use crate::error::Result;
 
 use super::{Init, NeuronModel, Param};
 
+/// A source model: its name, its one-line description and its parameters.
+pub struct SourceModel {
+    name: &'static str,
+    summary: &'static str,
+    params: &'static [Param],
+}
+
 /// `model = "spike_source"` (NEST `spike_generator` + `parrot_neuron`, PyNN
 /// `SpikeSourceArray`).
-pub struct SpikeSource;
-
-impl NeuronModel for SpikeSource {
-    fn name(&self) -> &'static str {
-        "spike_source"
-    }
-    fn summary(&self) -> &'static str {
-        "Each neuron spikes at the times given in `spike_times` (NEST `spike_generator` \
-         behind a `parrot_neuron`; PyNN `SpikeSourceArray`)."
-    }
-    fn spec(&self) -> &'static str {
-        ""
-    }
-    fn params(&self) -> &'static [Param] {
-        &[]
-    }
-    fn init(&self) -> &'static [Init] {
-        &[]
-    }
-    fn no_synapse_reason(&self) -> &'static str {
-        "source populations take no synapse kind (they have no input)"
-    }
-    fn probes(&self) -> &'static [&'static str] {
-        &[]
-    }
-    fn kernels(&self) -> &'static [&'static str] {
-        &["source_spikes"]
-    }
-    fn is_source(&self) -> bool {
-        true
-    }
-    fn check_population(&self, cfg: &Config, at: &str, p: &Population) -> Result<()> {
-        crate::source::check_population(cfg, at, p)
-    }
-}
+pub static SPIKE_SOURCE: SourceModel = SourceModel {
+    name: "spike_source",
+    summary: "Each neuron spikes at the times given in `spike_times` (NEST `spike_generator` \
+              behind a `parrot_neuron`; PyNN `SpikeSourceArray`).",
+    params: &[],
+};
 
 /// `model = "poisson_source"` (NEST `poisson_generator` + `parrot_neuron`, PyNN
 /// `SpikeSourcePoisson`).
-pub struct PoissonSource;
+pub static POISSON_SOURCE: SourceModel = SourceModel {
+    name: "poisson_source",
+    summary: "Each neuron spikes as an independent Poisson process of `rate_hz`, seen at \
+              one spike per step at most (NEST `poisson_generator` behind a \
+              `parrot_neuron`; PyNN `SpikeSourcePoisson`).",
+    params: crate::source::POISSON_PARAMS,
+};
 
-impl NeuronModel for PoissonSource {
+impl NeuronModel for SourceModel {
     fn name(&self) -> &'static str {
-        "poisson_source"
+        self.name
     }
     fn summary(&self) -> &'static str {
-        "Each neuron spikes as an independent Poisson process of `rate_hz`, seen at one \
-         spike per step at most (NEST `poisson_generator` behind a `parrot_neuron`; PyNN \
-         `SpikeSourcePoisson`)."
+        self.summary
     }
     fn spec(&self) -> &'static str {
         ""
     }
     fn params(&self) -> &'static [Param] {
-        crate::source::POISSON_PARAMS
+        self.params
     }
     fn init(&self) -> &'static [Init] {
         &[]

@@ -14,12 +14,12 @@
 //! The coupling of step 0 (release of y^0 and its gather) is computed on the host by the
 //! CPU twins in f32 and uploaded, so both f32 backends start from identical values.
 
-use wgpu::util::DeviceExt;
 
-use super::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
+use super::batch::{Batches, InFlight, end_upload, read_mapped};
+use super::upload::{self, Uploader, padded};
 use super::context::GpuContext;
 use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
-use super::limits::{BufferSpec, check_buffer, dispatch_2d, human_count};
+use super::limits::{self, BufferSpec, check_buffer, dispatch_2d, human_count};
 use super::pipelines::{HV_GATHER, HV_RECORD_VOLTAGE, HV_STEP, Kernel};
 use crate::backend::cpu::{COUPLING_STRIDE, hv_activate, hv_gather};
 use crate::backend::{BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
@@ -187,44 +187,17 @@ pub fn hv_buffer_plan(net: &Network, h: &HvNeurons, batch: u32) -> Vec<BufferSpe
 
 /// Checks an HV network against the device limits before any buffer is created.
 fn check_hv_limits(net: &Network, h: &HvNeurons, batch: u32, limits: &wgpu::Limits) -> Result<()> {
-    if limits.max_storage_buffers_per_shader_stage < HV_STORAGE_BINDINGS {
-        return Err(Error::Limit(format!(
-            "the hv_step kernel binds {HV_STORAGE_BINDINGS} storage buffers but this adapter \
-             allows {} per shader stage (max_storage_buffers_per_shader_stage)",
-            limits.max_storage_buffers_per_shader_stage
-        )));
-    }
+    limits::check_kernels_fit(
+        net.n as u64,
+        1 << 30,
+        "hv_step",
+        HV_STORAGE_BINDINGS,
+        limits,
+    )?;
     // The coupling array is indexed 4·neuron (u32), the fractions row·n + neuron.
-    if net.n as u64 >= 1 << 30 || batch as u64 * net.n as u64 > u32::MAX as u64 {
+    if batch as u64 * net.n as u64 > u32::MAX as u64 {
         return Err(Error::Limit(format!(
             "{} HV neurons is too many for one device",
-            human_count(net.n as u64)
-        )));
-    }
-    let wg = WG_SIZE;
-    if limits.max_compute_workgroup_size_x < wg || limits.max_compute_invocations_per_workgroup < wg
-    {
-        return Err(Error::Limit(format!(
-            "the kernels use workgroups of {wg} invocations but this adapter allows {} \
-             (max_compute_workgroup_size_x) / {} (max_compute_invocations_per_workgroup)",
-            limits.max_compute_workgroup_size_x, limits.max_compute_invocations_per_workgroup
-        )));
-    }
-    if limits.min_uniform_buffer_offset_alignment as u64 > STEP_STRIDE
-        || size_of::<StepUniform>() as u64 > limits.max_uniform_buffer_binding_size
-    {
-        return Err(Error::Limit(format!(
-            "the per-step uniforms ({} bytes, {STEP_STRIDE} apart) do not fit this adapter's \
-             min_uniform_buffer_offset_alignment {} / max_uniform_buffer_binding_size {}",
-            size_of::<StepUniform>(),
-            limits.min_uniform_buffer_offset_alignment,
-            limits.max_uniform_buffer_binding_size
-        )));
-    }
-    let max_groups = limits.max_compute_workgroups_per_dimension as u64;
-    if (net.n as u64).div_ceil(wg as u64) > max_groups * max_groups {
-        return Err(Error::Limit(format!(
-            "{} neurons is too many for one device",
             human_count(net.n as u64)
         )));
     }
@@ -232,13 +205,6 @@ fn check_hv_limits(net: &Network, h: &HvNeurons, batch: u32, limits: &wgpu::Limi
         check_buffer(&b, limits)?;
     }
     Ok(())
-}
-
-/// Bytes of `data`, zero-padded to at least 64 bytes (wgpu rejects empty bindings).
-fn padded(data: &[u8]) -> Vec<u8> {
-    let mut v = data.to_vec();
-    v.resize(v.len().max(64).next_multiple_of(16), 0);
-    v
 }
 
 impl HvGpu {
@@ -271,21 +237,9 @@ impl HvGpu {
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let val = device.push_error_scope(wgpu::ErrorFilter::Validation);
         use wgpu::BufferUsages as U;
-        let init = |label: &str, data: &[u8], usage: U| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: &padded(data),
-                usage,
-            })
-        };
-        let empty = |label: &str, bytes: u64, usage: U| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: bytes.max(64).next_multiple_of(16),
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let up = Uploader { device };
+        let init = |label: &str, data: &[u8], usage: U| up.init(label, data, usage);
+        let empty = |label: &str, bytes: u64, usage: U| up.empty(label, bytes, usage);
         let st = U::STORAGE;
         let params_buf = init("params", bytemuck::cast_slice(&params), st | U::COPY_DST);
         let state = init(
@@ -318,60 +272,41 @@ impl HvGpu {
             n as u64 * size_of::<HvState<f32>>() as u64,
             U::MAP_READ | U::COPY_DST,
         );
-        let kernels = (
+        let [step_kernel, gather_kernel, record_kernel] = upload::compile([
             Kernel::new(device, HV_STEP),
             Kernel::new(device, HV_GATHER),
             Kernel::new(device, HV_RECORD_VOLTAGE),
-        );
-        let (step_kernel, gather_kernel, record_kernel) = match kernels {
-            (Ok(a), Ok(b), Ok(c)) => (a, b, c),
-            (Err(e), ..) | (_, Err(e), _) | (.., Err(e)) => {
-                drop(val);
-                drop(oom);
-                return Err(e);
-            }
-        };
+        ])?;
         let make_set = |tag: &str| {
-            let rec = |what: &str, bytes: u64| {
-                empty(
-                    &format!("{what} {tag}"),
-                    bytes,
-                    st | U::COPY_SRC | U::COPY_DST,
-                )
-            };
-            let spike_bits = rec("spike_bits", batch_cap as u64 * words * 4);
-            let spike_frac = rec("spike_frac", batch_cap as u64 * n as u64 * 4);
-            let volt = rec("volt", batch_cap as u64 * n_probes * 4);
-            let staging = empty(
-                &format!("staging {tag}"),
-                batch_cap as u64 * (words + n_probes + n as u64) * 4 + 8,
-                U::MAP_READ | U::COPY_DST,
+            // the spike-crossing fractions: one f32 per neuron and step, HV's own
+            let spike_frac = empty(
+                &format!("spike_frac {tag}"),
+                batch_cap as u64 * n as u64 * 4,
+                st | U::COPY_SRC | U::COPY_DST,
             );
-            let bind_step = step_kernel.bind(
-                device,
-                &[
-                    &uniforms,
-                    &params_buf,
-                    &state,
-                    &coupling_buf,
-                    &pulses_buf,
-                    &spike_bits,
-                    &spike_frac,
-                    &bad,
-                ],
-            );
-            let bind_record =
-                record_kernel.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, &volt]);
-            RecordSet {
-                spike_bits,
-                volt,
-                staging,
-                ext: HvSet {
+            let staging = batch_cap as u64 * (words + n_probes + n as u64) * 4 + 8;
+            up.record_set(tag, batch_cap as u64, words, n_probes, staging, |spike_bits, volt| {
+                let bind_step = step_kernel.bind(
+                    device,
+                    &[
+                        &uniforms,
+                        &params_buf,
+                        &state,
+                        &coupling_buf,
+                        &pulses_buf,
+                        spike_bits,
+                        &spike_frac,
+                        &bad,
+                    ],
+                );
+                let bind_record = record_kernel
+                    .bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
+                HvSet {
                     spike_frac,
                     bind_step,
                     bind_record,
-                },
-            }
+                }
+            })
         };
         let sets = [make_set("A"), make_set("B")];
         let bind_gather = gather_kernel.bind(

@@ -361,11 +361,19 @@ pub fn check_buffer(b: &BufferSpec, limits: &wgpu::Limits) -> Result<()> {
     Ok(())
 }
 
-/// Checks the whole plan and the other limits the kernels need.
-pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<()> {
-    if limits.max_storage_buffers_per_shader_stage < MIN_STORAGE_BINDINGS {
+/// The limits every model's kernels need: `bindings` storage buffers in `kernel` (the
+/// model's widest), workgroups of [`WG_SIZE`](super::layout::WG_SIZE), the per-step
+/// uniforms, and `n` neurons (below `max_n`, the model's index range) in a 2D dispatch.
+pub fn check_kernels_fit(
+    n: u64,
+    max_n: u64,
+    kernel: &str,
+    bindings: u32,
+    limits: &wgpu::Limits,
+) -> Result<()> {
+    if limits.max_storage_buffers_per_shader_stage < bindings {
         return Err(Error::Limit(format!(
-            "the propagate kernel binds at least {MIN_STORAGE_BINDINGS} storage buffers but this adapter \
+            "the {kernel} kernel binds {bindings} storage buffers but this adapter \
              allows {} per shader stage (max_storage_buffers_per_shader_stage)",
             limits.max_storage_buffers_per_shader_stage
         )));
@@ -394,15 +402,28 @@ pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<
             limits.max_uniform_buffer_binding_size
         )));
     }
-    // Neuron ids and `2·post + receptor` are u32; workgroups up to max² in a 2D dispatch.
+    // workgroups up to max² in a 2D dispatch
     let max_groups = limits.max_compute_workgroups_per_dimension as u64;
-    let groups = (net.n as u64).div_ceil(wg as u64);
-    if net.n as u64 >= (u32::MAX / 2) as u64 || groups > max_groups * max_groups {
+    let groups = n.div_ceil(wg as u64);
+    if n >= max_n || groups > max_groups * max_groups {
         return Err(Error::Limit(format!(
             "{} neurons is too many for one device",
-            human_count(net.n as u64)
+            human_count(n)
         )));
     }
+    Ok(())
+}
+
+/// Checks the whole plan and the other limits the LIF kernels need.
+pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<()> {
+    // Neuron ids and `2·post + receptor` are u32.
+    check_kernels_fit(
+        net.n as u64,
+        (u32::MAX / 2) as u64,
+        "propagate",
+        MIN_STORAGE_BINDINGS,
+        limits,
+    )?;
     for b in buffer_plan(net, batch) {
         if SPLIT_ARRAYS.contains(&b.name) {
             check_split(&b, limits)?;

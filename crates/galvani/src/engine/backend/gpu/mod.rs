@@ -38,13 +38,14 @@ pub mod limits;
 pub mod pipelines;
 pub mod shaders;
 mod state;
+mod upload;
 
 pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
 
-use wgpu::util::DeviceExt;
 
-use self::batch::{Batches, InFlight, RecordSet, end_upload, read_mapped};
+use self::batch::{Batches, InFlight, end_upload, read_mapped};
+use self::upload::{Uploader, padded, padded_size};
 use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
 use self::pipelines::{
@@ -241,20 +242,6 @@ impl std::fmt::Debug for LifGpu {
     }
 }
 
-/// Bytes of `data`, zero-padded to at least 64 bytes (a binding must hold one element of
-/// the largest struct, and wgpu rejects empty bindings); large arrays are not copied.
-fn padded(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
-    if data.len() >= 64 && data.len().is_multiple_of(4) {
-        return std::borrow::Cow::Borrowed(data);
-    }
-    let mut v = data.to_vec();
-    v.resize(v.len().max(64).next_multiple_of(16), 0);
-    std::borrow::Cow::Owned(v)
-}
-
-fn padded_size(bytes: u64) -> u64 {
-    bytes.max(64).next_multiple_of(16)
-}
 
 impl LifGpu {
     /// Checks the network against the device limits, then uploads it and compiles the
@@ -317,21 +304,9 @@ impl LifGpu {
         let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let val = device.push_error_scope(wgpu::ErrorFilter::Validation);
         use wgpu::BufferUsages as U;
-        let init = |label: &str, data: &[u8], usage: U| {
-            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some(label),
-                contents: &padded(data),
-                usage,
-            })
-        };
-        let empty = |label: &str, bytes: u64, usage: U| {
-            device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some(label),
-                size: padded_size(bytes),
-                usage,
-                mapped_at_creation: false,
-            })
-        };
+        let up = Uploader { device };
+        let init = |label: &str, data: &[u8], usage: U| up.init(label, data, usage);
+        let empty = |label: &str, bytes: u64, usage: U| up.empty(label, bytes, usage);
         let st = U::STORAGE;
         let params_buf = init("params", bytemuck::cast_slice(&params32), st | U::COPY_DST);
         let state = init(
@@ -395,26 +370,15 @@ impl LifGpu {
         let targets_buf = init("poisson_targets", bytemuck::cast_slice(&targets), st);
         let cdf_buf = init("poisson_cdf", bytemuck::cast_slice(&cdf), st);
         let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
-        let lif = Kernel::new(device, LIF_STEP);
-        let propagate = shaders::kernel_source_chunks("propagate", n_chunks)
-            .map_err(Error::Gpu)
-            .and_then(|src| Kernel::with_source(device, propagate_spec(n_chunks), src));
-        let record = Kernel::new(device, RECORD_VOLTAGE);
-        let poisson_kernel = Kernel::new(device, POISSON_INPUT);
-        let source = Kernel::new(device, SOURCE_SPIKES);
-        let (lif, propagate, record, poisson_kernel, source) =
-            match (lif, propagate, record, poisson_kernel, source) {
-                (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e)) => (a, b, c, d, e),
-                (Err(e), ..)
-                | (_, Err(e), ..)
-                | (_, _, Err(e), ..)
-                | (_, _, _, Err(e), _)
-                | (.., Err(e)) => {
-                    drop(val);
-                    drop(oom);
-                    return Err(e);
-                }
-            };
+        let [lif, propagate, record, poisson_kernel, source] = upload::compile([
+            Kernel::new(device, LIF_STEP),
+            shaders::kernel_source_chunks("propagate", n_chunks)
+                .map_err(Error::Gpu)
+                .and_then(|src| Kernel::with_source(device, propagate_spec(n_chunks), src)),
+            Kernel::new(device, RECORD_VOLTAGE),
+            Kernel::new(device, POISSON_INPUT),
+            Kernel::new(device, SOURCE_SPIKES),
+        ])?;
         let n_src: u64 = net.sources.iter().map(|s| s.size as u64).sum();
         let source_ptr = empty("source_ptr", (batch_cap as u64 + 1) * 4, st | U::COPY_DST);
         // sized for the first batches' spikes; reserve_source_ids grows it
@@ -424,56 +388,40 @@ impl LifGpu {
             st | U::COPY_DST,
         );
         let make_set = |tag: &str| {
-            let rec = |what: &str, bytes: u64| {
-                empty(
-                    &format!("{what} {tag}"),
-                    bytes,
-                    st | U::COPY_SRC | U::COPY_DST,
-                )
-            };
-            let spike_bits = rec("spike_bits", batch_cap as u64 * words * 4);
-            let volt = rec("volt", batch_cap as u64 * n_probes * 4);
-            let staging = empty(
-                &format!("staging {tag}"),
-                batch_cap as u64 * (words + n_probes) * 4,
-                U::MAP_READ | U::COPY_DST,
-            );
-            let bind_lif = lif.bind(
-                device,
-                &[
-                    &uniforms,
-                    &params_buf,
-                    &state,
-                    &ring,
-                    &spike_count,
-                    &spike_list,
-                    &spike_bits,
-                    &i_stim,
-                ],
-            );
-            let bind_record =
-                record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, &volt]);
-            let bind_source = source.bind(
-                device,
-                &[
-                    &uniforms,
-                    &spike_count,
-                    &spike_list,
-                    &spike_bits,
-                    &source_ptr,
-                    &source_ids,
-                ],
-            );
-            RecordSet {
-                spike_bits,
-                volt,
-                staging,
-                ext: LifBinds {
+            let staging = batch_cap as u64 * (words + n_probes) * 4;
+            up.record_set(tag, batch_cap as u64, words, n_probes, staging, |spike_bits, volt| {
+                let bind_lif = lif.bind(
+                    device,
+                    &[
+                        &uniforms,
+                        &params_buf,
+                        &state,
+                        &ring,
+                        &spike_count,
+                        &spike_list,
+                        spike_bits,
+                        &i_stim,
+                    ],
+                );
+                let bind_record =
+                    record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
+                let bind_source = source.bind(
+                    device,
+                    &[
+                        &uniforms,
+                        &spike_count,
+                        &spike_list,
+                        spike_bits,
+                        &source_ptr,
+                        &source_ids,
+                    ],
+                );
+                LifBinds {
                     bind_lif,
                     bind_source,
                     bind_record,
-                },
-            }
+                }
+            })
         };
         let sets = [make_set("A"), make_set("B")];
         let uniforms_handle = uniforms.clone();
