@@ -22,7 +22,7 @@ use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
 use super::limits::{self, BufferSpec, check_buffer, dispatch_2d, human_count};
 use super::pipelines::{HV_GATHER, HV_RECORD_VOLTAGE, HV_STEP, Kernel};
 use crate::backend::cpu::{COUPLING_STRIDE, hv_activate, hv_gather};
-use crate::backend::{BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
+use crate::backend::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::{Error, Result};
 use crate::model::hv::{self, HvParams, HvPulse, HvState};
 use crate::network::{HvNeurons, Network, Neurons, PopulationInfo};
@@ -377,8 +377,13 @@ impl HvGpu {
         })
     }
 
+}
+
+impl Backend for HvGpu {
+    type Float = f32;
+
     /// Backend, device, precision.
-    pub fn info(&self) -> BackendInfo {
+    fn info(&self) -> BackendInfo {
         BackendInfo {
             backend: "gpu".into(),
             device: self.ctx.describe().to_string(),
@@ -388,13 +393,13 @@ impl HvGpu {
     }
 
     /// See [`crate::backend::Backend::begin_batch`].
-    pub fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
         self.batches
             .begin(first_step, steps, "hv batch", "hv steps")
     }
 
     /// See [`crate::backend::Backend::run_stage`]: encodes the stage's dispatch.
-    pub fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
+    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
         let record = stage == Stage::Record && self.batches.probe_due(step);
         let (b, rs, offset) = self.batches.stage(step)?;
         let pass = b.pass();
@@ -426,7 +431,7 @@ impl HvGpu {
 
     /// See [`crate::backend::Backend::end_batch`]: submits this batch, returns the
     /// previous one.
-    pub fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
+    fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
         let (bad, n) = (&self.bad, self.batches.base.n as u64);
         let prev = self.batches.submit(|encoder, rs, steps, at| {
             encoder.copy_buffer_to_buffer(bad, 0, &rs.staging, at, 8);
@@ -440,7 +445,7 @@ impl HvGpu {
     }
 
     /// See [`crate::backend::Backend::finish`].
-    pub fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
+    fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
         let mut out = self.end_batch()?;
         if let Some(f) = self.batches.take_in_flight() {
             out.push(self.read_batch(f)?);
@@ -449,7 +454,7 @@ impl HvGpu {
     }
 
     /// v = v_T·y (mV) of every neuron, as of the work submitted so far.
-    pub fn voltages(&mut self) -> Result<Vec<f64>> {
+    fn voltages(&mut self) -> Result<Vec<f64>> {
         let state = self.read_raw_state()?;
         Ok(state
             .iter()
@@ -459,7 +464,7 @@ impl HvGpu {
     }
 
     /// `v_mv` or `w` of every neuron, as of the work submitted so far.
-    pub fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
         match var {
             StateVar::V => self.voltages(),
             StateVar::W => Ok(self.read_raw_state()?.iter().map(|s| s.w as f64).collect()),
@@ -468,7 +473,7 @@ impl HvGpu {
 
     /// Overwrites `v_mv` or `w` (between runs) and recomputes the coupling of the next
     /// step from the new state on the host, as the CPU backend does.
-    pub fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
+    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
         let Neurons::Hv(h) = &net.neurons else {
             return Err(Error::Gpu("write_state: not an HV network".into()));
         };
@@ -492,7 +497,7 @@ impl HvGpu {
     }
 
     /// Replaces the derived constants by those of `net` (between runs).
-    pub fn write_params(&mut self, net: &Network) -> Result<()> {
+    fn write_params(&mut self, net: &Network) -> Result<()> {
         let Neurons::Hv(h) = &net.neurons else {
             return Err(Error::Gpu("write_params: not an HV network".into()));
         };
@@ -508,7 +513,7 @@ impl HvGpu {
 
     /// Adds the state and the coupling of the next step to a checkpoint, in the CPU f32
     /// backend's layout ([`crate::backend::cpu::state`]).
-    pub fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
         use crate::backend::cpu::state::{HV_COUPLING, HV_STATE};
         let n = self.v_t.len() as u64;
         ck.put(
@@ -524,7 +529,7 @@ impl HvGpu {
     }
 
     /// Replaces the state and the coupling by a checkpoint's.
-    pub fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
         use crate::backend::cpu::state::{HV_COUPLING, HV_STATE};
         let n = self.v_t.len();
         let state = ck.reader(HV_STATE, n, 16)?.rest();
@@ -537,6 +542,16 @@ impl HvGpu {
         self.ctx.take_error()
     }
 
+    fn write_sources(&mut self, _net: &Network) -> Result<()> {
+        Ok(()) // validated: HV networks have no sources
+    }
+
+    fn write_currents(&mut self, _net: &Network, _step: u64) -> Result<()> {
+        Ok(()) // validated: HV networks take receptor pulses only
+    }
+}
+
+impl HvGpu {
     fn read_raw_state(&mut self) -> Result<Vec<HvState<f32>>> {
         let bytes = self.v_t.len() as u64 * size_of::<HvState<f32>>() as u64;
         let mut encoder =

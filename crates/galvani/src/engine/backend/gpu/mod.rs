@@ -70,118 +70,39 @@ struct LifBinds {
     bind_record: wgpu::BindGroup,
 }
 
-/// The GPU backend (f32): the LIF kernels or the HV kernels ([`hv::HvGpu`]), by the
-/// network's model.
-pub struct GpuBackend(Kernels);
-
-enum Kernels {
-    Lif(Box<LifGpu>),
-    Hv(Box<hv::HvGpu>),
-}
+/// The GPU backend (f32): the kernels of the network's model (LIF here, HV in
+/// [`hv::HvGpu`]) behind the one [`Backend`] trait, chosen once when it is built.
+pub struct GpuBackend(Box<dyn Backend<Float = f32> + Send>);
 
 impl GpuBackend {
     /// Checks the network against the device limits, then uploads it and compiles the
     /// kernels of its model.
     pub fn new(ctx: &GpuContext, net: &Network) -> Result<Self> {
         Ok(GpuBackend(match &net.neurons {
-            Neurons::Lif { .. } => Kernels::Lif(Box::new(LifGpu::new(ctx, net)?)),
-            Neurons::Hv(h) => Kernels::Hv(Box::new(hv::HvGpu::new(ctx, net, h)?)),
+            Neurons::Lif { .. } => Box::new(LifGpu::new(ctx, net)?),
+            Neurons::Hv(h) => Box::new(hv::HvGpu::new(ctx, net, h)?),
         }))
     }
 }
 
 impl std::fmt::Debug for GpuBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.0 {
-            Kernels::Lif(b) => b.fmt(f),
-            Kernels::Hv(b) => f
-                .debug_struct("GpuBackend")
-                .field("model", &"hv")
-                .field("device", &b.info().device)
-                .finish_non_exhaustive(),
-        }
+        f.debug_struct("GpuBackend")
+            .field("device", &self.0.info().device)
+            .finish_non_exhaustive()
     }
 }
 
-impl Backend for GpuBackend {
-    type Float = f32;
-    fn info(&self) -> BackendInfo {
-        match &self.0 {
-            Kernels::Lif(b) => b.info(),
-            Kernels::Hv(b) => b.info(),
-        }
+impl std::ops::Deref for GpuBackend {
+    type Target = dyn Backend<Float = f32> + Send;
+    fn deref(&self) -> &Self::Target {
+        &*self.0
     }
-    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.begin_batch(first_step, steps),
-            Kernels::Hv(b) => b.begin_batch(first_step, steps),
-        }
-    }
-    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.run_stage(stage, step),
-            Kernels::Hv(b) => b.run_stage(stage, step),
-        }
-    }
-    fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.end_batch(),
-            Kernels::Hv(b) => b.end_batch(),
-        }
-    }
-    fn finish(&mut self) -> Result<Vec<BatchOutput<f32>>> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.finish(),
-            Kernels::Hv(b) => b.finish(),
-        }
-    }
-    fn voltages(&mut self) -> Result<Vec<f64>> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.voltages(),
-            Kernels::Hv(b) => b.voltages(),
-        }
-    }
-    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.read_state(var),
-            Kernels::Hv(b) => b.read_state(var),
-        }
-    }
-    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.write_state(net, var, values),
-            Kernels::Hv(b) => b.write_state(net, var, values),
-        }
-    }
-    fn write_params(&mut self, net: &Network) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.write_params(net),
-            Kernels::Hv(b) => b.write_params(net),
-        }
-    }
-    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.save_state(ck),
-            Kernels::Hv(b) => b.save_state(ck),
-        }
-    }
-    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.load_state(ck),
-            Kernels::Hv(b) => b.load_state(ck),
-        }
-    }
-    fn write_sources(&mut self, net: &Network) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.write_sources(net),
-            Kernels::Hv(_) => Ok(()), // validated: HV networks have no sources
-        }
-    }
-    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
-        match &mut self.0 {
-            Kernels::Lif(b) => b.write_currents(net, step),
-            Kernels::Hv(_) => Ok(()), // validated: HV networks take receptor pulses only
-        }
+}
+
+impl std::ops::DerefMut for GpuBackend {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut *self.0
     }
 }
 
