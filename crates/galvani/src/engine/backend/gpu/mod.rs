@@ -72,7 +72,7 @@ struct LifBinds {
 
 /// The GPU backend (f32): the kernels of the network's model (LIF here, HV in
 /// [`hv::HvGpu`]) behind the one [`Backend`] trait, chosen once when it is built.
-pub struct GpuBackend(Box<dyn Backend<Float = f32> + Send>);
+pub struct GpuBackend(Box<dyn Backend<Float = f32> + Send + Sync>);
 
 impl GpuBackend {
     /// Checks the network against the device limits, then uploads it and compiles the
@@ -94,7 +94,7 @@ impl std::fmt::Debug for GpuBackend {
 }
 
 impl std::ops::Deref for GpuBackend {
-    type Target = dyn Backend<Float = f32> + Send;
+    type Target = dyn Backend<Float = f32> + Send + Sync;
     fn deref(&self) -> &Self::Target {
         &*self.0
     }
