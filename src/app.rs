@@ -8,13 +8,13 @@ use clap::{Args, Parser, Subcommand};
 
 use galvani::backend::BackendKind;
 use galvani::backend::gpu;
+use galvani::compare::{CompareOptions, compare_config};
 use galvani::config;
 use galvani::error::{Error, Result};
 use galvani::network::Network;
 use galvani::output::Summary;
 use galvani::real::Precision;
 use galvani::run::{ResumeOptions, RunJob, RunOptions};
-use galvani::compare::{CompareOptions, compare_config};
 use galvani::sim::{self, Discard};
 use galvani::simulation::Simulation;
 
@@ -253,17 +253,18 @@ pub use galvani::stats::{HvAgreement, PopAgreement, agreement, hv_agreement};
 
 /// Prints the summary and draws the plots of a finished (or stopped) run; a stopped run
 /// then becomes [`Error::Interrupted`] (exit code 130, 143, 129).
-fn finish(
-    job: RunJob,
-    quiet: bool,
-    no_plots: bool,
-) -> Result<Summary> {
+fn finish(job: RunJob, quiet: bool, no_plots: bool) -> Result<Summary> {
     let config = job.config().to_path_buf();
     let mut monitor = RunMonitor::new(job.simulation().network().dt_ms, quiet);
     let outcome = job.run(&mut monitor)?;
     monitor.clear();
     if !quiet {
-        print_summary(&config, &outcome.out, outcome.sim.network(), &outcome.summary);
+        print_summary(
+            &config,
+            &outcome.out,
+            outcome.sim.network(),
+            &outcome.summary,
+        );
     }
     if !no_plots {
         let t = Instant::now();
@@ -440,7 +441,9 @@ fn fi_neurons(a: &PlotArgs, meta: &RunMeta) -> Result<Vec<FiNeuron>> {
     }
     let cfg = config::load(&path)?;
     let net = Network::build(&cfg, Some(0.0), meta.seed)?;
-    Ok(galvani::fi::fi_neurons(&net, |name| meta.pop_index_of(name)))
+    Ok(galvani::fi::fi_neurons(&net, |name| {
+        meta.pop_index_of(name)
+    }))
 }
 
 /// `galvani compare`: the library's comparison, its report printed.

@@ -1918,7 +1918,6 @@ fn time_axis(span_ms: f64) -> (&'static str, f64) {
 // f–I curve
 // ---------------------------------------------------------------------------------------
 
-
 /// What [`fi`] drew.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FiInfo {

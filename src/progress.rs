@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use galvani::sim::Monitor;
-pub use galvani::stop::{StopSignal, install_ctrlc, install_stop_handlers, stop_requested, stop_signal};
+pub use galvani::stop::{
+    StopSignal, install_ctrlc, install_stop_handlers, stop_requested, stop_signal,
+};
 
 /// Shows a progress bar once a run looks like it will take more than [`SHOW_AFTER`] in
 /// all, and passes stop signals on to the simulation loop. Updated once per batch.

@@ -1,7 +1,6 @@
 //! Single-neuron physics against closed-form solutions (spec lif-model.md sections 1, 4, 6),
 //! on every backend.
 
-
 use crate::common::*;
 
 fn single(extra_params: &str, v0: f64, duration: f64, probe_every: u32) -> String {

@@ -3,8 +3,6 @@
 //! uninterrupted run, on every backend and model; damaged or mismatched checkpoints are
 //! refused with a message.
 
-
-
 use std::path::Path;
 use std::process::Command;
 

@@ -1,14 +1,13 @@
 //! Shared test helpers: configs from strings, and one test body run on every backend.
 
-
 use std::path::Path;
 
-use galvani_cli::app::drive;
 use galvani::backend::cpu::CpuBackend;
 use galvani::backend::gpu::{GpuBackend, GpuContext};
 use galvani::config::{self, Config};
 use galvani::network::Network;
 use galvani::sim::Collect;
+use galvani_cli::app::drive;
 
 /// Parses a config written inline (paths resolve against `tests/data`).
 pub fn cfg(text: &str) -> Config {

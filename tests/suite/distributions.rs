@@ -1,8 +1,6 @@
 //! Per-synapse weights and delays from distributions: moments, bounds and redraw,
 //! rounding of delays, multapses in built networks, and the errors for bad specs.
 
-
-
 use galvani::config::{SynDist, SynSpec};
 use galvani::connectivity::{Sampler, stream};
 

@@ -4,13 +4,13 @@
 use std::path::Path;
 
 use galvani::Error;
-use galvani_cli::app::{agreement, drive};
 use galvani::backend::cpu::CpuBackend;
 use galvani::backend::gpu::limits::{check_limits, dispatch_2d, max_syn_chunks, syn_chunk_len};
 use galvani::backend::gpu::{GpuBackend, GpuContext};
 use galvani::backend::{Backend, Stage, batch_steps};
 use galvani::network::Network;
 use galvani::sim::Collect;
+use galvani_cli::app::{agreement, drive};
 
 fn gpu() -> Option<GpuContext> {
     match GpuContext::new() {

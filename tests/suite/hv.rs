@@ -8,7 +8,6 @@
 //! same algorithm as the f64 reference, so it must match far tighter (values printed with
 //! 9 decimals in the reference files).
 
-
 use crate::common::*;
 
 use std::collections::BTreeMap;

@@ -6,8 +6,6 @@
 //! The layout is forced process-wide (`force_layout`), so the layout cases run in one
 //! test function, one after another.
 
-
-
 use galvani::backend::cpu::synapses::{CpuSynapses, force_layout};
 use galvani::backend::cpu::{CpuBackend, Partition, lif_kernel_flat};
 use galvani::backend::gpu::GpuContext;

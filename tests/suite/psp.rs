@@ -5,7 +5,6 @@
 //! (one step) the event arrives in step 1, so the synaptic variable jumps at
 //! t_a = 0.2 ms and V responds from then on.
 
-
 use crate::common::*;
 
 fn pair(synapse: &str, weight: f64, extra: &str) -> String {

@@ -3,7 +3,6 @@
 //! f64 must reproduce every one of them; f32 runs agree for a prefix (the network is
 //! chaotic: a one-ulp difference eventually changes a threshold crossing).
 
-
 use crate::common::*;
 
 use galvani::network::Network;

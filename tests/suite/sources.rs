@@ -3,7 +3,6 @@
 //! identical events on every backend, changes between runs, and bad input. GPU cases skip
 //! without an adapter unless GALVANI_REQUIRE_GPU=1.
 
-
 use crate::common::*;
 
 use galvani::Simulation;

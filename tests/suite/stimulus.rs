@@ -1,7 +1,6 @@
 //! External drive against closed forms: current pulses (exact solution of the membrane
 //! equation) and Poisson input (stationary moments of shot noise on the grid).
 
-
 use crate::common::*;
 
 /// A 100 pA pulse on [20, 40) ms into a neuron at rest (threshold out of reach):

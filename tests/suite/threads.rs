@@ -2,14 +2,12 @@
 //! bit for bit, in f32 and f64, for LIF (delta, current and conductance synapses, with
 //! Poisson drive, current pulses and drawn delays) and for HV networks.
 
-
-
-use galvani_cli::app::drive;
 use galvani::backend::Backend;
 use galvani::backend::cpu::{CpuBackend, partition};
 use galvani::network::Network;
 use galvani::real::Real;
 use galvani::sim::Collect;
+use galvani_cli::app::drive;
 
 fn run<F: Real>(net: &Network, threads: usize) -> Collect {
     let b = CpuBackend::<F>::with_threads(net, threads).unwrap();

@@ -160,13 +160,18 @@ fn compare_hv(
         a.match_ms.min(inf(y.horizon_ms)),
         a.t_tol_ms,
     );
-    say!(r,
+    say!(
+        r,
         "{:<12} {:>10} {:>10} {:>10}",
-        "population", "cpu f32", "gpu f32", "cpu f64"
+        "population",
+        "cpu f32",
+        "gpu f32",
+        "cpu f64"
     );
     for (p, pop) in net.populations.iter().enumerate() {
         let c = |x: &Collect| x.spikes.iter().filter(|s| s.1 as usize == p).count();
-        say!(r,
+        say!(
+            r,
             "{:<12} {:>10} {:>10} {:>10}",
             pop.name,
             c(cpu),
@@ -186,49 +191,62 @@ fn compare_hv(
             0.0
         }
     };
-    say!(r,
+    say!(
+        r,
         "HV network: chaotic, so spike for spike only over an initial span, then statistics \
          (spec hv-model.md 10.1); yardstick = cpu f32 vs cpu f64 on this network"
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
-        "", "cpu32 vs gpu32", "cpu32 vs cpu64"
+        "",
+        "cpu32 vs gpu32",
+        "cpu32 vs cpu64"
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
         format!("agree within {} ms until", a.t_tol_ms),
         hz(t.horizon_ms),
         hz(y.horizon_ms)
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
         format!("spikes matched (before {} ms at most)", a.match_ms),
         t.matched,
         y.matched
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
         "total spike count difference",
         format!("{:+.2} %", 100.0 * rel(&t)),
         format!("{:+.2} %", 100.0 * rel(&y))
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
         "  in standard errors (10 ms windows)",
         format!("{:+.2}", t.count_z),
         format!("{:+.2}", y.count_z)
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
         "mean per-neuron |Δcount|",
         format!("{:.3}", t.mean_abs_dcount),
         format!("{:.3}", y.mean_abs_dcount)
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
-        "neurons whose counts differ", t.neurons_differing, y.neurons_differing
+        "neurons whose counts differ",
+        t.neurons_differing,
+        y.neurons_differing
     );
-    say!(r,
+    say!(
+        r,
         "  {:<40} {:>16} {:>16}",
         "correlation of per-neuron counts",
         format!("{:.4}", t.count_corr),
@@ -304,7 +322,8 @@ fn compare_hv(
         );
     }
     if checks.iter().all(|c| c.ok) {
-        say!(r,
+        say!(
+            r,
             "agree: spike for spike until {}, then statistically, as closely as f32 agrees with f64 on this network",
             hz(t.horizon_ms)
         );
@@ -361,7 +380,8 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
     let need = a
         .identical_ms
         .unwrap_or(if portable { duration.min(200.0) } else { 0.0 });
-    say!(r,
+    say!(
+        r,
         "{}: {} ms; cpu f32 ({} threads, {:.3} s) vs gpu f32 on {} ({:.3} s)",
         name,
         duration,
@@ -371,15 +391,21 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
         sg.simulate_s
     );
     if !portable {
-        say!(r,
+        say!(
+            r,
             "note: conductance synapses need exp(), which GPUs round differently from the CPU by a few ulp: \
              identical spikes are not expected; checked are the counts (within {}) and |ΔV| before the first divergence",
             a.rate_tol
         );
     }
-    say!(r,
+    say!(
+        r,
         "{:<12} {:>10} {:>10} {:>16} {:>22}",
-        "population", "cpu", "gpu", "identical prefix", "first divergence (ms)"
+        "population",
+        "cpu",
+        "gpu",
+        "identical prefix",
+        "first divergence (ms)"
     );
     let pops = agreement(&net, &cpu, &gpu);
     let mut checks = Vec::new();
@@ -388,9 +414,14 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
             .first_divergence_ms
             .map(|t| format!("{t}"))
             .unwrap_or_else(|| "none".into());
-        say!(r,
+        say!(
+            r,
             "{:<12} {:>10} {:>10} {:>16} {:>22}",
-            p.name, p.counts.0, p.counts.1, p.identical_prefix, div
+            p.name,
+            p.counts.0,
+            p.counts.1,
+            p.identical_prefix,
+            div
         );
         checks.push(match p.first_divergence_ms {
             Some(t) if t < need => Check {
@@ -402,10 +433,7 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
             },
             _ => Check {
                 ok: true,
-                what: format!(
-                    "population '{}' identical for at least {need} ms",
-                    p.name
-                ),
+                what: format!("population '{}' identical for at least {need} ms", p.name),
             },
         });
         let (x, y) = (p.counts.0 as f64, p.counts.1 as f64);
@@ -438,7 +466,8 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
         }
     }
     if !net.probes.is_empty() {
-        say!(r,
+        say!(
+            r,
             "largest |ΔV| on {} recorded neurons: {dv_before:.3e} mV before the first divergence, {dv_all:.3e} mV overall",
             net.probes.len()
         );
@@ -453,9 +482,11 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
         });
     }
     if checks.iter().all(|c| c.ok) {
-        say!(r,
+        say!(
+            r,
             "agree: identical spikes for at least {need} ms, counts within {}, |ΔV| within {} mV",
-            a.rate_tol, a.v_tol_mv
+            a.rate_tol,
+            a.v_tol_mv
         );
     }
     Ok(Comparison {
@@ -464,4 +495,3 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
         statistical: false,
     })
 }
-

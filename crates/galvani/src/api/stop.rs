@@ -6,7 +6,6 @@
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
-
 static STOP: AtomicBool = AtomicBool::new(false);
 /// The first stop signal that arrived, as [`StopSignal::code`]; 0 while none has.
 static SIGNAL: AtomicU8 = AtomicU8::new(0);
@@ -124,4 +123,3 @@ pub fn stop_requested() -> bool {
 pub fn stop_signal() -> Option<StopSignal> {
     StopSignal::from_code(SIGNAL.load(Ordering::SeqCst))
 }
-

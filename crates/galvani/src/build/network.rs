@@ -11,8 +11,8 @@ use rand_distr::{Distribution, Normal};
 use crate::config::{Config, Connect, SpikeSelection, Stimulus, ValueSpec};
 use crate::connectivity::{self, AMPA, GABA_A, Incoming, PerSynapse, ProjectionMatrix, Synapses};
 use crate::error::{Error, Result};
-use crate::model::hv::{self, HvParams, HvPrimary, HvPulse};
 use crate::model::Param;
+use crate::model::hv::{self, HvParams, HvPrimary, HvPulse};
 use crate::model::lif::{self, LifParams, LifPrimary};
 use crate::real::FixedPoint;
 use crate::rng::PoissonPlan;
@@ -464,7 +464,13 @@ fn build_lif(
             _ => lif::SYN_EXP_CURRENT,
         };
         let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
-        for (ki, Param { name: key, default, .. }) in lif::PARAMS.iter().enumerate() {
+        for (
+            ki,
+            Param {
+                name: key, default, ..
+            },
+        ) in lif::PARAMS.iter().enumerate()
+        {
             let spec = p
                 .params
                 .get(*key)
@@ -525,7 +531,13 @@ fn build_hv(
     for (pi, p) in cfg.populations.iter().enumerate() {
         let size = p.size as usize;
         let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
-        for (ki, Param { name: key, default, .. }) in hv::PARAMS.iter().enumerate() {
+        for (
+            ki,
+            Param {
+                name: key, default, ..
+            },
+        ) in hv::PARAMS.iter().enumerate()
+        {
             let spec = p
                 .params
                 .get(*key)

@@ -26,7 +26,12 @@ use crate::network::PopulationInfo;
 
 /// The parameters of a `poisson_source` and their defaults.
 pub const POISSON_PARAMS: &[Param] = &[
-    Param::new("rate_hz", "Hz", 0.0, "Mean rate of each neuron's Poisson train."),
+    Param::new(
+        "rate_hz",
+        "Hz",
+        0.0,
+        "Mean rate of each neuron's Poisson train.",
+    ),
     Param::new("start_ms", "ms", 0.0, "The train starts after this time."),
     Param::new(
         "duration_ms",
@@ -315,7 +320,13 @@ pub fn build_sources(
             }
         } else {
             let mut cols: Vec<Vec<f64>> = Vec::new();
-            for (ki, Param { name: key, default, .. }) in POISSON_PARAMS.iter().enumerate() {
+            for (
+                ki,
+                Param {
+                    name: key, default, ..
+                },
+            ) in POISSON_PARAMS.iter().enumerate()
+            {
                 let at = format!("population[{pi}] ('{}').params.{key}", p.name);
                 let col = match p.params.get(*key) {
                     Some(spec) => crate::network::resolve_values(

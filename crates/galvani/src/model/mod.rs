@@ -156,10 +156,7 @@ pub fn check_population(cfg: &Config, at: &str, p: &Population) -> Result<()> {
     let kinds = model.synapses();
     match (&p.synapse, kinds.is_empty()) {
         (Some(_), true) => {
-            return Err(cfg.err(format!(
-                "{at}.synapse: {}",
-                model.no_synapse_reason()
-            )));
+            return Err(cfg.err(format!("{at}.synapse: {}", model.no_synapse_reason())));
         }
         (Some(s), false) if !kinds.contains(&s.as_str()) => {
             return Err(cfg.err(format!(
@@ -232,7 +229,10 @@ pub fn parameter_reference() -> String {
         if !m.init().is_empty() {
             s += "| initial value | unit | default | meaning |\n|---|---|---|---|\n";
             for p in m.init() {
-                s += &format!("| `{}` | {} | {} | {} |\n", p.name, p.unit, p.default, p.doc);
+                s += &format!(
+                    "| `{}` | {} | {} | {} |\n",
+                    p.name, p.unit, p.default, p.doc
+                );
             }
             s += "\n";
         }
@@ -252,7 +252,11 @@ pub fn parameter_reference() -> String {
 
 fn fmt_default(x: f64) -> String {
     if x.is_infinite() {
-        if x > 0.0 { "∞".into() } else { "−∞".into() }
+        if x > 0.0 {
+            "∞".into()
+        } else {
+            "−∞".into()
+        }
     } else {
         crate::run::fmt_num(x)
     }

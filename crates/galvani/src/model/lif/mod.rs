@@ -25,12 +25,37 @@ pub const PARAMS: &[Param] = &[
     Param::new("e_l_mv", "mV", -70.0, "Leak (resting) potential E_L."),
     Param::new("v_th_mv", "mV", -55.0, "Spike threshold V_th."),
     Param::new("v_reset_mv", "mV", -70.0, "Reset potential V_reset."),
-    Param::new("t_ref_ms", "ms", 2.0, "Absolute refractory period t_ref (rounded to whole steps)."),
+    Param::new(
+        "t_ref_ms",
+        "ms",
+        2.0,
+        "Absolute refractory period t_ref (rounded to whole steps).",
+    ),
     Param::new("i_e_pa", "pA", 0.0, "Constant injected current I_e."),
-    Param::new("tau_ampa_ms", "ms", 5.0, "Excitatory (AMPA) synaptic time constant."),
-    Param::new("tau_gaba_a_ms", "ms", 10.0, "Inhibitory (GABA-A) synaptic time constant."),
-    Param::new("e_ampa_mv", "mV", 0.0, "AMPA reversal potential (exp_conductance synapses)."),
-    Param::new("e_gaba_a_mv", "mV", -80.0, "GABA-A reversal potential (exp_conductance synapses)."),
+    Param::new(
+        "tau_ampa_ms",
+        "ms",
+        5.0,
+        "Excitatory (AMPA) synaptic time constant.",
+    ),
+    Param::new(
+        "tau_gaba_a_ms",
+        "ms",
+        10.0,
+        "Inhibitory (GABA-A) synaptic time constant.",
+    ),
+    Param::new(
+        "e_ampa_mv",
+        "mV",
+        0.0,
+        "AMPA reversal potential (exp_conductance synapses).",
+    ),
+    Param::new(
+        "e_gaba_a_mv",
+        "mV",
+        -80.0,
+        "GABA-A reversal potential (exp_conductance synapses).",
+    ),
 ];
 
 /// Initial-value names a LIF population accepts.

@@ -14,13 +14,12 @@
 //! The coupling of step 0 (release of y^0 and its gather) is computed on the host by the
 //! CPU twins in f32 and uploaded, so both f32 backends start from identical values.
 
-
 use super::batch::{Batches, InFlight, end_upload, read_mapped};
-use super::upload::{self, Uploader, padded};
 use super::context::GpuContext;
 use super::layout::{GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE};
 use super::limits::{self, BufferSpec, check_buffer, dispatch_2d, human_count};
 use super::pipelines::{HV_GATHER, HV_RECORD_VOLTAGE, HV_STEP, Kernel};
+use super::upload::{self, Uploader, padded};
 use crate::backend::cpu::{COUPLING_STRIDE, hv_activate, hv_gather};
 use crate::backend::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::{Error, Result};
@@ -285,28 +284,35 @@ impl HvGpu {
                 st | U::COPY_SRC | U::COPY_DST,
             );
             let staging = batch_cap as u64 * (words + n_probes + n as u64) * 4 + 8;
-            up.record_set(tag, batch_cap as u64, words, n_probes, staging, |spike_bits, volt| {
-                let bind_step = step_kernel.bind(
-                    device,
-                    &[
-                        &uniforms,
-                        &params_buf,
-                        &state,
-                        &coupling_buf,
-                        &pulses_buf,
-                        spike_bits,
-                        &spike_frac,
-                        &bad,
-                    ],
-                );
-                let bind_record = record_kernel
-                    .bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
-                HvSet {
-                    spike_frac,
-                    bind_step,
-                    bind_record,
-                }
-            })
+            up.record_set(
+                tag,
+                batch_cap as u64,
+                words,
+                n_probes,
+                staging,
+                |spike_bits, volt| {
+                    let bind_step = step_kernel.bind(
+                        device,
+                        &[
+                            &uniforms,
+                            &params_buf,
+                            &state,
+                            &coupling_buf,
+                            &pulses_buf,
+                            spike_bits,
+                            &spike_frac,
+                            &bad,
+                        ],
+                    );
+                    let bind_record = record_kernel
+                        .bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
+                    HvSet {
+                        spike_frac,
+                        bind_step,
+                        bind_record,
+                    }
+                },
+            )
         };
         let sets = [make_set("A"), make_set("B")];
         let bind_gather = gather_kernel.bind(
@@ -376,7 +382,6 @@ impl HvGpu {
             Ok(())
         })
     }
-
 }
 
 impl Backend for HvGpu {

@@ -43,14 +43,13 @@ mod upload;
 pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
 
-
 use self::batch::{Batches, InFlight, end_upload, read_mapped};
-use self::upload::{Uploader, padded, padded_size};
 use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
 use self::pipelines::{
     Kernel, LIF_STEP, POISSON_INPUT, RECORD_VOLTAGE, SOURCE_SPIKES, propagate_spec,
 };
+use self::upload::{Uploader, padded, padded_size};
 use super::cpu::{
     CpuSynapses, Partition, Pulse, Values, current_pulses, stim_current, stim_current_at,
 };
@@ -162,7 +161,6 @@ impl std::fmt::Debug for LifGpu {
             .finish_non_exhaustive()
     }
 }
-
 
 impl LifGpu {
     /// Checks the network against the device limits, then uploads it and compiles the
@@ -310,39 +308,46 @@ impl LifGpu {
         );
         let make_set = |tag: &str| {
             let staging = batch_cap as u64 * (words + n_probes) * 4;
-            up.record_set(tag, batch_cap as u64, words, n_probes, staging, |spike_bits, volt| {
-                let bind_lif = lif.bind(
-                    device,
-                    &[
-                        &uniforms,
-                        &params_buf,
-                        &state,
-                        &ring,
-                        &spike_count,
-                        &spike_list,
-                        spike_bits,
-                        &i_stim,
-                    ],
-                );
-                let bind_record =
-                    record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
-                let bind_source = source.bind(
-                    device,
-                    &[
-                        &uniforms,
-                        &spike_count,
-                        &spike_list,
-                        spike_bits,
-                        &source_ptr,
-                        &source_ids,
-                    ],
-                );
-                LifBinds {
-                    bind_lif,
-                    bind_source,
-                    bind_record,
-                }
-            })
+            up.record_set(
+                tag,
+                batch_cap as u64,
+                words,
+                n_probes,
+                staging,
+                |spike_bits, volt| {
+                    let bind_lif = lif.bind(
+                        device,
+                        &[
+                            &uniforms,
+                            &params_buf,
+                            &state,
+                            &ring,
+                            &spike_count,
+                            &spike_list,
+                            spike_bits,
+                            &i_stim,
+                        ],
+                    );
+                    let bind_record =
+                        record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
+                    let bind_source = source.bind(
+                        device,
+                        &[
+                            &uniforms,
+                            &spike_count,
+                            &spike_list,
+                            spike_bits,
+                            &source_ptr,
+                            &source_ids,
+                        ],
+                    );
+                    LifBinds {
+                        bind_lif,
+                        bind_source,
+                        bind_record,
+                    }
+                },
+            )
         };
         let sets = [make_set("A"), make_set("B")];
         let uniforms_handle = uniforms.clone();

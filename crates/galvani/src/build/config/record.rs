@@ -1,0 +1,64 @@
+//! Checks of the `[record]` table: recorded populations and voltage probes.
+
+use super::*;
+
+impl Config {
+    /// The `[record]` table.
+    pub(super) fn check_record(&self) -> Result<()> {
+        if let SpikeSelection::Some(list) = &self.record.spikes {
+            for name in list {
+                if self.population_index(name).is_none() {
+                    return Err(self.err(format!("record.spikes: unknown population '{name}'")));
+                }
+            }
+        }
+        for (i, v) in self.record.voltage.iter().enumerate() {
+            let Some(pi) = self.population_index(&v.population) else {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].population: unknown population '{}'",
+                    v.population
+                )));
+            };
+            let size = self.populations[pi].size;
+            if crate::source::is_source(&self.populations[pi].model) {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].population: '{}' is a source population: it has no membrane potential",
+                    v.population
+                )));
+            }
+            match v.variable.as_deref().unwrap_or("v_mv") {
+                "v_mv" => {}
+                var @ ("syn_ampa" | "syn_gaba_a") => {
+                    let p = &self.populations[pi];
+                    if p.model != "lif" || p.synapse.as_deref() == Some("delta") {
+                        return Err(self.err(format!(
+                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of exp_current and exp_conductance LIF populations; '{}' has none",
+                            v.population
+                        )));
+                    }
+                }
+                other => {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\" or \"syn_gaba_a\""
+                    )));
+                }
+            }
+            if let Some(ns) = &v.neurons
+                && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)
+            {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].neurons: index {bad} is out of range for '{}' (0..{size})",
+                    v.population
+                )));
+            }
+            if let Some(e) = v.every_steps
+                && e < 1
+            {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].every_steps: expected a positive integer, got {e}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
