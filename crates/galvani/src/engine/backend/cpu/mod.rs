@@ -253,9 +253,70 @@ impl<F: Real> HvCpu<F> {
     }
 }
 
-enum Model<F: Real> {
-    Lif(LifCpu<F>),
-    Hv(HvCpu<F>),
+/// What a model's CPU step needs of the backend around it.
+struct StepCtx<'a> {
+    pool: Option<&'a Team>,
+    ranges: &'a [Partition],
+    pops: &'a [PopulationInfo],
+    dt_ms: f64,
+}
+
+/// The per-model part of the CPU backend ([`LifCpu`], [`HvCpu`]): the model's state
+/// split in partitions and its stages. The shared parts (partitions, thread team, the
+/// step's spike list, the open batch) stay in [`CpuBackend`], which runs the schedule
+/// and calls these; the model is chosen once, when the backend is built.
+trait CpuModel<F: Real>: Send + Sync {
+    /// A batch of `steps` steps starts at `first_step`.
+    fn begin_batch(&mut self, _first_step: u64, _steps: u32) {}
+    /// `NeuronStep` of `step`: every neuron advanced, the step's spikes (ascending) in
+    /// `spiked` and, for models that interpolate crossings, their fractions in `frac`.
+    fn neuron_step(
+        &mut self,
+        ctx: &StepCtx,
+        step: u64,
+        batch_first: u64,
+        spiked: &mut Vec<u32>,
+        frac: &mut Vec<f32>,
+    ) -> Result<()>;
+    /// `Propagate` of `step` (the spikes in `spiked`).
+    fn propagate(&mut self, pool: Option<&Team>, step: u64);
+    /// Delivers a `Propagate` still pending (at the end of a batch, before a save).
+    fn flush(&mut self, _pool: Option<&Team>, _spiked: &[u32]) {}
+    /// `Record` of `step`: the voltage row, and the interpolated spike times.
+    fn record(
+        &self,
+        step: u64,
+        vrow: &mut [F],
+        spiked: &[u32],
+        frac: &[f32],
+        interp: &mut Vec<(u64, u32, f32)>,
+    );
+    /// Absolute membrane potentials (mV) of every neuron.
+    fn voltages(&self) -> Vec<f64>;
+    /// A state variable other than V of every neuron.
+    fn read_var(&self, var: StateVar) -> Result<Vec<f64>> {
+        Err(no_such_var(var))
+    }
+    /// Overwrites a state variable of every neuron.
+    fn write_state(&mut self, pool: Option<&Team>, var: StateVar, values: &[f64]) -> Result<()>;
+    /// Replaces the derived constants by `net`'s.
+    fn write_params(&mut self, net: &Network, ranges: &[Partition]);
+    /// Replaces the source populations by `net`'s.
+    fn write_sources(&mut self, _net: &Network) {}
+    /// Replaces the current pulses by `net`'s and sets the stimulus current of `step`.
+    fn write_currents(&mut self, _net: &Network, _ranges: &[Partition], _step: u64) {}
+    /// Adds the model's state to a checkpoint.
+    fn save(&self, ck: &mut crate::checkpoint::Checkpoint);
+    /// Replaces the model's state by a checkpoint's.
+    fn load(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()>;
+}
+
+/// The error of a state variable the model does not have.
+fn no_such_var(var: StateVar) -> Error {
+    Error::Usage(format!(
+        "state variable '{}' exists only in HV neurons",
+        var.name()
+    ))
 }
 
 /// The CPU backend: the neurons split into contiguous partitions, one per thread
@@ -263,7 +324,7 @@ enum Model<F: Real> {
 /// thing the partitions share. Every accumulator receives its inputs in the order of
 /// the serial loop, so the results do not depend on the number of threads.
 pub struct CpuBackend<F: Real> {
-    model: Model<F>,
+    model: Box<dyn CpuModel<F>>,
     /// The partitions' neurons.
     ranges: Vec<Partition>,
     team: Option<Team>,
@@ -322,8 +383,8 @@ impl<F: Real> CpuBackend<F> {
         team: Option<Team>,
         tables: Option<Vec<CpuSynapses<F>>>,
     ) -> Result<Self> {
-        let model = match &net.neurons {
-            Neurons::Lif { params, v0 } => Model::Lif(LifCpu::new(
+        let model: Box<dyn CpuModel<F>> = match &net.neurons {
+            Neurons::Lif { params, v0 } => Box::new(LifCpu::new(
                 net,
                 params,
                 v0,
@@ -331,7 +392,7 @@ impl<F: Real> CpuBackend<F> {
                 team.as_ref(),
                 tables,
             )?),
-            Neurons::Hv(h) => Model::Hv(HvCpu::new(net, h, &ranges, team.as_ref())),
+            Neurons::Hv(h) => Box::new(HvCpu::new(net, h, &ranges, team.as_ref())),
         };
         Ok(CpuBackend {
             model,
@@ -355,15 +416,7 @@ impl<F: Real> CpuBackend<F> {
 
     /// Delivers the spikes of a step whose `Propagate` is still pending.
     fn flush(&mut self) {
-        if let Model::Lif(m) = &mut self.model
-            && let Some(step) = m.pending.take()
-        {
-            let (spiked, key) = (&self.spiked, m.key);
-            each(self.team.as_ref(), &mut m.parts, |p| {
-                propagate(&p.syn, &mut p.ring, spiked, step);
-                poisson_input(&mut p.poisson, &mut p.ring, key, step, p.first as u32);
-            });
-        }
+        self.model.flush(self.team.as_ref(), &self.spiked);
     }
 }
 
@@ -516,11 +569,7 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
-        if let Model::Lif(m) = &mut self.model
-            && !m.sources.is_empty()
-        {
-            crate::source::source_batch(&m.sources, m.key, first_step, steps, &mut m.src_batch);
-        }
+        self.model.begin_batch(first_step, steps);
         self.batch = Some(BatchOutput {
             first_step,
             steps,
@@ -534,87 +583,20 @@ impl<F: Real> Backend for CpuBackend<F> {
 
     fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
         let pool = self.team.as_ref();
-        match (stage, &mut self.model) {
-            (Stage::NeuronStep, Model::Lif(m)) => {
-                // last step's Propagate and this step's update in one parallel pass:
-                // a partition writes only its own ring, then reads it
-                let (pending, key, inv_scale) = (m.pending.take(), m.key, m.inv_scale);
-                let spiked = &self.spiked;
-                each(pool, &mut m.parts, |p| {
-                    if let Some(s) = pending {
-                        propagate(&p.syn, &mut p.ring, spiked, s);
-                        poisson_input(&mut p.poisson, &mut p.ring, key, s, p.first as u32);
-                    }
-                    p.spiked.clear();
-                    stim_current(&p.pulses, &mut p.i_stim, step);
-                    lif_step(
-                        &p.params,
-                        &p.ranges,
-                        &p.i_stim,
-                        &mut p.state,
-                        &mut p.ring,
-                        inv_scale,
-                        step,
-                        p.first,
-                        &mut p.spiked,
-                    );
-                });
-                self.spiked.clear();
-                for p in &m.parts {
-                    self.spiked.extend_from_slice(&p.spiked);
-                }
-                if !m.sources.is_empty() {
-                    let b = self.batch.as_ref().expect("begin_batch before run_stage");
-                    source_spikes(
-                        &m.src_batch,
-                        (step - b.first_step) as usize,
-                        &mut self.spiked,
-                    );
-                }
+        match stage {
+            Stage::NeuronStep => {
+                let ctx = StepCtx {
+                    pool,
+                    ranges: &self.ranges,
+                    pops: &self.pops,
+                    dt_ms: self.dt_ms,
+                };
+                let first = self.batch.as_ref().map_or(step, |b| b.first_step);
+                self.model
+                    .neuron_step(&ctx, step, first, &mut self.spiked, &mut self.frac)?;
             }
-            (Stage::NeuronStep, Model::Hv(m)) => {
-                let pulses = &m.pulses;
-                let mut work: Vec<_> = m
-                    .parts
-                    .iter_mut()
-                    .zip(split_mut(&mut m.release, &self.ranges, 2))
-                    .collect();
-                each(pool, &mut work, |(p, release)| {
-                    p.spiked.clear();
-                    p.frac.clear();
-                    p.bad = hv_step(
-                        &p.params,
-                        &mut p.state,
-                        &p.p,
-                        release,
-                        pulses,
-                        step as u32,
-                        p.first,
-                        &mut p.spiked,
-                        &mut p.frac,
-                    );
-                });
-                self.spiked.clear();
-                self.frac.clear();
-                for p in &m.parts {
-                    self.spiked.extend_from_slice(&p.spiked);
-                    self.frac.extend_from_slice(&p.frac);
-                }
-                if let Some((p, i)) = m.parts.iter().find_map(|p| p.bad.map(|i| (p, i))) {
-                    let k = i as usize - p.first;
-                    let s = p.state[k];
-                    return Err(nonfinite_error(
-                        &self.pops,
-                        i as usize,
-                        step,
-                        self.dt_ms,
-                        Some(((p.params[k].v_t * s.y).f64(), s.w.f64())),
-                    ));
-                }
-            }
-            (Stage::Propagate, Model::Lif(m)) => m.pending = Some(step),
-            (Stage::Propagate, Model::Hv(m)) => m.gather(pool),
-            (Stage::Record, model) => {
+            Stage::Propagate => self.model.propagate(pool, step),
+            Stage::Record => {
                 let b = self.batch.as_mut().expect("begin_batch before run_stage");
                 let row = (step - b.first_step) as usize;
                 record_spikes(
@@ -623,24 +605,8 @@ impl<F: Real> Backend for CpuBackend<F> {
                 );
                 let np = self.n_probes;
                 let vrow = &mut b.voltages[row * np..(row + 1) * np];
-                match model {
-                    Model::Lif(m) => {
-                        for p in &m.parts {
-                            record_voltage(&p.params, &p.state, &p.probes, step, vrow)
-                        }
-                    }
-                    Model::Hv(m) => {
-                        for p in &m.parts {
-                            record_voltage_hv(&p.params, &p.state, &p.probes, step, vrow)
-                        }
-                        b.interp.extend(
-                            self.spiked
-                                .iter()
-                                .zip(&self.frac)
-                                .map(|(&i, &f)| (step, i, f)),
-                        );
-                    }
-                }
+                self.model
+                    .record(step, vrow, &self.spiked, &self.frac, &mut b.interp);
             }
         }
         Ok(())
@@ -661,127 +627,315 @@ impl<F: Real> Backend for CpuBackend<F> {
     }
 
     fn write_state(&mut self, _net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
-        match (var, &mut self.model) {
-            (StateVar::V, Model::Lif(m)) => {
-                for part in &mut m.parts {
-                    let vals = &values[part.first..part.first + part.state.len()];
-                    for ((s, p), &v) in part.state.iter_mut().zip(&part.params).zip(vals) {
-                        s.u = F::of(v - p.e_l.f64());
-                    }
-                }
-            }
-            (var, Model::Hv(m)) => {
-                for part in &mut m.parts {
-                    let vals = &values[part.first..part.first + part.state.len()];
-                    for ((s, p), &x) in part.state.iter_mut().zip(&part.params).zip(vals) {
-                        if var == StateVar::V {
-                            s.y = F::of(x / p.v_t.f64());
-                            s.armed = (x < p.v_spike.f64()) as u32;
-                        } else {
-                            s.w = F::of(x);
-                        }
-                    }
-                }
-                m.activate(self.team.as_ref());
-            }
-            (StateVar::W, Model::Lif(_)) => {
-                return Err(crate::error::Error::Usage(
-                    "state variable 'w' exists only in HV neurons".into(),
-                ));
-            }
-        }
-        Ok(())
+        self.model.write_state(self.team.as_ref(), var, values)
     }
 
     fn write_params(&mut self, net: &Network) -> Result<()> {
-        match (&mut self.model, &net.neurons) {
-            (Model::Lif(m), Neurons::Lif { params, .. }) => {
-                for (part, r) in m.parts.iter_mut().zip(&self.ranges) {
-                    part.params = params[r.start..r.end]
-                        .iter()
-                        .map(|p| p.cast::<F>())
-                        .collect();
-                    part.ranges = lif_ranges(&net.populations, r, &part.params);
-                }
-            }
-            (Model::Hv(m), Neurons::Hv(h)) => {
-                for (part, r) in m.parts.iter_mut().zip(&self.ranges) {
-                    part.params = h.params[r.start..r.end]
-                        .iter()
-                        .map(|p| p.cast::<F>())
-                        .collect();
-                }
-            }
-            _ => unreachable!("the backend was built from this network"),
-        }
+        self.model.write_params(net, &self.ranges);
         Ok(())
     }
 
     fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
         self.flush();
-        self.save_sections(ck);
+        self.model.save(ck);
         Ok(())
     }
 
     fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
-        self.load_sections(ck)
+        self.model.load(ck)
     }
 
     fn write_sources(&mut self, net: &Network) -> Result<()> {
-        if let Model::Lif(m) = &mut self.model {
-            m.sources = net.sources.clone();
-        }
+        self.model.write_sources(net);
         Ok(())
     }
 
     fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
-        if let Model::Lif(m) = &mut self.model {
-            let all = current_pulses::<F>(&net.drives);
-            for (p, r) in m.parts.iter_mut().zip(&self.ranges) {
-                p.pulses = local_pulses(&all, r);
-                if all.is_empty() {
-                    p.i_stim.clear();
-                } else {
-                    p.i_stim.resize(r.len(), F::zero());
-                    stim_current_at(&p.pulses, &mut p.i_stim, step);
-                }
-            }
-        }
+        self.model.write_currents(net, &self.ranges, step);
         Ok(())
     }
 
     fn voltages(&mut self) -> Result<Vec<f64>> {
-        Ok(match &self.model {
-            Model::Lif(m) => m
-                .parts
-                .iter()
-                .flat_map(|part| part.params.iter().zip(&part.state))
-                .map(|(p, s)| (s.u + p.e_l).f64())
-                .collect(),
-            Model::Hv(m) => m
-                .parts
-                .iter()
-                .flat_map(|part| part.params.iter().zip(&part.state))
-                .map(|(p, s)| (p.v_t * s.y).f64())
-                .collect(),
-        })
+        Ok(self.model.voltages())
     }
 }
 
 impl<F: Real> CpuBackend<F> {
     fn state_var(&mut self, var: StateVar) -> Result<Vec<f64>> {
-        match (var, &self.model) {
-            (StateVar::V, _) => self.voltages(),
-            (StateVar::W, Model::Hv(m)) => Ok(m
+        match var {
+            StateVar::V => self.voltages(),
+            var => self.model.read_var(var),
+        }
+    }
+}
+
+/// The LIF model's CPU stages.
+impl<F: Real> CpuModel<F> for LifCpu<F> {
+    fn begin_batch(&mut self, first_step: u64, steps: u32) {
+        if !self.sources.is_empty() {
+            crate::source::source_batch(
+                &self.sources,
+                self.key,
+                first_step,
+                steps,
+                &mut self.src_batch,
+            );
+        }
+    }
+
+    fn neuron_step(
+        &mut self,
+        ctx: &StepCtx,
+        step: u64,
+        batch_first: u64,
+        spiked_all: &mut Vec<u32>,
+        _frac: &mut Vec<f32>,
+    ) -> Result<()> {
+        let m = self;
+        // last step's Propagate and this step's update in one parallel pass:
+        // a partition writes only its own ring, then reads it
+        let (pending, key, inv_scale) = (m.pending.take(), m.key, m.inv_scale);
+        let spiked = &*spiked_all;
+        each(ctx.pool, &mut m.parts, |p| {
+            if let Some(s) = pending {
+                propagate(&p.syn, &mut p.ring, spiked, s);
+                poisson_input(&mut p.poisson, &mut p.ring, key, s, p.first as u32);
+            }
+            p.spiked.clear();
+            stim_current(&p.pulses, &mut p.i_stim, step);
+            lif_step(
+                &p.params,
+                &p.ranges,
+                &p.i_stim,
+                &mut p.state,
+                &mut p.ring,
+                inv_scale,
+                step,
+                p.first,
+                &mut p.spiked,
+            );
+        });
+        spiked_all.clear();
+        for p in &m.parts {
+            spiked_all.extend_from_slice(&p.spiked);
+        }
+        if !m.sources.is_empty() {
+            source_spikes(&m.src_batch, (step - batch_first) as usize, spiked_all);
+        }
+        Ok(())
+    }
+
+    fn propagate(&mut self, _pool: Option<&Team>, step: u64) {
+        self.pending = Some(step);
+    }
+
+    fn flush(&mut self, pool: Option<&Team>, spiked: &[u32]) {
+        if let Some(step) = self.pending.take() {
+            let key = self.key;
+            each(pool, &mut self.parts, |p| {
+                propagate(&p.syn, &mut p.ring, spiked, step);
+                poisson_input(&mut p.poisson, &mut p.ring, key, step, p.first as u32);
+            });
+        }
+    }
+
+    fn record(
+        &self,
+        step: u64,
+        vrow: &mut [F],
+        _spiked: &[u32],
+        _frac: &[f32],
+        _interp: &mut Vec<(u64, u32, f32)>,
+    ) {
+        for p in &self.parts {
+            record_voltage(&p.params, &p.state, &p.probes, step, vrow)
+        }
+    }
+
+    fn voltages(&self) -> Vec<f64> {
+        self.parts
+            .iter()
+            .flat_map(|part| part.params.iter().zip(&part.state))
+            .map(|(p, s)| (s.u + p.e_l).f64())
+            .collect()
+    }
+
+    fn write_state(&mut self, _pool: Option<&Team>, var: StateVar, values: &[f64]) -> Result<()> {
+        if var != StateVar::V {
+            return Err(no_such_var(var));
+        }
+        for part in &mut self.parts {
+            let vals = &values[part.first..part.first + part.state.len()];
+            for ((s, p), &v) in part.state.iter_mut().zip(&part.params).zip(vals) {
+                s.u = F::of(v - p.e_l.f64());
+            }
+        }
+        Ok(())
+    }
+
+    fn write_params(&mut self, net: &Network, ranges: &[Partition]) {
+        let Neurons::Lif { params, .. } = &net.neurons else {
+            unreachable!("the backend was built from this network")
+        };
+        for (part, r) in self.parts.iter_mut().zip(ranges) {
+            part.params = params[r.start..r.end]
+                .iter()
+                .map(|p| p.cast::<F>())
+                .collect();
+            part.ranges = lif_ranges(&net.populations, r, &part.params);
+        }
+    }
+
+    fn write_sources(&mut self, net: &Network) {
+        self.sources = net.sources.clone();
+    }
+
+    fn write_currents(&mut self, net: &Network, ranges: &[Partition], step: u64) {
+        let all = current_pulses::<F>(&net.drives);
+        for (p, r) in self.parts.iter_mut().zip(ranges) {
+            p.pulses = local_pulses(&all, r);
+            if all.is_empty() {
+                p.i_stim.clear();
+            } else {
+                p.i_stim.resize(r.len(), F::zero());
+                stim_current_at(&p.pulses, &mut p.i_stim, step);
+            }
+        }
+    }
+
+    fn save(&self, ck: &mut crate::checkpoint::Checkpoint) {
+        LifCpu::save(self, ck)
+    }
+
+    fn load(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        LifCpu::load(self, ck)
+    }
+}
+
+/// The HV model's CPU stages.
+impl<F: Real> CpuModel<F> for HvCpu<F> {
+    fn neuron_step(
+        &mut self,
+        ctx: &StepCtx,
+        step: u64,
+        _batch_first: u64,
+        spiked: &mut Vec<u32>,
+        frac: &mut Vec<f32>,
+    ) -> Result<()> {
+        let m = self;
+        let pulses = &m.pulses;
+        let mut work: Vec<_> = m
+            .parts
+            .iter_mut()
+            .zip(split_mut(&mut m.release, ctx.ranges, 2))
+            .collect();
+        each(ctx.pool, &mut work, |(p, release)| {
+            p.spiked.clear();
+            p.frac.clear();
+            p.bad = hv_step(
+                &p.params,
+                &mut p.state,
+                &p.p,
+                release,
+                pulses,
+                step as u32,
+                p.first,
+                &mut p.spiked,
+                &mut p.frac,
+            );
+        });
+        spiked.clear();
+        frac.clear();
+        for p in &m.parts {
+            spiked.extend_from_slice(&p.spiked);
+            frac.extend_from_slice(&p.frac);
+        }
+        if let Some((p, i)) = m.parts.iter().find_map(|p| p.bad.map(|i| (p, i))) {
+            let k = i as usize - p.first;
+            let s = p.state[k];
+            return Err(nonfinite_error(
+                ctx.pops,
+                i as usize,
+                step,
+                ctx.dt_ms,
+                Some(((p.params[k].v_t * s.y).f64(), s.w.f64())),
+            ));
+        }
+        Ok(())
+    }
+
+    fn propagate(&mut self, pool: Option<&Team>, _step: u64) {
+        self.gather(pool);
+    }
+
+    fn record(
+        &self,
+        step: u64,
+        vrow: &mut [F],
+        spiked: &[u32],
+        frac: &[f32],
+        interp: &mut Vec<(u64, u32, f32)>,
+    ) {
+        for p in &self.parts {
+            record_voltage_hv(&p.params, &p.state, &p.probes, step, vrow)
+        }
+        interp.extend(spiked.iter().zip(frac).map(|(&i, &f)| (step, i, f)));
+    }
+
+    fn voltages(&self) -> Vec<f64> {
+        self.parts
+            .iter()
+            .flat_map(|part| part.params.iter().zip(&part.state))
+            .map(|(p, s)| (p.v_t * s.y).f64())
+            .collect()
+    }
+
+    fn read_var(&self, var: StateVar) -> Result<Vec<f64>> {
+        match var {
+            StateVar::W => Ok(self
                 .parts
                 .iter()
                 .flat_map(|p| &p.state)
                 .map(|s| s.w.f64())
                 .collect()),
-            (StateVar::W, Model::Lif(_)) => Err(crate::error::Error::Usage(
-                "state variable 'w' exists only in HV neurons".into(),
-            )),
+            StateVar::V => Ok(self.voltages()),
         }
+    }
+
+    fn write_state(&mut self, pool: Option<&Team>, var: StateVar, values: &[f64]) -> Result<()> {
+        for part in &mut self.parts {
+            let vals = &values[part.first..part.first + part.state.len()];
+            for ((s, p), &x) in part.state.iter_mut().zip(&part.params).zip(vals) {
+                if var == StateVar::V {
+                    s.y = F::of(x / p.v_t.f64());
+                    s.armed = (x < p.v_spike.f64()) as u32;
+                } else {
+                    s.w = F::of(x);
+                }
+            }
+        }
+        self.activate(pool);
+        Ok(())
+    }
+
+    fn write_params(&mut self, net: &Network, ranges: &[Partition]) {
+        let Neurons::Hv(h) = &net.neurons else {
+            unreachable!("the backend was built from this network")
+        };
+        for (part, r) in self.parts.iter_mut().zip(ranges) {
+            part.params = h.params[r.start..r.end]
+                .iter()
+                .map(|p| p.cast::<F>())
+                .collect();
+        }
+    }
+
+    fn save(&self, ck: &mut crate::checkpoint::Checkpoint) {
+        HvCpu::save(self, ck)
+    }
+
+    fn load(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        HvCpu::load(self, ck)
     }
 }
 

@@ -3,7 +3,7 @@
 //! `lif.ring` its i32 accumulators slot-major, `hv.state` `HvState<f32>`), so a
 //! checkpoint of either f32 backend loads into the other.
 
-use super::{CpuBackend, HvCpu, LifCpu, Model};
+use super::{HvCpu, LifCpu};
 use crate::checkpoint::{Checkpoint, Enc, real_bytes};
 use crate::error::Result;
 use crate::real::Real;
@@ -26,7 +26,7 @@ fn acc_bytes<F: Real>() -> usize {
 // The partitions are contiguous and in order, so walking them in turn gives the
 // network's global order; the ring is slot-major over all neurons.
 impl<F: Real> LifCpu<F> {
-    fn save(&self, ck: &mut Checkpoint) {
+    pub(super) fn save(&self, ck: &mut Checkpoint) {
         let rb = real_bytes::<F>();
         let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
         let mut e = Enc::with_capacity(n * (3 * rb + 4));
@@ -57,7 +57,7 @@ impl<F: Real> LifCpu<F> {
         ck.put(STIM, e.0);
     }
 
-    fn load(&mut self, ck: &Checkpoint) -> Result<()> {
+    pub(super) fn load(&mut self, ck: &Checkpoint) -> Result<()> {
         let rb = real_bytes::<F>();
         let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
         let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
@@ -89,7 +89,7 @@ impl<F: Real> LifCpu<F> {
 }
 
 impl<F: Real> HvCpu<F> {
-    fn save(&self, ck: &mut Checkpoint) {
+    pub(super) fn save(&self, ck: &mut Checkpoint) {
         let rb = real_bytes::<F>();
         let n = self.release.len() / 2;
         let mut e = Enc::with_capacity(n * (2 * rb + 8));
@@ -113,7 +113,7 @@ impl<F: Real> HvCpu<F> {
         ck.put(HV_COUPLING, e.0);
     }
 
-    fn load(&mut self, ck: &Checkpoint) -> Result<()> {
+    pub(super) fn load(&mut self, ck: &Checkpoint) -> Result<()> {
         let rb = real_bytes::<F>();
         let n = self.release.len() / 2;
         let mut d = ck.reader(HV_STATE, n, 2 * rb + 8)?;
@@ -134,21 +134,5 @@ impl<F: Real> HvCpu<F> {
             }
         }
         Ok(())
-    }
-}
-
-impl<F: Real> CpuBackend<F> {
-    pub(super) fn save_sections(&self, ck: &mut Checkpoint) {
-        match &self.model {
-            Model::Lif(m) => m.save(ck),
-            Model::Hv(m) => m.save(ck),
-        }
-    }
-
-    pub(super) fn load_sections(&mut self, ck: &Checkpoint) -> Result<()> {
-        match &mut self.model {
-            Model::Lif(m) => m.load(ck),
-            Model::Hv(m) => m.load(ck),
-        }
     }
 }
