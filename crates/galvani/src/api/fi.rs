@@ -58,6 +58,15 @@ pub fn fi_neurons(net: &Network, pop_index: impl Fn(&str) -> Option<usize>) -> V
         return Vec::new();
     };
     let dt = net.dt_ms;
+    // the primary parameters the propagators were derived from, one column each
+    let col = |k: &str| -> &[f64] {
+        &net.primary
+            .iter()
+            .find(|(n, _)| *n == k)
+            .expect("a LIF parameter")
+            .1
+    };
+    let (tau_m, c_m) = (col("tau_m_ms"), col("c_m_pf"));
     let mut out = Vec::new();
     for pop in &net.populations {
         if !pop.record_spikes {
@@ -72,8 +81,8 @@ pub fn fi_neurons(net: &Network, pop_index: impl Fn(&str) -> Option<usize>) -> V
                 pop: mp,
                 neuron: i as u32,
                 i_e_pa: p.i_e,
-                r_gohm: p.p30 / (1.0 - p.p33),
-                tau_m_ms: -dt / p.p33.ln(),
+                r_gohm: tau_m[pop.offset + i] / c_m[pop.offset + i],
+                tau_m_ms: tau_m[pop.offset + i],
                 theta_mv: p.theta,
                 reset_mv: p.reset,
                 t_ref_ms: p.ref_steps as f64 * dt,

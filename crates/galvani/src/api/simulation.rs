@@ -333,10 +333,8 @@ impl Simulation {
     /// The names [`Simulation::get`] and [`Simulation::set`] take: the state variables
     /// (`v_mv`, and `w` for HV) and the model's parameters.
     pub fn variables(&self) -> Vec<&'static str> {
-        let mut v = vec![StateVar::V.name()];
-        if matches!(self.net.neurons, Neurons::Hv(_)) {
-            v.push(StateVar::W.name());
-        }
+        // the model's initial values (v_mv first) are its state variables
+        let mut v: Vec<&'static str> = self.model().init().iter().map(|i| i.name).collect();
         v.extend(self.net.primary.iter().map(|(k, _)| *k));
         v
     }
@@ -360,10 +358,18 @@ impl Simulation {
             })
     }
 
+    /// The network's neuron model, as registered in [`crate::model::MODELS`].
+    fn model(&self) -> &'static dyn crate::model::NeuronModel {
+        crate::model::by_name(self.net.neurons.model()).expect("every network model is registered")
+    }
+
     fn state_var(&self, key: &str) -> Option<StateVar> {
+        if !self.model().init().iter().any(|i| i.name == key) {
+            return None;
+        }
         match key {
             "v_mv" => Some(StateVar::V),
-            "w" if matches!(self.net.neurons, Neurons::Hv(_)) => Some(StateVar::W),
+            "w" => Some(StateVar::W),
             _ => None,
         }
     }
