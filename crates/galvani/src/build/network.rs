@@ -424,6 +424,35 @@ fn build_drives(cfg: &Config, pops: &[PopulationInfo], dt: f64) -> Result<Vec<Dr
     Ok(out)
 }
 
+/// The parameter columns of population `pi` for a model's table: each key's values, one
+/// per neuron (the config's, else the default), drawn from the stream (seed, 1, pi, key
+/// index). Every model's build goes through here, so the same config draws the same
+/// values whatever the model.
+fn param_columns(
+    cfg: &Config,
+    pi: usize,
+    p: &crate::config::Population,
+    table: &'static [Param],
+    seed: u64,
+) -> Result<HashMap<&'static str, Vec<f64>>> {
+    let size = p.size as usize;
+    let mut cols = HashMap::new();
+    for (ki, param) in table.iter().enumerate() {
+        let key = param.name;
+        let spec = p
+            .params
+            .get(key)
+            .cloned()
+            .unwrap_or(ValueSpec::Const(param.default));
+        let at = format!("population[{pi}] ('{}').params.{key}", p.name);
+        cols.insert(
+            key,
+            resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
+        );
+    }
+    Ok(cols)
+}
+
 fn build_lif(
     cfg: &Config,
     n: usize,
@@ -463,25 +492,7 @@ fn build_lif(
             "exp_conductance" => lif::SYN_EXP_CONDUCTANCE,
             _ => lif::SYN_EXP_CURRENT,
         };
-        let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
-        for (
-            ki,
-            Param {
-                name: key, default, ..
-            },
-        ) in lif::PARAMS.iter().enumerate()
-        {
-            let spec = p
-                .params
-                .get(*key)
-                .cloned()
-                .unwrap_or(ValueSpec::Const(*default));
-            let at = format!("population[{pi}] ('{}').params.{key}", p.name);
-            cols.insert(
-                key,
-                resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
-            );
-        }
+        let cols = param_columns(cfg, pi, p, lif::PARAMS, seed)?;
         let e_l = cols["e_l_mv"].clone();
         let v_spec = p.init.get("v_mv").cloned();
         let v = match v_spec {
@@ -530,25 +541,7 @@ fn build_hv(
     let mut w0 = Vec::with_capacity(n);
     for (pi, p) in cfg.populations.iter().enumerate() {
         let size = p.size as usize;
-        let mut cols: HashMap<&str, Vec<f64>> = HashMap::new();
-        for (
-            ki,
-            Param {
-                name: key, default, ..
-            },
-        ) in hv::PARAMS.iter().enumerate()
-        {
-            let spec = p
-                .params
-                .get(*key)
-                .cloned()
-                .unwrap_or(ValueSpec::Const(*default));
-            let at = format!("population[{pi}] ('{}').params.{key}", p.name);
-            cols.insert(
-                key,
-                resolve_values(cfg, &at, &spec, size, seed, &[1, pi as u64, ki as u64])?,
-            );
-        }
+        let cols = param_columns(cfg, pi, p, hv::PARAMS, seed)?;
         let init = |k: usize, key: &str| -> Result<Option<Vec<f64>>> {
             p.init
                 .get(key)
