@@ -16,7 +16,7 @@ use galvani::output::Summary;
 use galvani::real::Precision;
 use galvani::run::{ResumeOptions, RunJob, RunOptions};
 use galvani::sim::{self, Discard};
-use galvani::simulation::Simulation;
+use galvani::simulation::{Simulation, open_gpu};
 
 use crate::plot::{self, FiNeuron, RunMeta};
 use crate::progress::{self, RunMonitor};
@@ -246,10 +246,6 @@ pub fn main_with(cli: Cli) -> i32 {
         }
     }
 }
-
-pub use galvani::sim::{drive, drive_with};
-pub use galvani::simulation::open_gpu;
-pub use galvani::stats::{HvAgreement, PopAgreement, agreement, hv_agreement};
 
 /// Prints the summary and draws the plots of a finished (or stopped) run; a stopped run
 /// then becomes [`Error::Interrupted`] (exit code 130, 143, 129).

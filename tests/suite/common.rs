@@ -7,7 +7,7 @@ use galvani::backend::gpu::{GpuBackend, GpuContext};
 use galvani::config::{self, Config};
 use galvani::network::Network;
 use galvani::sim::Collect;
-use galvani_cli::app::drive;
+use galvani::sim::drive;
 
 /// Parses a config written inline (paths resolve against `tests/data`).
 pub fn cfg(text: &str) -> Config {

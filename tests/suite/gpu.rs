@@ -10,7 +10,8 @@ use galvani::backend::gpu::{GpuBackend, GpuContext};
 use galvani::backend::{Backend, Stage, batch_steps};
 use galvani::network::Network;
 use galvani::sim::Collect;
-use galvani_cli::app::{agreement, drive};
+use galvani::sim::drive;
+use galvani::stats::agreement;
 
 fn gpu() -> Option<GpuContext> {
     match GpuContext::new() {

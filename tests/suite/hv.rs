@@ -598,7 +598,7 @@ w = { linspace = [0.0001, 0.1] }
     let mut results = vec![
         (
             "cpu-f32",
-            galvani_cli::app::drive(
+            galvani::sim::drive(
                 &net,
                 galvani::backend::cpu::CpuBackend::<f32>::new(&net).unwrap(),
                 &mut Collect::default(),
@@ -607,7 +607,7 @@ w = { linspace = [0.0001, 0.1] }
         ),
         (
             "cpu-f64",
-            galvani_cli::app::drive(
+            galvani::sim::drive(
                 &net,
                 galvani::backend::cpu::CpuBackend::<f64>::new(&net).unwrap(),
                 &mut Collect::default(),
@@ -618,7 +618,7 @@ w = { linspace = [0.0001, 0.1] }
     if let Some(ctx) = gpu() {
         results.push((
             "gpu-f32",
-            galvani_cli::app::drive(
+            galvani::sim::drive(
                 &net,
                 galvani::backend::gpu::GpuBackend::new(&ctx, &net).unwrap(),
                 &mut Collect::default(),
@@ -677,7 +677,7 @@ fn hv_agreement_measures_what_it_says() {
         voltages: Vec::new(),
     };
     let a = run(&[(0, 1.0), (1, 2.0), (0, 5.0), (2, 7.0)]);
-    let same = galvani_cli::app::hv_agreement(&net, &a, &a, 15.0, 1e-3);
+    let same = galvani::stats::hv_agreement(&net, &a, &a, 15.0, 1e-3);
     assert_eq!(same.horizon_ms, None);
     assert_eq!(
         (same.matched, same.max_dt_ms, same.count_corr),
@@ -685,7 +685,7 @@ fn hv_agreement_measures_what_it_says() {
     );
     // neuron 0's second spike moves by 0.01 ms at 5 ms; neuron 2 loses its spike
     let b = run(&[(0, 1.0), (1, 2.0005), (0, 5.01)]);
-    let d = galvani_cli::app::hv_agreement(&net, &a, &b, 15.0, 1e-3);
+    let d = galvani::stats::hv_agreement(&net, &a, &b, 15.0, 1e-3);
     assert_eq!(d.horizon_ms, Some(5.0));
     assert_eq!(d.matched, 4);
     assert!(d.max_dt_ms.is_infinite(), "a spike without partner");
@@ -696,7 +696,7 @@ fn hv_agreement_measures_what_it_says() {
         (0.0, -1.0),
         "one 10 ms window, 4 vs 3"
     );
-    let d = galvani_cli::app::hv_agreement(&net, &a, &b, 4.0, 1e-3);
+    let d = galvani::stats::hv_agreement(&net, &a, &b, 4.0, 1e-3);
     assert_eq!(d.matched, 2);
     assert!((d.max_dt_ms - 5e-4).abs() < 1e-12, "{}", d.max_dt_ms);
 }

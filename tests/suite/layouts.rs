@@ -122,7 +122,7 @@ receptor = "ampa"
 
 fn run<F: Real>(net: &Network, threads: usize) -> Collect {
     let mut c = Collect::default();
-    galvani_cli::app::drive(
+    galvani::sim::drive(
         net,
         CpuBackend::<F>::with_threads(net, threads).unwrap(),
         &mut c,
@@ -196,7 +196,7 @@ fn same_spikes_in(
         let b = CpuBackend::<f32>::consuming(&mut m).unwrap();
         assert!(m.synapses.released(), "the patterns are gone");
         let mut c = Collect::default();
-        galvani_cli::app::drive(&m, b, &mut c).unwrap();
+        galvani::sim::drive(&m, b, &mut c).unwrap();
         assert_eq!(c.spikes, want.0.spikes, "{layout} consuming {threads}t");
     }
     if let Some(ctx) = gpu {

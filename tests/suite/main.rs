@@ -16,6 +16,7 @@ mod hv;
 mod layout;
 mod layouts;
 mod limits;
+mod models;
 mod plots;
 mod psp;
 mod reference;

@@ -7,7 +7,7 @@ use galvani::backend::cpu::{CpuBackend, partition};
 use galvani::network::Network;
 use galvani::real::Real;
 use galvani::sim::Collect;
-use galvani_cli::app::drive;
+use galvani::sim::drive;
 
 fn run<F: Real>(net: &Network, threads: usize) -> Collect {
     let b = CpuBackend::<F>::with_threads(net, threads).unwrap();

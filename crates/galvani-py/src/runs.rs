@@ -46,7 +46,7 @@ pub(crate) fn parse_precision(s: &str) -> PyResult<Precision> {
         .map_err(|e: String| PyValueError::new_err(format!("precision: {e}")))
 }
 
-fn parse_threads(threads: Option<u64>) -> PyResult<Option<usize>> {
+pub(crate) fn parse_threads(threads: Option<u64>) -> PyResult<Option<usize>> {
     threads
         .map(|t| {
             galvani::engine::threads::check_threads(t)

@@ -1,39 +1,24 @@
 //! `galvani._native._Simulation`: the engine behind `galvani.Simulation`.
 
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use galvani::Simulation;
 use galvani::network::Network;
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1};
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::runs::{
     PyComparison, Signals, compare_options, comparison_to_py, parse_backend, parse_precision,
+    parse_threads,
 };
 use crate::{py_err, tree};
 
-/// The simulation engine behind `galvani.Simulation` (see its docstring).
-///
-/// The simulation sits in a mutex only so that the class is `Sync` (as pyo3 requires)
-/// whatever the backends are: methods that change it take `&mut self` (pyo3's borrow
-/// flag makes them exclusive, so `get_mut` needs no lock, and a second thread gets
-/// "already borrowed" instead of waiting while holding the GIL); the read-only getters
-/// lock it, uncontended.
+/// The simulation engine behind `galvani.Simulation` (see its docstring). Methods that
+/// change it take `&mut self`: pyo3's borrow flag makes them exclusive.
 #[pyclass(name = "_Simulation", module = "galvani._native")]
 pub(crate) struct PySimulation {
-    sim: Mutex<Simulation>,
-}
-
-impl PySimulation {
-    fn sim(&self) -> MutexGuard<'_, Simulation> {
-        self.sim.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-    fn sim_mut(&mut self) -> &mut Simulation {
-        self.sim.get_mut().unwrap_or_else(PoisonError::into_inner)
-    }
+    sim: Simulation,
 }
 
 fn population_names(net: &Network) -> Vec<String> {
@@ -63,17 +48,13 @@ impl PySimulation {
         let kind = parse_backend(backend)?;
         let precision = parse_precision(precision)?;
         let mut cfg = tree::config_of(tree, source)?;
-        if let Some(t) = threads {
-            galvani::engine::threads::check_threads(t)
-                .map_err(|e| PyValueError::new_err(format!("threads: {e} (or None)")))?;
-            cfg.simulation.threads = Some(t);
+        if let Some(t) = parse_threads(threads)? {
+            cfg.simulation.threads = Some(t as u64);
         }
         let sim = py
             .detach(|| Simulation::from_config(&cfg, kind, precision, true))
             .map_err(py_err)?;
-        Ok(PySimulation {
-            sim: Mutex::new(sim),
-        })
+        Ok(PySimulation { sim })
     }
 
     /// Runs `steps` more steps with the GIL released, checking for Ctrl-C between
@@ -81,7 +62,7 @@ impl PySimulation {
     /// seconds of the loop.
     fn run_steps(&mut self, py: Python<'_>, steps: u64) -> PyResult<f64> {
         let mut signals = Signals::default();
-        let sim = self.sim_mut();
+        let sim = &mut self.sim;
         let stats = py
             .detach(|| sim.run_steps(steps, &mut signals))
             .map_err(py_err)?;
@@ -93,37 +74,37 @@ impl PySimulation {
 
     /// The number of steps in `ms` (a whole number of steps, else ValueError).
     fn steps_in(&self, ms: f64) -> PyResult<u64> {
-        self.sim().steps_in(ms).map_err(py_err)
+        self.sim.steps_in(ms).map_err(py_err)
     }
 
     #[getter]
     fn step(&self) -> u64 {
-        self.sim().step()
+        self.sim.step()
     }
 
     #[getter]
     fn t_ms(&self) -> f64 {
-        self.sim().t_ms()
+        self.sim.t_ms()
     }
 
     #[getter]
     fn dt_ms(&self) -> f64 {
-        self.sim().network().dt_ms
+        self.sim.network().dt_ms
     }
 
     #[getter]
     fn default_steps(&self) -> u64 {
-        self.sim().default_steps()
+        self.sim.default_steps()
     }
 
     #[getter]
     fn populations(&self) -> Vec<String> {
-        population_names(self.sim().network())
+        population_names(self.sim.network())
     }
 
     #[getter]
     fn sizes(&self) -> Vec<usize> {
-        self.sim()
+        self.sim
             .network()
             .populations
             .iter()
@@ -133,44 +114,44 @@ impl PySimulation {
 
     #[getter]
     fn variables(&self) -> Vec<&'static str> {
-        self.sim().variables()
+        self.sim.variables()
     }
 
     #[getter]
     fn synapses(&self) -> usize {
-        self.sim().network().synapses.len()
+        self.sim.network().synapses.len()
     }
 
     /// (backend, device, precision)
     #[getter]
     fn info(&self) -> (String, String, String) {
-        let i = self.sim().info();
+        let i = self.sim.info();
         (i.backend, i.device, i.precision.to_string())
     }
 
     /// Host threads of the CPU backend (None on the GPU).
     #[getter]
     fn threads(&self) -> Option<usize> {
-        self.sim().info().threads
+        self.sim.info().threads
     }
 
     #[getter]
     fn spike_counts(&self) -> Vec<u64> {
-        self.sim().spike_counts().to_vec()
+        self.sim.spike_counts().to_vec()
     }
 
     fn reset(&mut self, py: Python<'_>) -> PyResult<()> {
-        let sim = self.sim_mut();
+        let sim = &mut self.sim;
         py.detach(|| sim.reset()).map_err(py_err)
     }
 
     fn save(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let sim = self.sim_mut();
+        let sim = &mut self.sim;
         py.detach(|| sim.save(&path)).map_err(py_err)
     }
 
     fn load(&mut self, py: Python<'_>, path: PathBuf) -> PyResult<()> {
-        let sim = self.sim_mut();
+        let sim = &mut self.sim;
         py.detach(|| sim.load(&path)).map_err(py_err)
     }
 
@@ -180,7 +161,7 @@ impl PySimulation {
         py: Python<'py>,
         population: &str,
     ) -> PyResult<(Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<i64>>)> {
-        let (t, n) = self.sim().spikes(population).map_err(py_err)?;
+        let (t, n) = self.sim.spikes(population).map_err(py_err)?;
         let n: Vec<i64> = n.into_iter().map(i64::from).collect();
         Ok((t.into_pyarray(py), n.into_pyarray(py)))
     }
@@ -197,7 +178,7 @@ impl PySimulation {
         Bound<'py, PyArray1<i64>>,
         Bound<'py, PyArray1<f64>>,
     )> {
-        let (t, n, v) = self.sim().samples(population, variable).map_err(py_err)?;
+        let (t, n, v) = self.sim.samples(population, variable).map_err(py_err)?;
         let n: Vec<i64> = n.into_iter().map(i64::from).collect();
         Ok((t.into_pyarray(py), n.into_pyarray(py), v.into_pyarray(py)))
     }
@@ -209,7 +190,7 @@ impl PySimulation {
         key: &str,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         Ok(self
-            .sim_mut()
+            .sim
             .get(population, key)
             .map_err(py_err)?
             .into_pyarray(py))
@@ -223,7 +204,7 @@ impl PySimulation {
         values: PyReadonlyArray1<'_, f64>,
     ) -> PyResult<()> {
         let v = self::values(&values);
-        self.sim_mut().set(population, key, &v).map_err(py_err)
+        self.sim.set(population, key, &v).map_err(py_err)
     }
 
     /// Replaces the spike times of a spike_source population (one array per neuron).
@@ -233,9 +214,7 @@ impl PySimulation {
         times: Vec<PyReadonlyArray1<'_, f64>>,
     ) -> PyResult<()> {
         let lists = times.iter().map(|a| values(a).into_owned()).collect();
-        self.sim_mut()
-            .set_spike_times(population, lists)
-            .map_err(py_err)
+        self.sim.set_spike_times(population, lists).map_err(py_err)
     }
 
     /// The spike times of a spike_source population (one array per neuron).
@@ -245,7 +224,7 @@ impl PySimulation {
         population: &str,
     ) -> PyResult<Vec<Bound<'py, PyArray1<f64>>>> {
         Ok(self
-            .sim()
+            .sim
             .spike_times(population)
             .map_err(py_err)?
             .into_iter()
@@ -260,7 +239,7 @@ impl PySimulation {
         times_ms: PyReadonlyArray1<'_, f64>,
         amplitudes_pa: PyReadonlyArray1<'_, f64>,
     ) -> PyResult<()> {
-        self.sim_mut()
+        self.sim
             .set_current(index, &values(&times_ms), &values(&amplitudes_pa))
             .map_err(py_err)
     }
@@ -275,12 +254,10 @@ impl PySimulation {
         options: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<PyComparison> {
         let opts = compare_options(options)?;
-        let sim = self.sim();
-        let mut net = sim.network().clone();
+        let mut net = self.sim.network().clone();
         if let Some(ms) = opts.duration_ms {
-            net.steps = sim.steps_in(ms).map_err(py_err)?;
+            net.steps = self.sim.steps_in(ms).map_err(py_err)?;
         }
-        drop(sim);
         let name = net.name.clone();
         comparison_to_py(py, &name, net, &opts)
     }

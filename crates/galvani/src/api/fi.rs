@@ -53,7 +53,6 @@ impl FiNeuron {
 /// maps a population's name to the index the caller uses for it (`None` skips it).
 /// A network of another model has none.
 pub fn fi_neurons(net: &Network, pop_index: impl Fn(&str) -> Option<usize>) -> Vec<FiNeuron> {
-    #[allow(irrefutable_let_patterns)]
     let Neurons::Lif { params, .. } = &net.neurons else {
         return Vec::new();
     };

@@ -50,13 +50,9 @@ pub fn is_source(model: &str) -> bool {
     crate::model::by_name(model).is_some_and(|m| m.is_source())
 }
 
-/// Checks a source population's table (called by config validation).
+/// Checks a source population's table beyond its `synapse` key, which
+/// [`crate::model::check_population`] has checked (called by config validation).
 pub(crate) fn check_population(cfg: &Config, at: &str, p: &Population) -> Result<()> {
-    if p.synapse.is_some() {
-        return Err(cfg.err(format!(
-            "{at}.synapse: source populations take no synapse kind (they have no input)"
-        )));
-    }
     if let Some(k) = p.init.keys().next() {
         return Err(cfg.err(format!(
             "{at}.init.{k}: source populations have no state to initialise"

@@ -193,50 +193,6 @@ pub trait Backend {
     fn write_currents(&mut self, net: &Network, step: u64) -> Result<()>;
 }
 
-/// The GPU backend is the backend of its model's kernels, chosen when it was built.
-impl Backend for gpu::GpuBackend {
-    type Float = f32;
-    fn info(&self) -> BackendInfo {
-        (**self).info()
-    }
-    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
-        (**self).begin_batch(first_step, steps)
-    }
-    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        (**self).run_stage(stage, step)
-    }
-    fn end_batch(&mut self) -> Result<Vec<BatchOutput<Self::Float>>> {
-        (**self).end_batch()
-    }
-    fn finish(&mut self) -> Result<Vec<BatchOutput<Self::Float>>> {
-        (**self).finish()
-    }
-    fn voltages(&mut self) -> Result<Vec<f64>> {
-        (**self).voltages()
-    }
-    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
-        (**self).read_state(var)
-    }
-    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
-        (**self).write_state(net, var, values)
-    }
-    fn write_params(&mut self, net: &Network) -> Result<()> {
-        (**self).write_params(net)
-    }
-    fn save_state(&mut self, ck: &mut Checkpoint) -> Result<()> {
-        (**self).save_state(ck)
-    }
-    fn load_state(&mut self, ck: &Checkpoint) -> Result<()> {
-        (**self).load_state(ck)
-    }
-    fn write_sources(&mut self, net: &Network) -> Result<()> {
-        (**self).write_sources(net)
-    }
-    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
-        (**self).write_currents(net, step)
-    }
-}
-
 /// A per-neuron state variable that can be read and written between runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StateVar {

@@ -92,16 +92,47 @@ impl std::fmt::Debug for GpuBackend {
     }
 }
 
-impl std::ops::Deref for GpuBackend {
-    type Target = dyn Backend<Float = f32> + Send + Sync;
-    fn deref(&self) -> &Self::Target {
-        &*self.0
+/// The GPU backend is the backend of its model's kernels, chosen when it was built.
+impl Backend for GpuBackend {
+    type Float = f32;
+    fn info(&self) -> BackendInfo {
+        self.0.info()
     }
-}
-
-impl std::ops::DerefMut for GpuBackend {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut *self.0
+    fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
+        self.0.begin_batch(first_step, steps)
+    }
+    fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
+        self.0.run_stage(stage, step)
+    }
+    fn end_batch(&mut self) -> Result<Vec<BatchOutput<Self::Float>>> {
+        self.0.end_batch()
+    }
+    fn finish(&mut self) -> Result<Vec<BatchOutput<Self::Float>>> {
+        self.0.finish()
+    }
+    fn voltages(&mut self) -> Result<Vec<f64>> {
+        self.0.voltages()
+    }
+    fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
+        self.0.read_state(var)
+    }
+    fn write_state(&mut self, net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
+        self.0.write_state(net, var, values)
+    }
+    fn write_params(&mut self, net: &Network) -> Result<()> {
+        self.0.write_params(net)
+    }
+    fn save_state(&mut self, ck: &mut crate::checkpoint::Checkpoint) -> Result<()> {
+        self.0.save_state(ck)
+    }
+    fn load_state(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
+        self.0.load_state(ck)
+    }
+    fn write_sources(&mut self, net: &Network) -> Result<()> {
+        self.0.write_sources(net)
+    }
+    fn write_currents(&mut self, net: &Network, step: u64) -> Result<()> {
+        self.0.write_currents(net, step)
     }
 }
 
