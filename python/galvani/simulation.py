@@ -256,7 +256,9 @@ class Simulation:
         --checkpoint-every-ms`` for the same network (same config, seed and dt: checked)
         in the same precision; f32 checkpoints load into the CPU and the GPU backend
         alike. ``t``, spike counts and changed parameters become the checkpoint's; the
-        in-memory records start empty. A mismatched or damaged file raises ValueError."""
+        in-memory records start empty. A mismatched, damaged or crafted file (or a path
+        that is not a regular file) raises ValueError, and the simulation stays exactly
+        as it was."""
         self._sim.load(os.fspath(path))
 
     def spikes(self, population: str) -> Tuple[np.ndarray, np.ndarray]:

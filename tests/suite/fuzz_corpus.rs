@@ -1,5 +1,5 @@
-//! Replays the fuzz corpus (fuzz/corpus/config_build, the seeds and what `cargo fuzz`
-//! kept) and the regressions (fuzz/artifacts/config_build, inputs that once crashed)
+//! Replays the fuzz corpora (fuzz/corpus/config_build and checkpoint_load: the seeds and what `cargo fuzz`
+//! kept) and the regressions (fuzz/artifacts/*, inputs that once crashed)
 //! through the fuzz target's body, on stable: none may panic. See fuzz/README.md.
 
 use std::path::Path;
@@ -51,6 +51,37 @@ fn corpus_and_regressions_replay_without_panic() {
         assert!(
             built.contains(&seed),
             "{seed} did not build; built: {built:?}"
+        );
+    }
+}
+
+/// The `checkpoint_load` target's corpus (fuzz/corpus/checkpoint_load: the genuine
+/// seeds and what `cargo fuzz` kept) and regressions replay without panic, and the
+/// committed seeds are still accepted (a format change makes them stale:
+/// `GALVANI_BLESS=1 cargo test checkpoint_corpus` writes them anew).
+#[test]
+fn checkpoint_corpus_replays_and_its_seeds_load() {
+    use galvani::fuzz_harness::{fuzz_checkpoint_load, genuine_checkpoints};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/checkpoint_load");
+    if std::env::var_os("GALVANI_BLESS").is_some() {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in genuine_checkpoints() {
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+    let corpus = inputs("fuzz/corpus/checkpoint_load");
+    let regressions = inputs("fuzz/artifacts/checkpoint_load");
+    let mut accepted = Vec::new();
+    for (name, data) in corpus.iter().chain(&regressions) {
+        eprintln!("replaying {name}");
+        if fuzz_checkpoint_load(data) {
+            accepted.push(name.as_str());
+        }
+    }
+    for seed in ["seed_f32", "seed_f64"] {
+        assert!(
+            accepted.contains(&seed),
+            "{seed} is refused (stale after a format change? GALVANI_BLESS=1); accepted: {accepted:?}"
         );
     }
 }

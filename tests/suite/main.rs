@@ -7,6 +7,7 @@ mod common;
 
 mod analytic;
 mod checkpoint;
+mod checkpoint_untrusted;
 mod cli;
 mod connectivity;
 mod distributions;

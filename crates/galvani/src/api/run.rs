@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::backend::BackendKind;
+use crate::backend::{BackendKind, state_check};
 use crate::checkpoint::{self, Checkpoint};
 use crate::config;
 use crate::error::{Error, Result};
@@ -120,9 +120,13 @@ pub fn fmt_num(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
-/// CRC-32 of a file's bytes.
+/// The largest config file a checkpoint may name (1 GiB): configs are text, and their
+/// large data live in the CSV files they name.
+pub const MAX_CONFIG_BYTES: u64 = 1 << 30;
+
+/// CRC-32 of a config file's bytes (a regular file of at most [`MAX_CONFIG_BYTES`]).
 fn file_crc(path: &Path) -> Result<u32> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = checkpoint::read_regular(path, MAX_CONFIG_BYTES, "a config")?;
     Ok(crc32fast::hash(&bytes))
 }
 
@@ -271,19 +275,25 @@ impl RunJob {
                 path.display()
             )));
         }
-        let ck = Checkpoint::read(&path)?;
-        let origin: RunOrigin = ck
-            .meta
+        // the metadata first (how to rebuild the network), the whole file once the
+        // network says how large it can be
+        let head = Checkpoint::read_meta(&path)?;
+        let refuse = |msg: &str| {
+            Error::Usage(format!(
+                "checkpoint {}: {msg}; it cannot be resumed from",
+                path.display()
+            ))
+        };
+        let origin: RunOrigin = head
             .get("run")
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or_else(|| ck.error("it was not written by `galvani run` (no run metadata)"))?;
-        let offsets: CsvOffsets = ck
-            .meta
+            .ok_or_else(|| refuse("it was not written by `galvani run` (no run metadata)"))?;
+        let offsets: CsvOffsets = head
             .get("csv")
             .cloned()
             .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or_else(|| ck.error("no CSV offsets in its metadata"))?;
+            .ok_or_else(|| refuse("no CSV offsets in its metadata"))?;
         let config = &origin.config_abs;
         if file_crc(config)? != origin.config_crc {
             return Err(Error::Usage(format!(
@@ -300,10 +310,23 @@ impl RunJob {
             BackendKind::Cpu
         };
         let gpu = open_gpu(kind, origin.precision, opts.quiet)?;
+        let limit = state_check::max_checkpoint_bytes(&net, origin.precision);
+        let ck = Checkpoint::read(&path, limit)?;
+        if ck.meta != head {
+            return Err(refuse("it changed while it was read"));
+        }
+        let total = net.steps;
         let mut sim = Simulation::new_lean(net, gpu, origin.precision)?;
         sim.restore(&ck)?;
-        let isi = IsiStats::load(&ck, sim.network().n)?;
-        let sink = CsvSink::resume(dir, sim.network(), &offsets, isi)?;
+        let step = sim.step();
+        if step > total {
+            return Err(refuse(&format!(
+                "its step {step} is past the run's end ({total} steps)"
+            )));
+        }
+        let net = sim.network();
+        let isi = IsiStats::load(&ck, net.n, step, net.dt_ms)?;
+        let sink = CsvSink::resume(dir, net, &offsets, step, sim.spike_counts(), isi)?;
         let _ = std::fs::remove_file(checkpoint::tmp_path(&path));
         let every = checkpoint_steps(origin.checkpoint_every_ms, sim.network().dt_ms)?;
         Ok(RunJob {

@@ -7,10 +7,11 @@
 
 use crate::backend::cpu::CpuBackend;
 use crate::backend::gpu::{self, GpuBackend, GpuContext};
-use crate::backend::{Backend, BackendInfo, BackendKind, StateVar};
+use crate::backend::{Backend, BackendInfo, BackendKind, StateVar, state_check};
 use crate::checkpoint::Checkpoint;
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::estimate::MAX_STEPS;
 use crate::model::{hv, lif};
 use crate::network::{Network, Neurons};
 use crate::real::Precision;
@@ -291,6 +292,11 @@ impl Simulation {
         monitor: &mut dyn Monitor,
     ) -> Result<RunStats> {
         let (net, first) = (&self.net, self.step);
+        if first.checked_add(steps).is_none_or(|end| end > MAX_STEPS) {
+            return Err(Error::Usage(format!(
+                "run: {steps} steps from step {first} go past the {MAX_STEPS} steps (2^32 − 1) a simulation can count"
+            )));
+        }
         let res = with_backend!(&mut self.engine, b => sim::run_from(net, b, first, steps, sink, monitor));
         let stats = res?;
         self.step += stats.steps;
@@ -538,55 +544,21 @@ impl Simulation {
             return Err(self.unknown_key(key));
         };
         // check and derive on copies first: a rejected value changes nothing
-        let dt = self.net.dt_ms;
         let mut col = self.net.primary[ki].1.clone();
         for i in 0..size {
             col[off + i] = value(i);
         }
-        let (colr, prim) = (&col, &self.net.primary);
-        let lookup = |i: usize| {
-            move |k: &str| {
+        let neurons = {
+            let prim = &self.net.primary;
+            let lookup = |i: usize, k: &str| {
                 if k == key {
-                    colr[i]
+                    col[i]
                 } else {
                     prim.iter().find(|(n, _)| *n == k).expect("a model key").1[i]
                 }
-            }
+            };
+            self.derive_neurons(&at, off..off + size, &lookup)?
         };
-        let pop = self.net.locate(off).0;
-        let mut neurons = self.net.neurons.clone();
-        match &mut neurons {
-            Neurons::Lif { params, .. } =>
-            {
-                #[allow(clippy::needless_range_loop, reason = "i also indexes the columns")]
-                for i in off..off + size {
-                    let prim = lif::LifPrimary::from_lookup(lookup(i));
-                    crate::network::check_lif(
-                        std::path::Path::new(&at),
-                        pop,
-                        population,
-                        i - off,
-                        &prim,
-                    )?;
-                    params[i] = lif::derive(&prim, params[i].kind, dt);
-                }
-            }
-            Neurons::Hv(h) => {
-                for i in off..off + size {
-                    let prim = hv::HvPrimary::from_lookup(lookup(i));
-                    if let Some((k, msg)) = prim.check() {
-                        return Err(Error::Usage(format!(
-                            "{at}: {k} (neuron {}): {msg}",
-                            i - off
-                        )));
-                    }
-                    let (pulse_at, pulse_len) = (h.params[i].pulse_at, h.params[i].pulse_len);
-                    h.params[i] = hv::derive(&prim, dt);
-                    h.params[i].pulse_at = pulse_at;
-                    h.params[i].pulse_len = pulse_len;
-                }
-            }
-        }
         let v = with_backend!(&mut self.engine, b => b.read_state(StateVar::V))?;
         self.net.primary[ki].1 = col;
         self.net.neurons = neurons;
@@ -638,18 +610,32 @@ impl Simulation {
         self.checkpoint()?.write_atomic(path)
     }
 
-    /// Loads a checkpoint file into this simulation ([`Simulation::restore`]).
+    /// Loads a checkpoint file into this simulation ([`Simulation::restore`]). Only a
+    /// regular file no larger than a checkpoint of this network can be is read
+    /// ([`crate::backend::state_check::max_checkpoint_bytes`]).
     pub fn load(&mut self, path: &std::path::Path) -> Result<()> {
-        let ck = Checkpoint::read(path)?;
+        let limit = state_check::max_checkpoint_bytes(&self.net, self.precision);
+        let ck = Checkpoint::read(path, limit)?;
         self.restore(&ck)
     }
 
     /// Continues from a checkpoint saved by a simulation of the same network (same
     /// config, seed and dt: checked through a fingerprint of the built network) in the
     /// same precision; f32 checkpoints load into the CPU and the GPU backend alike. Sets
-    /// the step and spike counts to the checkpoint's, restores changed parameters, and
-    /// clears the in-memory records (what ran before is in the outputs of that run).
+    /// the step and spike counts to the checkpoint's, restores changed parameters and
+    /// inputs, and clears the in-memory records (what ran before is in the outputs of
+    /// that run).
+    ///
+    /// The checkpoint is untrusted: every section and metadata field is checked against
+    /// this network first (lengths, ranges, finiteness, schedules, the step), and a
+    /// refused checkpoint leaves the simulation exactly as it was.
     pub fn restore(&mut self, ck: &Checkpoint) -> Result<()> {
+        let plan = self.check_restore(ck)?;
+        self.apply_restore(ck, plan)
+    }
+
+    /// Everything [`Simulation::restore`] checks, without changing anything.
+    fn check_restore(&self, ck: &Checkpoint) -> Result<Restore> {
         let meta = ck
             .meta
             .get("simulation")
@@ -708,65 +694,216 @@ impl Simulation {
         if text("precision") != precision {
             return Err(mismatch("precision", text("precision").into(), precision));
         }
-        let step = num("step").ok_or_else(|| ck.error("no step in its metadata"))?;
-        let counts: Vec<u64> = meta
+        let step = num("step").ok_or_else(|| {
+            ck.error(format!(
+                "metadata 'step': expected a whole number of steps, got {}",
+                text_or_num(meta, "step")
+            ))
+        })?;
+        if step > MAX_STEPS {
+            return Err(ck.error(format!(
+                "metadata 'step': {step}, more than the {MAX_STEPS} steps a simulation can count"
+            )));
+        }
+        let counts = self.check_counts(ck, meta, step)?;
+        let params = self.check_params(ck)?;
+        let inputs = self.check_inputs(ck)?;
+        let neurons = params.as_ref().map_or(&self.net.neurons, |(_, n)| n);
+        let new_current = |i: usize| {
+            inputs
+                .as_ref()
+                .and_then(|(_, c)| c.iter().find(|(j, _)| *j == i).map(|(_, d)| d))
+        };
+        let stim = has_pulses(
+            self.net
+                .drives
+                .iter()
+                .enumerate()
+                .map(|(i, d)| new_current(i).unwrap_or(d)),
+        );
+        match self.precision {
+            Precision::F32 => state_check::check_state::<f32>(ck, &self.net, neurons, stim),
+            Precision::F64 => state_check::check_state::<f64>(ck, &self.net, neurons, stim),
+        }?;
+        Ok(Restore {
+            step,
+            counts,
+            params,
+            inputs,
+        })
+    }
+
+    /// The checkpoint's spike counts: one whole number per population, each at most
+    /// one spike per neuron and step.
+    fn check_counts(
+        &self,
+        ck: &Checkpoint,
+        meta: &serde_json::Map<String, serde_json::Value>,
+        step: u64,
+    ) -> Result<Vec<u64>> {
+        let pops = &self.net.populations;
+        let bad = |msg: String| ck.error(format!("metadata 'spikes_per_pop': {msg}"));
+        let list = meta
             .get("spikes_per_pop")
             .and_then(|v| v.as_array())
-            .map(|a| a.iter().filter_map(|x| x.as_u64()).collect())
-            .unwrap_or_default();
-        if counts.len() != self.net.populations.len() {
-            return Err(ck.error("its spike counts do not match the populations"));
+            .ok_or_else(|| bad("missing; expected one spike count per population".into()))?;
+        if list.len() != pops.len() {
+            return Err(bad(format!(
+                "{} counts, expected one per population ({})",
+                list.len(),
+                pops.len()
+            )));
         }
-        // parameters first (set() re-derives the constants and writes V back), then the
-        // state over them
-        let keys: Vec<&'static str> = self.net.primary.iter().map(|(k, _)| *k).collect();
-        for key in keys {
-            let col: Vec<f64> = {
-                let b = ck.reader(&format!("param.{key}"), self.net.n, 8)?;
-                bytemuck::pod_collect_to_vec(b.rest())
-            };
-            let pops: Vec<(String, usize, usize)> = self
-                .net
-                .populations
-                .iter()
-                .map(|p| (p.name.clone(), p.offset, p.size))
-                .collect();
-            for (name, off, size) in pops {
-                let ours = &self
-                    .net
-                    .primary
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .expect("key")
-                    .1;
-                let theirs = &col[off..off + size];
-                if ours[off..off + size]
-                    .iter()
-                    .zip(theirs)
-                    .any(|(a, b)| a.to_bits() != b.to_bits())
-                {
-                    self.set(&name, key, theirs)?;
+        let mut counts = Vec::with_capacity(pops.len());
+        for (p, x) in pops.iter().zip(list) {
+            let c = x.as_u64().ok_or_else(|| {
+                bad(format!(
+                    "'{}': {x}, expected a whole number of spikes",
+                    p.name
+                ))
+            })?;
+            let most = step.saturating_mul(p.size as u64);
+            if c > most {
+                return Err(bad(format!(
+                    "'{}': {c} spikes, more than its {} neurons can fire in {step} steps",
+                    p.name, p.size
+                )));
+            }
+            counts.push(c);
+        }
+        Ok(counts)
+    }
+
+    /// The checkpoint's parameter columns, when they differ from ours: the new columns
+    /// and the model data derived from them (every changed value checked as
+    /// [`Simulation::set`] checks it).
+    fn check_params(&self, ck: &Checkpoint) -> Result<Option<ParamRestore>> {
+        let n = self.net.n;
+        let mut cols = Vec::with_capacity(self.net.primary.len());
+        let mut changed = vec![false; n];
+        for (key, ours) in &self.net.primary {
+            let name = format!("param.{key}");
+            let col: Vec<f64> = bytemuck::pod_collect_to_vec(ck.reader(&name, n, 8)?.rest());
+            for (i, (a, b)) in ours.iter().zip(&col).enumerate() {
+                if a.to_bits() != b.to_bits() {
+                    if !b.is_finite() {
+                        let (p, local) = self.net.locate(i);
+                        return Err(ck.error(format!(
+                            "section '{name}': neuron {local} of '{}': {b}, expected a finite number",
+                            self.net.populations[p].name
+                        )));
+                    }
+                    changed[i] = true;
                 }
             }
+            cols.push((*key, col));
         }
-        if ck.has(INPUTS) {
-            let theirs: serde_json::Value = serde_json::from_slice(ck.section(INPUTS)?)
-                .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
-            if theirs != self.inputs() {
-                self.set_inputs(&theirs)
-                    .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
-                let (net, step) = (&self.net, step);
-                with_backend!(&mut self.engine, b => {
-                    b.write_sources(net)?;
-                    b.write_currents(net, step)
-                })?;
+        if !changed.contains(&true) {
+            return Ok(None);
+        }
+        let neurons = {
+            let lookup =
+                |i: usize, k: &str| cols.iter().find(|(n, _)| *n == k).expect("a model key").1[i];
+            let at = match ck.source() {
+                Some(p) => format!("checkpoint {}: parameters", p.display()),
+                None => "checkpoint: parameters".to_string(),
+            };
+            self.derive_neurons(&at, (0..n).filter(|&i| changed[i]), &lookup)?
+        };
+        Ok(Some((cols, neurons)))
+    }
+
+    /// The checkpoint's inputs (section `net.inputs`), when they differ from ours: the
+    /// new source populations and stimuli, each checked as the setters check them.
+    fn check_inputs(&self, ck: &Checkpoint) -> Result<Option<InputRestore>> {
+        if !ck.has(INPUTS) {
+            return Ok(None);
+        }
+        let theirs: serde_json::Value = serde_json::from_slice(ck.section(INPUTS)?)
+            .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))?;
+        if theirs == self.inputs() {
+            return Ok(None);
+        }
+        self.parse_inputs(&theirs)
+            .map(Some)
+            .map_err(|e| ck.error(format!("section '{INPUTS}': {e}")))
+    }
+
+    /// Applies a checked checkpoint: nothing here can refuse it (only a device error
+    /// can fail).
+    fn apply_restore(&mut self, ck: &Checkpoint, plan: Restore) -> Result<()> {
+        let Restore {
+            step,
+            counts,
+            params,
+            inputs,
+        } = plan;
+        if let Some((cols, neurons)) = params {
+            self.net.primary = cols;
+            self.net.neurons = neurons;
+            let net = &self.net;
+            with_backend!(&mut self.engine, b => b.write_params(net))?;
+        }
+        if let Some((sources, currents)) = inputs {
+            self.net.sources = sources;
+            for (i, d) in currents {
+                self.net.drives[i] = d;
             }
+            let net = &self.net;
+            with_backend!(&mut self.engine, b => {
+                b.write_sources(net)?;
+                b.write_currents(net, step)
+            })?;
         }
         with_backend!(&mut self.engine, b => b.load_state(ck))?;
         self.step = step;
         self.spikes_per_pop = counts;
         self.records = Collect::default();
         Ok(())
+    }
+
+    /// The model data with neurons `indices` re-derived from the parameter values
+    /// `value(neuron, key)`, each neuron checked as a config's are (`at` names where
+    /// the values came from); the rest as they are.
+    fn derive_neurons(
+        &self,
+        at: &str,
+        indices: impl Iterator<Item = usize>,
+        value: &dyn Fn(usize, &str) -> f64,
+    ) -> Result<Neurons> {
+        let dt = self.net.dt_ms;
+        let mut neurons = self.net.neurons.clone();
+        for i in indices {
+            let (pop, local) = self.net.locate(i);
+            let lookup = |k: &str| value(i, k);
+            match &mut neurons {
+                Neurons::Lif { params, .. } => {
+                    let prim = lif::LifPrimary::from_lookup(lookup);
+                    crate::network::check_lif(
+                        std::path::Path::new(at),
+                        pop,
+                        &self.net.populations[pop].name,
+                        local,
+                        &prim,
+                    )?;
+                    params[i] = lif::derive(&prim, params[i].kind, dt);
+                }
+                Neurons::Hv(h) => {
+                    let prim = hv::HvPrimary::from_lookup(lookup);
+                    if let Some((k, msg)) = prim.check() {
+                        return Err(Error::Usage(format!(
+                            "{at}: {k} (neuron {local} of '{}'): {msg}",
+                            self.net.populations[pop].name
+                        )));
+                    }
+                    let (pulse_at, pulse_len) = (h.params[i].pulse_at, h.params[i].pulse_len);
+                    h.params[i] = hv::derive(&prim, dt);
+                    h.params[i].pulse_at = pulse_at;
+                    h.params[i].pulse_len = pulse_len;
+                }
+            }
+        }
+        Ok(neurons)
     }
 
     /// Spikes of `population` recorded since t = 0: (times in ms, population-local
@@ -875,65 +1012,198 @@ impl Simulation {
         serde_json::json!({ "sources": sources, "currents": currents })
     }
 
-    /// Takes the inputs of [`Simulation::inputs`] (from a checkpoint) into the network.
-    fn set_inputs(&mut self, v: &serde_json::Value) -> std::result::Result<(), String> {
+    /// Reads the inputs of [`Simulation::inputs`] (from a checkpoint) into new source
+    /// populations and replacement current stimuli, without changing anything: every
+    /// source and every current stimulus of this network exactly once, each checked as
+    /// its setter checks it (spike times, Poisson parameters per neuron, schedules in
+    /// ascending steps with finite amplitudes).
+    fn parse_inputs(&self, v: &serde_json::Value) -> std::result::Result<InputRestore, String> {
         use crate::network::Drive;
-        let bad = || "unexpected contents".to_string();
-        // JSON has no infinity: an open-ended duration_ms is written as null
-        let f64s = |x: &serde_json::Value| -> Option<Vec<f64>> {
+        let bad = |what: &str| format!("{what}: unexpected contents");
+        let f64s = |x: &serde_json::Value, open_ended: bool| -> Option<Vec<f64>> {
+            // JSON has no infinity: an open-ended duration_ms is written as null
             x.as_array()?
                 .iter()
-                .map(|y| y.as_f64().or_else(|| y.is_null().then_some(f64::INFINITY)))
+                .map(|y| {
+                    y.as_f64()
+                        .or_else(|| (open_ended && y.is_null()).then_some(f64::INFINITY))
+                })
                 .collect()
         };
         let u64s = |x: &serde_json::Value| -> Option<Vec<u64>> {
             x.as_array()?.iter().map(|y| y.as_u64()).collect()
         };
         let dt = self.net.dt_ms;
-        for s in v["sources"].as_array().ok_or_else(bad)? {
-            let pop = s["pop"].as_u64().ok_or_else(bad)? as usize;
-            let src = self
+        let mut sources = self.net.sources.clone();
+        let mut seen = vec![false; sources.len()];
+        let list = v["sources"].as_array().ok_or_else(|| bad("sources"))?;
+        for s in list {
+            let pop = s["pop"].as_u64().ok_or_else(|| bad("sources[].pop"))?;
+            let k = self
                 .net
                 .sources
-                .iter_mut()
-                .find(|x| x.pop == pop)
-                .ok_or_else(|| format!("population {pop} is not a source here"))?;
+                .iter()
+                .position(|x| x.pop as u64 == pop)
+                .ok_or_else(|| format!("population {pop} is not a source population here"))?;
+            if std::mem::replace(&mut seen[k], true) {
+                return Err(format!("source population {pop} appears twice"));
+            }
+            let src = &mut sources[k];
+            let name = &self.net.populations[src.pop].name;
             if let Some(t) = s.get("times_ms") {
-                let lists: Option<Vec<Vec<f64>>> =
-                    t.as_array().ok_or_else(bad)?.iter().map(f64s).collect();
-                src.set_times(lists.ok_or_else(bad)?, dt)?;
+                let lists: Option<Vec<Vec<f64>>> = t
+                    .as_array()
+                    .ok_or_else(|| bad("times_ms"))?
+                    .iter()
+                    .map(|l| f64s(l, false))
+                    .collect();
+                src.set_times(lists.ok_or_else(|| bad("times_ms"))?, dt)
+                    .map_err(|e| format!("'{name}': {e}"))?;
             } else {
-                let cols = s["poisson"].as_array().ok_or_else(bad)?;
-                for (param, col) in crate::source::POISSON_PARAMS.iter().zip(cols) {
-                    src.set_poisson(param.name, &f64s(col).ok_or_else(bad)?, dt)?;
+                let cols = s["poisson"].as_array().ok_or_else(|| bad("poisson"))?;
+                let params = crate::source::POISSON_PARAMS;
+                if cols.len() != params.len() {
+                    return Err(format!(
+                        "'{name}': {} Poisson parameter columns, expected {}",
+                        cols.len(),
+                        params.len()
+                    ));
+                }
+                for (param, col) in params.iter().zip(cols) {
+                    let col =
+                        f64s(col, param.name == "duration_ms").ok_or_else(|| bad(param.name))?;
+                    if col.len() != src.size {
+                        return Err(format!(
+                            "'{name}': {} values of {}, expected one per neuron ({})",
+                            col.len(),
+                            param.name,
+                            src.size
+                        ));
+                    }
+                    src.set_poisson(param.name, &col, dt)
+                        .map_err(|e| format!("'{name}': {e}"))?;
                 }
             }
         }
-        for c in v["currents"].as_array().ok_or_else(bad)? {
-            let i = c["index"].as_u64().ok_or_else(bad)? as usize;
-            let neurons = match self.net.drives.get(i) {
+        if let Some(k) = seen.iter().position(|s| !s) {
+            return Err(format!(
+                "source population '{}' is missing",
+                self.net.populations[self.net.sources[k].pop].name
+            ));
+        }
+        let mut currents = Vec::new();
+        let list = v["currents"].as_array().ok_or_else(|| bad("currents"))?;
+        for c in list {
+            let i = c["index"].as_u64().ok_or_else(|| bad("currents[].index"))?;
+            let neurons = match usize::try_from(i).ok().and_then(|i| self.net.drives.get(i)) {
                 Some(Drive::CurrentPulse { neurons, .. } | Drive::StepCurrent { neurons, .. }) => {
                     neurons.clone()
                 }
                 _ => return Err(format!("stimulus {i} is not a current here")),
             };
-            self.net.drives[i] = if let Some(p) = c.get("pulse") {
+            let i = i as usize;
+            if currents.iter().any(|(j, _)| *j == i) {
+                return Err(format!("stimulus {i} appears twice"));
+            }
+            let drive = if let Some(p) = c.get("pulse") {
+                let (on, off, amplitude) = match p.as_array().map(|a| a.as_slice()) {
+                    Some([on, off, a]) => (on.as_u64(), off.as_u64(), a.as_f64()),
+                    _ => (None, None, None),
+                };
+                let (Some(on), Some(off), Some(amplitude)) = (on, off, amplitude) else {
+                    return Err(format!(
+                        "stimulus {i}: expected [on step, off step, amplitude]"
+                    ));
+                };
+                if !amplitude.is_finite() {
+                    return Err(format!(
+                        "stimulus {i}: amplitude {amplitude}, expected a finite number"
+                    ));
+                }
                 Drive::CurrentPulse {
                     neurons,
-                    on: p[0].as_u64().ok_or_else(bad)?,
-                    off: p[1].as_u64().ok_or_else(bad)?,
-                    amplitude: p[2].as_f64().ok_or_else(bad)?,
+                    on,
+                    off,
+                    amplitude,
                 }
             } else {
+                let on = u64s(&c["on"]).ok_or_else(|| {
+                    format!("stimulus {i}: 'on': expected whole numbers of steps")
+                })?;
+                let amplitude = f64s(&c["amplitude"], false)
+                    .ok_or_else(|| format!("stimulus {i}: 'amplitude': expected finite numbers"))?;
+                if on.len() != amplitude.len() {
+                    return Err(format!(
+                        "stimulus {i}: {} change steps but {} amplitudes",
+                        on.len(),
+                        amplitude.len()
+                    ));
+                }
+                if let Some(w) = on.windows(2).find(|w| w[1] < w[0]) {
+                    return Err(format!(
+                        "stimulus {i}: expected ascending change steps, got {} after {}",
+                        w[1], w[0]
+                    ));
+                }
+                if let Some(a) = amplitude.iter().find(|a| !a.is_finite()) {
+                    return Err(format!(
+                        "stimulus {i}: amplitude {a}, expected a finite number"
+                    ));
+                }
                 Drive::StepCurrent {
                     neurons,
-                    on: u64s(&c["on"]).ok_or_else(bad)?,
-                    amplitude: f64s(&c["amplitude"]).ok_or_else(bad)?,
+                    on,
+                    amplitude,
                 }
             };
+            currents.push((i, drive));
         }
-        Ok(())
+        let ours = self
+            .net
+            .drives
+            .iter()
+            .filter(|d| matches!(d, Drive::CurrentPulse { .. } | Drive::StepCurrent { .. }))
+            .count();
+        if currents.len() != ours {
+            return Err(format!(
+                "{} current stimuli, this network has {ours}",
+                currents.len()
+            ));
+        }
+        Ok((sources, currents))
     }
+}
+
+/// Model data restored from a checkpoint: the parameter columns and what they derive.
+type ParamRestore = (Vec<(&'static str, Vec<f64>)>, Neurons);
+/// Inputs restored from a checkpoint: every source population, and the current stimuli
+/// by index.
+type InputRestore = (
+    Vec<crate::source::SourcePop>,
+    Vec<(usize, crate::network::Drive)>,
+);
+
+/// What a checked checkpoint sets ([`Simulation::restore`]); `None`: as it is.
+struct Restore {
+    step: u64,
+    counts: Vec<u64>,
+    params: Option<ParamRestore>,
+    inputs: Option<InputRestore>,
+}
+
+/// Whether `drives` make current pulses, so that the backends keep a stimulus current
+/// per neuron (as [`crate::backend::cpu::current_pulses`] makes them: a pulse for every
+/// `current_pulse`, one per non-empty step of a `step_current`).
+fn has_pulses<'a>(drives: impl IntoIterator<Item = &'a crate::network::Drive>) -> bool {
+    use crate::network::Drive;
+    drives.into_iter().any(|d| match d {
+        Drive::CurrentPulse { .. } => true,
+        Drive::StepCurrent { on, .. } => on
+            .iter()
+            .enumerate()
+            .any(|(k, &a)| a < on.get(k + 1).copied().unwrap_or(u64::MAX)),
+        _ => false,
+    })
 }
 
 /// CRC-32 of what identifies a built network: its populations, dt, seed and synapses

@@ -191,6 +191,11 @@ pub struct Network {
     /// The model's primary parameters (its `PARAMS`, in that order), one value
     /// per neuron each: what the derived constants of `neurons` were computed from.
     pub primary: Vec<(&'static str, Vec<f64>)>,
+    /// Per input accumulator (2·neuron + receptor): the most |weight| that can arrive
+    /// in one step (every incoming synapse at once, plus the most events Poisson drive
+    /// can produce). The fixed-point scale is chosen from it, and a checkpoint's delay
+    /// ring is checked against it.
+    pub input_bound: Vec<f64>,
 }
 
 impl Network {
@@ -273,7 +278,7 @@ impl Network {
         } else {
             build_lif(cfg, n, dt, seed, &mut primary)?
         };
-        let fixed = connectivity::choose_fixed_point(bound.into_iter().fold(0.0, f64::max));
+        let fixed = connectivity::choose_fixed_point(bound.iter().copied().fold(0.0, f64::max));
         let mut probes = Vec::new();
         for v in &cfg.record.voltage {
             let pi = cfg.population_index(&v.population).expect("validated");
@@ -318,6 +323,7 @@ impl Network {
             drives,
             primary,
             sources,
+            input_bound: bound,
         })
     }
 

@@ -241,6 +241,13 @@ impl SourcePop {
                 "unknown parameter '{key}' for poisson_source; expected one of: rate_hz, start_ms, duration_ms"
             ));
         };
+        if values.len() != 1 && values.len() != self.size {
+            return Err(format!(
+                "{key}: expected one value or one per neuron ({}), got {}",
+                self.size,
+                values.len()
+            ));
+        }
         let mut col = params[k].clone();
         for (i, c) in col.iter_mut().enumerate() {
             *c = values[if values.len() == 1 { 0 } else { i }];

@@ -34,6 +34,13 @@ use crate::real::Real;
 pub const MAGIC: &[u8; 8] = b"GALVCKPT";
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 1;
+/// The largest JSON metadata a checkpoint may hold (64 MiB): what `galvani run` writes
+/// there is a few kilobytes.
+pub const MAX_META_BYTES: u64 = 64 << 20;
+/// Room, beyond the sections whose sizes follow from the network, for the metadata and
+/// the `net.inputs` section (spike times and current schedules, which a script may set
+/// to any length): 1 GiB.
+pub const INPUTS_ALLOWANCE: u64 = 1 << 30;
 /// The checkpoint file of an output folder (`galvani run --checkpoint-every-ms`).
 pub const FILE_NAME: &str = "checkpoint.galvani";
 
@@ -68,6 +75,11 @@ impl Checkpoint {
             .find(|(n, _)| n == name)
             .map(|(_, b)| b.as_slice())
             .ok_or_else(|| self.error(format!("it has no section '{name}'")))
+    }
+
+    /// The file it was read from, if any.
+    pub fn source(&self) -> Option<&Path> {
+        self.source.as_deref()
     }
 
     /// Whether section `name` exists.
@@ -165,6 +177,9 @@ impl Checkpoint {
                 .to_string();
             let len = d.u64().map_err(short)?;
             let len = usize::try_from(len).map_err(|_| bad("a section is too large"))?;
+            if sections.iter().any(|(n, _)| *n == name) {
+                return Err(bad(&format!("section '{name}' appears twice")));
+            }
             sections.push((name, d.bytes(len).map_err(short)?.to_vec()));
         }
         if d.at != d.b.len() {
@@ -177,10 +192,53 @@ impl Checkpoint {
         })
     }
 
-    /// Reads and checks a checkpoint file.
-    pub fn read(path: &Path) -> Result<Self> {
-        let data = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    /// Reads and checks a checkpoint file of at most `limit` bytes (a checkpoint of the
+    /// network it is for cannot be larger: see [`crate::backend::state_check::max_checkpoint_bytes`]).
+    /// Only a regular file is opened ([`read_regular`]).
+    pub fn read(path: &Path, limit: u64) -> Result<Self> {
+        let data = read_regular(path, limit, "a checkpoint")?;
         Self::from_bytes(&data, path)
+    }
+
+    /// The metadata of a checkpoint file, read from its head without the rest (and so
+    /// without the checksum, which [`Checkpoint::read`] checks later): what `galvani
+    /// resume` needs to rebuild the network before it knows how large the file may be.
+    pub fn read_meta(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>> {
+        use std::io::Read;
+        let bad = |msg: String| {
+            Error::Usage(format!(
+                "checkpoint {}: {msg}; it cannot be resumed from",
+                path.display()
+            ))
+        };
+        let mut f = open_regular(path, u64::MAX, "a checkpoint")?;
+        let mut head = [0u8; 16];
+        f.read_exact(&mut head)
+            .map_err(|_| bad("not a galvani checkpoint (shorter than its header)".into()))?;
+        if &head[..8] != MAGIC {
+            return Err(bad("not a galvani checkpoint (bad magic)".into()));
+        }
+        let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
+        if version != VERSION {
+            return Err(bad(format!(
+                "format version {version}, this galvani reads version {VERSION}"
+            )));
+        }
+        let len = u32::from_le_bytes(head[12..16].try_into().expect("4 bytes")) as u64;
+        if len > MAX_META_BYTES {
+            return Err(bad(format!(
+                "{len} bytes of metadata, more than the {MAX_META_BYTES} this galvani reads"
+            )));
+        }
+        let mut meta = Vec::with_capacity(len as usize);
+        (&mut f)
+            .take(len)
+            .read_to_end(&mut meta)
+            .map_err(|e| Error::io(path, e))?;
+        if meta.len() as u64 != len {
+            return Err(bad("truncated".into()));
+        }
+        serde_json::from_slice(&meta).map_err(|e| bad(format!("unreadable metadata ({e})")))
     }
 
     /// Writes the checkpoint to `path` atomically: into `path.tmp` in the same folder,
@@ -199,6 +257,85 @@ impl Checkpoint {
         sync_dir(path);
         Ok(())
     }
+}
+
+/// What a path that is not a regular file is, for messages.
+fn kind_of(md: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = md.file_type();
+        if t.is_fifo() {
+            return "a FIFO";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if md.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading if it is a regular file (links followed) of at most `limit`
+/// bytes; `what` names it in errors ("a checkpoint"). FIFOs, devices, sockets and
+/// folders are refused before they are opened: opening a FIFO blocks until a writer
+/// comes, and a device can be read without end. On Unix the file is opened without
+/// blocking and checked again through the open handle, so that a path swapped for a
+/// FIFO between the two looks cannot block either.
+pub fn open_regular(path: &Path, limit: u64, what: &str) -> Result<std::fs::File> {
+    let check = |md: &std::fs::Metadata| -> Result<()> {
+        if !md.is_file() {
+            return Err(Error::Usage(format!(
+                "{}: {}; {what} must be a regular file",
+                path.display(),
+                kind_of(md)
+            )));
+        }
+        if md.len() > limit {
+            return Err(Error::Usage(format!(
+                "{}: {} bytes, more than the {limit} bytes {what} of this network can hold",
+                path.display(),
+                md.len()
+            )));
+        }
+        Ok(())
+    };
+    check(&std::fs::metadata(path).map_err(|e| Error::io(path, e))?)?;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.custom_flags(libc::O_NONBLOCK);
+    }
+    let f = opts.open(path).map_err(|e| Error::io(path, e))?;
+    check(&f.metadata().map_err(|e| Error::io(path, e))?)?;
+    Ok(f)
+}
+
+/// The bytes of `path`, opened as [`open_regular`] opens it; at most `limit` bytes are
+/// read even if the file grows meanwhile.
+pub fn read_regular(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = open_regular(path, limit, what)?;
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    let mut data = Vec::with_capacity(len as usize);
+    f.take(limit.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| Error::io(path, e))?;
+    if data.len() as u64 > limit {
+        return Err(Error::Usage(format!(
+            "{}: grew past the {limit} bytes {what} of this network can hold while it was read",
+            path.display()
+        )));
+    }
+    Ok(data)
 }
 
 /// `path` with `.tmp` appended: where [`Checkpoint::write_atomic`] writes first.

@@ -84,17 +84,47 @@ impl IsiStats {
         ck.put("isi.m2", bytemuck::cast_slice(&self.m2).to_vec());
     }
 
-    /// The statistics of a checkpoint of a network of `n` neurons.
-    pub fn load(ck: &crate::checkpoint::Checkpoint, n: usize) -> Result<Self> {
+    /// The statistics of a checkpoint of a network of `n` neurons at step `step` (of
+    /// `dt_ms`), checked: a neuron's last spike is before the step's end (or NaN before
+    /// its first), it has fewer ISIs than steps, and its running mean and sum of squares
+    /// are finite and not negative.
+    pub fn load(
+        ck: &crate::checkpoint::Checkpoint,
+        n: usize,
+        step: u64,
+        dt_ms: f64,
+    ) -> Result<Self> {
         let f = |name: &str| -> Result<Vec<f64>> {
             Ok(bytemuck::pod_collect_to_vec(ck.reader(name, n, 8)?.rest()))
         };
-        Ok(IsiStats {
+        let me = IsiStats {
             last: f("isi.last")?,
             count: bytemuck::pod_collect_to_vec(ck.reader("isi.count", n, 4)?.rest()),
             mean: f("isi.mean")?,
             m2: f("isi.m2")?,
-        })
+        };
+        let t_end = step as f64 * dt_ms;
+        for i in 0..n {
+            let (last, c, mean, m2) = (me.last[i], me.count[i], me.mean[i], me.m2[i]);
+            let bad = if !(last.is_nan() || (last >= 0.0 && last <= t_end)) {
+                Some((
+                    "isi.last",
+                    format!("{last}, expected a time in [0, {t_end}] ms"),
+                ))
+            } else if c as u64 > step {
+                Some(("isi.count", format!("{c} intervals in {step} steps")))
+            } else if !(mean.is_finite() && mean >= 0.0) {
+                Some(("isi.mean", format!("{mean}, expected a finite number >= 0")))
+            } else if !(m2.is_finite() && m2 >= 0.0) {
+                Some(("isi.m2", format!("{m2}, expected a finite number >= 0")))
+            } else {
+                None
+            };
+            if let Some((section, msg)) = bad {
+                return Err(ck.error(format!("section '{section}': neuron {i}: {msg}")));
+            }
+        }
+        Ok(me)
     }
 }
 
@@ -165,10 +195,41 @@ impl CsvSink {
         })
     }
 
-    /// Reopens the CSVs of `dir` to continue a run from a checkpoint: each file is cut
-    /// back to the length it had when the checkpoint was written and appended to; `isi`
-    /// are the checkpoint's ISI statistics. Removes a stale `summary.json`.
-    pub fn resume(dir: &Path, net: &Network, at: &CsvOffsets, isi: IsiStats) -> Result<Self> {
+    /// Reopens the CSVs of `dir` to continue a run from a checkpoint at step `step`
+    /// with spike counts `counts`: each is cut back to its checkpoint length and
+    /// appended to. Before anything is written, each file must be a regular file at
+    /// least that long whose first `at` bytes are its header and exactly the rows a run
+    /// writes up to `step` (one per spike of a recorded population, one per sample of a
+    /// probe), ending at a row boundary; otherwise resume refuses. The scan stops at a
+    /// stop signal.
+    pub fn resume(
+        dir: &Path,
+        net: &Network,
+        at: &CsvOffsets,
+        step: u64,
+        counts: &[u64],
+        isi: IsiStats,
+    ) -> Result<Self> {
+        let (spike_rows, v_rows, syn_rows) = expected_rows(net, step, counts);
+        let wanted_v = net.probes.iter().any(|p| p.var == PROBE_V);
+        let wanted_syn = !net.probes.iter().all(|p| p.var == PROBE_V);
+        let files = [
+            ("spikes.csv", Some(at.spikes), true, spike_rows),
+            ("voltages.csv", at.voltages, wanted_v, v_rows),
+            ("synaptic.csv", at.synaptic, wanted_syn, syn_rows),
+        ];
+        for (name, len, wanted, rows) in files {
+            match (len, wanted) {
+                (Some(len), true) => check_prefix(&dir.join(name), len, rows)?,
+                (None, false) => {}
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "{}: the checkpoint's {name} does not match the config's [record] section",
+                        dir.display()
+                    )));
+                }
+            }
+        }
         let summary = dir.join("summary.json");
         if summary.exists() {
             std::fs::remove_file(&summary).map_err(|e| Error::io(&summary, e))?;
@@ -179,44 +240,16 @@ impl CsvSink {
                 .write(true)
                 .open(&p)
                 .map_err(|e| Error::io(&p, e))?;
-            let have = f.metadata().map_err(|e| Error::io(&p, e))?.len();
-            if have < len {
-                return Err(Error::Usage(format!(
-                    "{}: {have} bytes, shorter than the {len} bytes it had at the checkpoint; the output was changed or damaged and the run cannot be resumed",
-                    p.display()
-                )));
-            }
             f.set_len(len).map_err(|e| Error::io(&p, e))?;
             std::io::Seek::seek(&mut f, std::io::SeekFrom::End(0)).map_err(|e| Error::io(&p, e))?;
             Ok(BufWriter::with_capacity(1 << 20, f))
         };
-        let expect =
-            |name: &str, len: Option<u64>, wanted: bool| -> Result<Option<BufWriter<File>>> {
-                match (len, wanted) {
-                    (Some(len), true) => Ok(Some(reopen(name, len)?)),
-                    (None, false) => Ok(None),
-                    _ => Err(Error::Usage(format!(
-                        "{}: the checkpoint's {name} does not match the config's [record] section",
-                        dir.display()
-                    ))),
-                }
-            };
-        let spikes = reopen("spikes.csv", at.spikes)?;
-        let voltages = expect(
-            "voltages.csv",
-            at.voltages,
-            net.probes.iter().any(|p| p.var == PROBE_V),
-        )?;
-        let synaptic = expect(
-            "synaptic.csv",
-            at.synaptic,
-            !net.probes.iter().all(|p| p.var == PROBE_V),
-        )?;
+        let opt = |name: &str, len: Option<u64>| len.map(|l| reopen(name, l)).transpose();
         Ok(CsvSink {
             dir: dir.to_path_buf(),
-            spikes,
-            voltages,
-            synaptic,
+            spikes: reopen("spikes.csv", at.spikes)?,
+            voltages: opt("voltages.csv", at.voltages)?,
+            synaptic: opt("synaptic.csv", at.synaptic)?,
             isi,
         })
     }
@@ -318,6 +351,84 @@ impl CsvSink {
         }
         Ok(())
     }
+}
+
+/// The rows (header not counted) a run writes to `spikes.csv`, `voltages.csv` and
+/// `synaptic.csv` up to step `step` with spike counts `counts` per population: one per
+/// spike of a recorded population; per probe, the t = 0 sample and one per `every`
+/// steps.
+pub fn expected_rows(net: &Network, step: u64, counts: &[u64]) -> (u64, u64, u64) {
+    let spikes = net
+        .populations
+        .iter()
+        .zip(counts)
+        .filter(|(p, _)| p.record_spikes)
+        .fold(0u64, |a, (_, &c)| a.saturating_add(c));
+    let (mut v, mut syn) = (0u64, 0u64);
+    for p in &net.probes {
+        let k = 1 + step / p.every.max(1) as u64;
+        if p.var == PROBE_V {
+            v = v.saturating_add(k);
+        } else {
+            syn = syn.saturating_add(k);
+        }
+    }
+    (spikes, v, syn)
+}
+
+/// Checks that `path` is a regular file of at least `len` bytes whose first `len` bytes
+/// are a header and `rows` rows, ending at a row boundary (the state a checkpoint
+/// recorded), reading that prefix in pieces and stopping at a stop signal.
+fn check_prefix(path: &Path, len: u64, rows: u64) -> Result<()> {
+    use std::io::Read;
+    let f = crate::checkpoint::open_regular(path, u64::MAX, "an output CSV")?;
+    let have = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    let refuse = |what: String| {
+        Error::Usage(format!(
+            "{}: {what}; the output was changed or damaged, or the checkpoint does not belong to it, and the run cannot be resumed",
+            path.display()
+        ))
+    };
+    if have < len {
+        return Err(refuse(format!(
+            "{have} bytes, shorter than the {len} bytes it had at the checkpoint"
+        )));
+    }
+    let mut lines = 0u64;
+    let mut last = 0u8;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut r = f.take(len);
+    loop {
+        if crate::stop::stop_requested() {
+            let signal = crate::stop::stop_signal().unwrap_or(crate::stop::StopSignal::Interrupt);
+            return Err(Error::Interrupted {
+                signal,
+                msg: format!(
+                    "interrupted by {} while checking {}; nothing was changed",
+                    signal.name(),
+                    path.display()
+                ),
+            });
+        }
+        let k = r.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if k == 0 {
+            break;
+        }
+        lines += buf[..k].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[k - 1];
+    }
+    if len == 0 || last != b'\n' {
+        return Err(refuse(format!(
+            "the checkpoint's length {len} does not end a row"
+        )));
+    }
+    if lines != rows + 1 {
+        return Err(refuse(format!(
+            "its first {len} bytes hold {} rows after the header, the checkpoint's step and spike counts make {rows}",
+            lines.saturating_sub(1)
+        )));
+    }
+    Ok(())
 }
 
 /// `summary.json`.

@@ -9,6 +9,7 @@
 
 pub mod cpu;
 pub mod gpu;
+pub mod state_check;
 
 use crate::checkpoint::Checkpoint;
 use crate::error::Result;

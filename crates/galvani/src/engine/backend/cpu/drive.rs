@@ -28,8 +28,9 @@ pub struct PoissonStream<F: Real> {
 /// A current pulse in backend form.
 #[derive(Clone, Debug)]
 pub struct Pulse<F> {
-    /// Target neurons (global, ascending).
-    pub neurons: Vec<u32>,
+    /// Target neurons (global, ascending), shared by the pulses of one stimulus (a
+    /// `step_current` of many points holds its neuron list once).
+    pub neurons: std::sync::Arc<[u32]>,
     /// First active step.
     pub on: u64,
     /// First inactive step.
@@ -100,7 +101,7 @@ pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Vec<Pulse<F>
                 off,
                 amplitude,
             } => out.push(Pulse {
-                neurons: neurons.clone(),
+                neurons: neurons.as_slice().into(),
                 on: *on,
                 off: *off,
                 amplitude: F::of(*amplitude),
@@ -110,6 +111,7 @@ pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Vec<Pulse<F>
                 on,
                 amplitude,
             } => {
+                let neurons: std::sync::Arc<[u32]> = neurons.as_slice().into();
                 for (k, (&a, &x)) in on.iter().zip(amplitude).enumerate() {
                     let b = on.get(k + 1).copied().unwrap_or(u64::MAX);
                     if a < b {
@@ -137,13 +139,13 @@ pub fn stim_current<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
     }
     let mut touched = vec![false; i_stim.len()];
     for p in pulses.iter().filter(|p| p.on == step || p.off == step) {
-        for &i in &p.neurons {
+        for &i in p.neurons.iter() {
             i_stim[i as usize] = F::zero();
             touched[i as usize] = true;
         }
     }
     for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
-        for &i in &p.neurons {
+        for &i in p.neurons.iter() {
             if touched[i as usize] {
                 i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
             }
@@ -156,7 +158,7 @@ pub fn stim_current<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
 pub fn stim_current_at<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
     i_stim.iter_mut().for_each(|x| *x = F::zero());
     for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
-        for &i in &p.neurons {
+        for &i in p.neurons.iter() {
             i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
         }
     }

@@ -171,17 +171,26 @@ fn each<T: Send>(team: Option<&Team>, items: &mut [T], f: impl Fn(&mut T) + Sync
 /// The pulses of a network restricted to partition `r`'s neurons (local ids); every
 /// pulse stays, so that its edges are seen.
 fn local_pulses<F: Real>(all: &[Pulse<F>], r: &Partition) -> Vec<Pulse<F>> {
-    all.iter()
-        .map(|p| Pulse {
-            neurons: p
+    let mut out: Vec<Pulse<F>> = Vec::with_capacity(all.len());
+    for (k, p) in all.iter().enumerate() {
+        // pulses of one stimulus share their neuron list: restrict it once
+        let neurons = match k.checked_sub(1).map(|j| (&all[j], &out[j])) {
+            Some((prev, local)) if std::sync::Arc::ptr_eq(&prev.neurons, &p.neurons) => {
+                local.neurons.clone()
+            }
+            _ => p
                 .neurons
                 .iter()
                 .filter(|&&i| r.contains(i as usize))
                 .map(|&i| i - r.start as u32)
                 .collect(),
+        };
+        out.push(Pulse {
+            neurons,
             ..p.clone()
-        })
-        .collect()
+        });
+    }
+    out
 }
 
 /// The probes of a partition, in local form.

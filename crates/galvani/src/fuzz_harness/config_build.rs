@@ -1,8 +1,4 @@
-//! The body of the `config_build` fuzz target (`fuzz/`), here so that `cargo test`
-//! (tests/fuzz_corpus.rs, stable) replays the committed corpus through exactly the code
-//! the fuzzer ran.
-//!
-//! An input is TOML text, then optionally up to two CSV files, separated by NUL bytes:
+//! The `config_build` target. An input is TOML text, then optionally up to two CSV files, separated by NUL bytes:
 //! `toml \0 a.csv \0 b.csv`. The CSVs are written next to the config as `a.csv` and
 //! `b.csv`, so `connect = { rule = "file", path = "a.csv" }` and
 //! `{ file = "b.csv", column = "v_mv" }` reach the edge and column readers.
