@@ -548,3 +548,50 @@ fn resume_refuses_crafted_run_folders_without_panic_or_hang() {
     let (code, err) = resume(&out);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// HV state: non-finite y, w or coupling and spike detectors other than 0 or 1 are
+/// refused; so is a changed parameter out of its range.
+#[test]
+fn crafted_hv_state_is_refused_by_name() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/hv_pair.toml");
+    let hv = || {
+        let c = galvani::config::load(Path::new(path)).unwrap();
+        Network::build(&c, Some(20.0), None).unwrap()
+    };
+    let mut a = Simulation::new(hv(), None, Precision::F64).unwrap();
+    a.run_steps(30, &mut galvani::sim::Unmonitored).unwrap();
+    let ck = a.checkpoint().unwrap();
+    let nan = f64::NAN.to_le_bytes();
+    // hv.state is (y, w, armed, pad) per neuron: 8 + 8 + 4 + 4 bytes in f64
+    let cases: Vec<(Checkpoint, &str)> = vec![
+        (
+            with_section(&ck, "hv.state", |b| b[0..8].copy_from_slice(&nan)),
+            "neuron 0: y is NaN",
+        ),
+        (
+            with_section(&ck, "hv.state", |b| {
+                b[24 + 8..24 + 16].copy_from_slice(&nan)
+            }),
+            "neuron 1: w is NaN",
+        ),
+        (
+            with_section(&ck, "hv.state", |b| {
+                b[16..20].copy_from_slice(&7u32.to_le_bytes())
+            }),
+            "spike detector 7",
+        ),
+        (
+            with_section(&ck, "hv.coupling", |b| {
+                b[8..16].copy_from_slice(&f64::INFINITY.to_le_bytes())
+            }),
+            "coupling inf",
+        ),
+    ];
+    for (ck, expect) in cases {
+        let mut sim = Simulation::new(hv(), None, Precision::F64).unwrap();
+        let before = sim.checkpoint().unwrap().to_bytes();
+        let m = sim.restore(&ck).unwrap_err().to_string();
+        assert!(m.contains(expect), "expected '{expect}': {m}");
+        assert!(before == sim.checkpoint().unwrap().to_bytes());
+    }
+}
