@@ -489,6 +489,7 @@ pub fn bench(a: &BenchArgs) -> Result<()> {
             "spikes": stats.spikes_per_pop.iter().sum::<u64>(),
             "rss_mb": galvani::mem::rss_bytes().map(galvani::mem::mb),
             "peak_rss_mb": galvani::mem::peak_rss_bytes().map(galvani::mem::mb),
+            "gpu": stats.gpu.map(|c| c.report()),
         });
         println!("{line}");
     }

@@ -168,6 +168,7 @@ pub fn run(a: &BenchArgs) -> Result<()> {
                         "spikes": count,
                         "rss_mb": galvani::mem::rss_bytes().map(galvani::mem::mb),
                         "peak_rss_mb": galvani::mem::peak_rss_bytes().map(galvani::mem::mb),
+                        "gpu": stats.gpu.map(|c| c.report()),
                     })
                 );
                 best[k] = best[k].min(stats.simulate_s);

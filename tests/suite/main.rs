@@ -13,6 +13,7 @@ mod connectivity;
 mod distributions;
 mod fuzz_corpus;
 mod gpu;
+mod gpu_counters;
 mod hv;
 mod layout;
 mod layouts;

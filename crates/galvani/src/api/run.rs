@@ -371,6 +371,7 @@ impl RunJob {
             total,
         };
         let mut simulate_s = 0.0;
+        let mut gpu: Option<crate::backend::GpuCounters> = None;
         let mut complete = true;
         while sim.step() < total {
             let step = sim.step();
@@ -380,6 +381,9 @@ impl RunJob {
             };
             let stats = sim.run_steps_into(k, &mut sink, &mut monitor)?;
             simulate_s += stats.simulate_s;
+            if let Some(c) = &stats.gpu {
+                gpu.get_or_insert_with(Default::default).add(c);
+            }
             if !stats.complete {
                 complete = false;
             }
@@ -403,6 +407,7 @@ impl RunJob {
             complete,
             spikes_per_pop: sim.spike_counts().to_vec(),
             simulate_s,
+            gpu,
         };
         let net = sim.network();
         let mut summary = Summary::new(&config, net, &stats, Some(&sink.isi), build_s);

@@ -48,6 +48,9 @@ pub struct RunStats {
     pub spikes_per_pop: Vec<u64>,
     /// Wall seconds of the loop.
     pub simulate_s: f64,
+    /// What the GPU backend encoded and moved in these steps ([`crate::backend::GpuCounters`];
+    /// `.report()` gives the per-step figures); `None` on the CPU.
+    pub gpu: Option<crate::backend::GpuCounters>,
 }
 
 /// Runs `net.steps` steps on `backend`, feeding `sink`.
@@ -85,6 +88,8 @@ pub fn run_from<B: Backend>(
     monitor: &mut dyn Monitor,
 ) -> Result<RunStats> {
     let t0 = Instant::now();
+    // counts of this run only
+    let _ = backend.take_counters();
     if first == 0 {
         let v = backend.voltages()?;
         // synaptic variables start at 0
@@ -134,6 +139,7 @@ pub fn run_from<B: Backend>(
         monitor.batch_done(out.first_step + out.steps as u64, end);
     }
     Ok(RunStats {
+        gpu: backend.take_counters(),
         info: backend.info(),
         steps: step - first,
         complete: step == end,

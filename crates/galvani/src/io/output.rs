@@ -481,6 +481,10 @@ pub struct Summary {
     /// Where `galvani resume` continued the run from (ms); null for a run in one piece.
     /// `build_s`, `simulate_s`, `steps_per_s`, `rss_mb` are then the resuming process's.
     pub resumed_from_ms: Option<f64>,
+    /// The GPU backend's counts, per step ([`crate::backend::GpuReport`]); absent on
+    /// the CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<crate::backend::GpuReport>,
 }
 
 /// Per-population statistics.
@@ -564,6 +568,7 @@ impl Summary {
             rss_mb: crate::mem::rss_bytes().map(crate::mem::mb),
             peak_rss_mb: crate::mem::peak_rss_bytes().map(crate::mem::mb),
             resumed_from_ms: None,
+            gpu: stats.gpu.map(|c| c.report()),
         }
     }
 

@@ -125,6 +125,78 @@ pub fn nonfinite_error(
     ))
 }
 
+/// What a GPU backend encoded and moved, counted on the host as it encodes, so that the
+/// figures the GPU's speed depends on can be seen and tested without a GPU (lavapipe
+/// encodes the same commands as a real device).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GpuCounters {
+    /// Steps encoded.
+    pub steps: u64,
+    /// Compute dispatches.
+    pub dispatches: u64,
+    /// Synchronisation points between dependent commands in a submit: every command of
+    /// a batch after its first (dispatch, buffer clear or copy) reads what an earlier
+    /// one wrote, so the device waits for that one to finish.
+    pub barriers: u64,
+    /// Bytes written from the host to the device while running (uniforms, probe
+    /// entries, stimulus currents, source spikes).
+    pub upload_bytes: u64,
+    /// Bytes read back from the device (recorded spikes, voltages, model data).
+    pub readback_bytes: u64,
+    /// The longest serial loop any workgroup ran in `propagate` (LIF: the strides of
+    /// the longest spiking row, times the spikes one workgroup took in turn; HV: the
+    /// largest in-degree one invocation gathers over), the maximum over the steps.
+    pub max_propagate_iterations: u64,
+}
+
+impl GpuCounters {
+    /// Adds `o`'s counts (the maximum of the maxima).
+    pub fn add(&mut self, o: &GpuCounters) {
+        self.steps += o.steps;
+        self.dispatches += o.dispatches;
+        self.barriers += o.barriers;
+        self.upload_bytes += o.upload_bytes;
+        self.readback_bytes += o.readback_bytes;
+        self.max_propagate_iterations = self
+            .max_propagate_iterations
+            .max(o.max_propagate_iterations);
+    }
+
+    /// The per-step figures `summary.json` and `galvani bench` report.
+    pub fn report(&self) -> GpuReport {
+        let per = |x: u64| {
+            if self.steps == 0 {
+                0.0
+            } else {
+                x as f64 / self.steps as f64
+            }
+        };
+        GpuReport {
+            dispatches_per_step: per(self.dispatches),
+            barriers_per_step: per(self.barriers),
+            upload_bytes_per_step: per(self.upload_bytes),
+            readback_bytes_per_step: per(self.readback_bytes),
+            max_propagate_iterations: self.max_propagate_iterations,
+        }
+    }
+}
+
+/// [`GpuCounters`] of a run, per step (averaged over its steps) and the maximum for the
+/// longest loop: the `gpu` object of `summary.json` and of `galvani bench`'s lines.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct GpuReport {
+    /// Compute dispatches per step.
+    pub dispatches_per_step: f64,
+    /// Synchronisation points between dependent commands per step.
+    pub barriers_per_step: f64,
+    /// Host-to-device bytes per step.
+    pub upload_bytes_per_step: f64,
+    /// Device-to-host bytes per step.
+    pub readback_bytes_per_step: f64,
+    /// The longest serial loop of any workgroup in `propagate`, over the run.
+    pub max_propagate_iterations: u64,
+}
+
 /// Describes the device a backend runs on.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct BackendInfo {
@@ -162,6 +234,12 @@ pub trait Backend {
 
     /// Absolute membrane potentials (mV) of all neurons, read from the device now.
     fn voltages(&mut self) -> Result<Vec<f64>>;
+
+    /// What the backend has encoded and moved since the last call, and resets the
+    /// counts ([`GpuCounters`]); `None` for backends that keep none (the CPU).
+    fn take_counters(&mut self) -> Option<GpuCounters> {
+        None
+    }
 
     /// A state variable of every neuron, read now (between runs): `v_mv` is the absolute
     /// membrane potential (as [`Backend::voltages`]); `w` (HV only) the K activation.

@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use super::context::GpuContext;
 use super::layout::{GpuProbe, STEP_STRIDE, StepUniform};
-use crate::backend::BatchOutput;
+use crate::backend::{BatchOutput, GpuCounters};
 use crate::error::{Error, Result};
 use crate::network::Network;
 
@@ -33,6 +33,10 @@ pub(super) struct OpenBatch {
     pub set: usize,
     /// The compute pass's label.
     label: &'static str,
+    /// Commands encoded so far (clears, dispatches, copies) and of those dispatches
+    /// ([`GpuCounters`]); a model adds its dispatches with [`OpenBatch::dispatched`].
+    commands: u64,
+    dispatches: u64,
 }
 
 impl OpenBatch {
@@ -41,10 +45,17 @@ impl OpenBatch {
         self.pass.as_mut().expect("an open batch has a pass")
     }
 
-    /// Ends the compute pass, lets `f` encode commands outside it (buffer copies), and
-    /// opens a new pass.
+    /// Counts `k` dispatches encoded into the pass.
+    pub fn dispatched(&mut self, k: u64) {
+        self.dispatches += k;
+        self.commands += k;
+    }
+
+    /// Ends the compute pass, lets `f` encode commands outside it (buffer copies, one
+    /// counted), and opens a new pass.
     pub fn outside_pass(&mut self, f: impl FnOnce(&mut wgpu::CommandEncoder)) {
         drop(self.pass.take());
+        self.commands += 1;
         f(&mut self.encoder);
         self.pass = Some(open_pass(&mut self.encoder, self.label));
     }
@@ -84,6 +95,8 @@ pub(super) struct Batches<X> {
     everys: Vec<u32>,
     batch_cap: u32,
     batches: u64,
+    /// What was encoded and moved since the backend's last `take_counters`.
+    pub counters: GpuCounters,
     open: Option<OpenBatch>,
     in_flight: Option<InFlight>,
 }
@@ -118,6 +131,7 @@ impl<X> Batches<X> {
             everys,
             batch_cap,
             batches: 0,
+            counters: GpuCounters::default(),
             open: None,
             in_flight: None,
         }
@@ -161,6 +175,9 @@ impl<X> Batches<X> {
             uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
         }
         queue.write_buffer(&self.uniforms, 0, &uni);
+        self.counters.upload_bytes += uni.len() as u64;
+        self.counters.steps += steps as u64;
+        let mut commands = 1; // the spike rows' clear
         if !self.probes.is_empty() {
             let p: Vec<GpuProbe> = self
                 .probes
@@ -168,6 +185,8 @@ impl<X> Batches<X> {
                 .map(|&(g, every, var)| GpuProbe::for_batch(g, every, var, first_step))
                 .collect();
             queue.write_buffer(&self.probe_buf, 0, bytemuck::cast_slice(&p));
+            self.counters.upload_bytes += (p.len() * size_of::<GpuProbe>()) as u64;
+            commands += 1; // the voltage rows' clear
         }
         let mut encoder = self
             .ctx
@@ -194,6 +213,8 @@ impl<X> Batches<X> {
             steps,
             set,
             label: pass_label,
+            commands,
+            dispatches: 0,
         });
         Ok(())
     }
@@ -224,11 +245,12 @@ impl<X> Batches<X> {
     }
 
     /// Ends the open batch, if any: copies its spike and voltage rows to the staging
-    /// buffer, lets `extra` encode the model's copies (given the set, the batch's steps
-    /// and the staging offset after the rows), submits, and returns the previous batch
-    /// in flight, now to be read.
+    /// buffer, lets `extra` encode the model's copies (`extra_copies` of them; given
+    /// the set, the batch's steps and the staging offset after the rows), submits, and
+    /// returns the previous batch in flight, now to be read.
     pub fn submit(
         &mut self,
+        extra_copies: u64,
         extra: impl FnOnce(&mut wgpu::CommandEncoder, &RecordSet<X>, u32, u64),
     ) -> Result<Option<InFlight>> {
         let Some(mut b) = self.open.take() else {
@@ -245,6 +267,9 @@ impl<X> Batches<X> {
                 .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits_bytes, volt_bytes);
         }
         extra(&mut b.encoder, rs, b.steps, bits_bytes + volt_bytes);
+        let commands = b.commands + 1 + (volt_bytes > 0) as u64 + extra_copies;
+        self.counters.dispatches += b.dispatches;
+        self.counters.barriers += commands - 1;
         let index = self.ctx.queue().submit([b.encoder.finish()]);
         self.batches += 1;
         self.ctx.take_error()?;
@@ -256,6 +281,11 @@ impl<X> Batches<X> {
         }))
     }
 
+    /// Whether a batch is open (begun, not submitted).
+    pub fn is_open(&self) -> bool {
+        self.open.is_some()
+    }
+
     /// The last batch submitted, if it has not been read.
     pub fn take_in_flight(&mut self) -> Option<InFlight> {
         self.in_flight.take()
@@ -265,7 +295,7 @@ impl<X> Batches<X> {
     /// voltage rows, decoded, then the `extra` bytes of model data after them, which
     /// `decode` reads into the output.
     pub fn read(
-        &self,
+        &mut self,
         f: InFlight,
         extra: u64,
         decode: impl FnOnce(&mut BatchOutput<f32>, &[u8]) -> Result<()>,
@@ -273,6 +303,7 @@ impl<X> Batches<X> {
         let words = self.base.words as usize;
         let bits_bytes = f.steps as u64 * words as u64 * 4;
         let volt_bytes = f.steps as u64 * self.probes.len() as u64 * 4;
+        self.counters.readback_bytes += bits_bytes + volt_bytes + extra;
         let data = read_mapped(
             &self.ctx,
             &self.sets[f.set].staging,

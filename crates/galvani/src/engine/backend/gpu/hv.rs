@@ -65,6 +65,8 @@ pub struct HvGpu {
     record_groups: (u32, u32),
     pops: Vec<PopulationInfo>,
     dt_ms: f64,
+    /// The largest in-degree: the longest loop of one `hv_gather` invocation.
+    max_in_degree: u64,
 }
 
 /// Every buffer of an HV network with batches of up to `batch` steps (two record sets).
@@ -351,23 +353,31 @@ impl HvGpu {
             record_groups: dispatch_2d(groups(n_probes), max_dim),
             pops: net.populations.clone(),
             dt_ms: net.dt_ms,
+            max_in_degree: h
+                .incoming
+                .row_ptr
+                .windows(2)
+                .map(|w| (w[1] - w[0]) as u64)
+                .max()
+                .unwrap_or(0),
         })
     }
 
     /// Reads a submitted batch back: spike bits, voltages, the non-finite flag and the
     /// crossing fraction of every spike.
-    fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
+    fn read_batch(&mut self, f: InFlight) -> Result<BatchOutput<f32>> {
         let n = self.batches.base.n as usize;
+        let (pops, dt_ms) = (&self.pops, self.dt_ms);
         let frac_bytes = f.steps as u64 * n as u64 * 4;
         self.batches.read(f, 8 + frac_bytes, |out, rest| {
             let (bad, frac) = rest.split_at(8);
             let bad: Vec<u32> = bytemuck::pod_collect_to_vec(bad);
             if bad[0] != NO_BAD {
                 return Err(nonfinite_error(
-                    &self.pops,
+                    pops,
                     bad[1] as usize,
                     bad[0] as u64,
-                    self.dt_ms,
+                    dt_ms,
                     None,
                 ));
             }
@@ -409,11 +419,14 @@ impl Backend for HvGpu {
         let (b, rs, offset) = self.batches.stage(step)?;
         let pass = b.pass();
         let rs = &rs.ext;
+        let mut dispatches = 0;
+        let mut gathered = false;
         match stage {
             Stage::NeuronStep => {
                 pass.set_pipeline(&self.step_kernel.pipeline);
                 pass.set_bind_group(0, &rs.bind_step, &[offset]);
                 pass.dispatch_workgroups(self.step_groups.0, self.step_groups.1, 1);
+                dispatches += 1;
             }
             Stage::Propagate => {
                 // without synapses P stays 0, as uploaded
@@ -421,6 +434,8 @@ impl Backend for HvGpu {
                     pass.set_pipeline(&self.gather_kernel.pipeline);
                     pass.set_bind_group(0, &self.bind_gather, &[offset]);
                     pass.dispatch_workgroups(self.step_groups.0, self.step_groups.1, 1);
+                    dispatches += 1;
+                    gathered = true;
                 }
             }
             Stage::Record => {
@@ -428,8 +443,15 @@ impl Backend for HvGpu {
                     pass.set_pipeline(&self.record_kernel.pipeline);
                     pass.set_bind_group(0, &rs.bind_record, &[offset]);
                     pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
+                    dispatches += 1;
                 }
             }
+        }
+        b.dispatched(dispatches);
+        if gathered {
+            // one invocation per neuron walks its whole incoming row
+            let c = &mut self.batches.counters;
+            c.max_propagate_iterations = c.max_propagate_iterations.max(self.max_in_degree);
         }
         Ok(())
     }
@@ -438,7 +460,7 @@ impl Backend for HvGpu {
     /// previous one.
     fn end_batch(&mut self) -> Result<Vec<BatchOutput<f32>>> {
         let (bad, n) = (&self.bad, self.batches.base.n as u64);
-        let prev = self.batches.submit(|encoder, rs, steps, at| {
+        let prev = self.batches.submit(2, |encoder, rs, steps, at| {
             encoder.copy_buffer_to_buffer(bad, 0, &rs.staging, at, 8);
             let frac = steps as u64 * n * 4;
             encoder.copy_buffer_to_buffer(&rs.ext.spike_frac, 0, &rs.staging, at + 8, frac);
@@ -456,6 +478,10 @@ impl Backend for HvGpu {
             out.push(self.read_batch(f)?);
         }
         Ok(out)
+    }
+
+    fn take_counters(&mut self) -> Option<crate::backend::GpuCounters> {
+        Some(std::mem::take(&mut self.batches.counters))
     }
 
     /// v = v_T·y (mV) of every neuron, as of the work submitted so far.

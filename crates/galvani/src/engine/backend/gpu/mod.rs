@@ -98,6 +98,9 @@ impl Backend for GpuBackend {
     fn info(&self) -> BackendInfo {
         self.0.info()
     }
+    fn take_counters(&mut self) -> Option<crate::backend::GpuCounters> {
+        self.0.take_counters()
+    }
     fn begin_batch(&mut self, first_step: u64, steps: u32) -> Result<()> {
         self.0.begin_batch(first_step, steps)
     }
@@ -182,6 +185,8 @@ struct LifGpu {
     lif_groups: (u32, u32),
     record_groups: (u32, u32),
     propagate_groups: u32,
+    /// Outgoing synapses per neuron, to count `propagate`'s longest loop.
+    row_len: Vec<u32>,
 }
 
 impl std::fmt::Debug for LifGpu {
@@ -269,6 +274,11 @@ impl LifGpu {
             slots as u64 * 2 * n as u64 * 4,
             st | U::COPY_SRC | U::COPY_DST,
         );
+        let row_len: Vec<u32> = syn
+            .row_ptr
+            .windows(2)
+            .map(|w| (w[1] as u64 - w[0] as u64).min(u32::MAX as u64) as u32)
+            .collect();
         let row_ptr64: Vec<u64> = syn.row_ptr.iter().map(|&x| x as u64).collect();
         // little-endian u64 = (low word, high word): the shader's vec2<u32>
         let row_ptr = init("row_ptr", bytemuck::cast_slice(&row_ptr64), st);
@@ -463,6 +473,7 @@ impl LifGpu {
             lif_groups: dispatch_2d(groups(n as u64), max_dim),
             record_groups: dispatch_2d(groups(n_probes), max_dim),
             propagate_groups: groups(n as u64).min(MAX_PROPAGATE_GROUPS).min(max_dim),
+            row_len,
         })
     }
 
@@ -555,8 +566,38 @@ impl LifGpu {
     }
 
     /// Reads a submitted batch back and decodes it.
-    fn read_batch(&self, f: InFlight) -> Result<BatchOutput<f32>> {
-        self.batches.read(f, 0, |_, _| Ok(()))
+    fn read_batch(&mut self, f: InFlight) -> Result<BatchOutput<f32>> {
+        let out = self.batches.read(f, 0, |_, _| Ok(()))?;
+        self.count_propagate(&out);
+        Ok(out)
+    }
+
+    /// `propagate`'s longest serial loop in the steps of `out`: a workgroup walks a
+    /// spiking neuron's row in strides of WG_SIZE, and takes every `groups`-th spike of
+    /// the step in turn; the longest row times the spikes one workgroup takes bounds it.
+    fn count_propagate(&mut self, out: &BatchOutput<f32>) {
+        if !self.has_synapses {
+            return;
+        }
+        let groups = self.propagate_groups.max(1) as u64;
+        let mut most = 0u64;
+        for row in out.spike_bits.chunks(out.words.max(1)) {
+            let (mut count, mut longest) = (0u64, 0u64);
+            for (w, &bits) in row.iter().enumerate() {
+                let mut b = bits;
+                while b != 0 {
+                    let i = w * 32 + b.trailing_zeros() as usize;
+                    b &= b - 1;
+                    count += 1;
+                    longest = longest.max(*self.row_len.get(i).unwrap_or(&0) as u64);
+                }
+            }
+            if count > 0 {
+                most = most.max(longest.div_ceil(WG_SIZE as u64) * count.div_ceil(groups));
+            }
+        }
+        let c = &mut self.batches.counters;
+        c.max_propagate_iterations = c.max_propagate_iterations.max(most);
     }
 }
 
@@ -610,11 +651,13 @@ impl Backend for LifGpu {
         }
         let pass = b.pass();
         let rs = &rs.ext;
+        let mut dispatches = 0;
         match stage {
             Stage::NeuronStep => {
                 pass.set_pipeline(&self.lif.pipeline);
                 pass.set_bind_group(0, &rs.bind_lif, &[offset]);
                 pass.dispatch_workgroups(self.lif_groups.0, self.lif_groups.1, 1);
+                dispatches += 1;
                 if !self.sources.is_empty() {
                     let row = (step - self.src_first) as usize;
                     let ptr = &self.src_batch.ptr;
@@ -625,6 +668,7 @@ impl Backend for LifGpu {
                         pass.set_pipeline(&self.source.pipeline);
                         pass.set_bind_group(0, &rs.bind_source, &[offset]);
                         pass.dispatch_workgroups(x, y, 1);
+                        dispatches += 1;
                     }
                 }
             }
@@ -633,11 +677,13 @@ impl Backend for LifGpu {
                     pass.set_pipeline(&self.propagate.pipeline);
                     pass.set_bind_group(0, &self.bind_propagate, &[offset]);
                     pass.dispatch_workgroups(self.propagate_groups, 1, 1);
+                    dispatches += 1;
                 }
                 if let Some((bind, (x, y))) = &self.poisson {
                     pass.set_pipeline(&self.poisson_kernel.pipeline);
                     pass.set_bind_group(0, bind, &[offset]);
                     pass.dispatch_workgroups(*x, *y, 1);
+                    dispatches += 1;
                 }
             }
             Stage::Record => {
@@ -645,9 +691,11 @@ impl Backend for LifGpu {
                     pass.set_pipeline(&self.record.pipeline);
                     pass.set_bind_group(0, &rs.bind_record, &[offset]);
                     pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
+                    dispatches += 1;
                 }
             }
         }
+        b.dispatched(dispatches);
         Ok(())
     }
 
@@ -655,7 +703,14 @@ impl Backend for LifGpu {
         let (ctx, stim, upload) = (&self.ctx, &self.stim, &self.stim_upload);
         let (src, ptr_buf, ids_buf) = (&self.src_batch, &self.source_ptr, &self.source_ids);
         let has_sources = !self.sources.is_empty();
-        let prev = self.batches.submit(|_, _, _, _| {
+        if self.batches.is_open() {
+            let c = &mut self.batches.counters;
+            c.upload_bytes += stim.len() as u64;
+            if has_sources {
+                c.upload_bytes += (src.ptr.len() + src.ids.len()) as u64 * 4;
+            }
+        }
+        let prev = self.batches.submit(0, |_, _, _, _| {
             if let (false, Some(upload)) = (stim.is_empty(), upload) {
                 ctx.queue().write_buffer(upload, 0, stim);
             }
@@ -680,6 +735,10 @@ impl Backend for LifGpu {
             out.push(self.read_batch(f)?);
         }
         Ok(out)
+    }
+
+    fn take_counters(&mut self) -> Option<crate::backend::GpuCounters> {
+        Some(std::mem::take(&mut self.batches.counters))
     }
 
     /// Reads the state buffer as of the work submitted so far (an open batch's encoded
