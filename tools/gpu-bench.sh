@@ -45,7 +45,7 @@ for cfg in configs/cuba.toml configs/coba.toml configs/brunel.toml configs/hv_ne
   timeout 120 "$bin" compare "$cfg" >>"$out/compare.txt" 2>&1
   echo "exit $?" >>"$out/compare.txt"
 done
-grep -E "^-- |^exit|PASS|FAIL|agree|differ" "$out/compare.txt" | head -40
+grep -E "^-- |^exit|^agree|^differ|FAIL|\[fail" "$out/compare.txt" | head -40
 
 step "bench --suite on the GPU"
 timeout 330 "$bin" bench --suite --backend gpu --repeat 3 >"$out/bench_gpu.jsonl" 2>&1
