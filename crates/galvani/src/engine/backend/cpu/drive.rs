@@ -25,20 +25,6 @@ pub struct PoissonStream<F: Real> {
     pub cache: Vec<[u32; 4]>,
 }
 
-/// A current pulse in backend form.
-#[derive(Clone, Debug)]
-pub struct Pulse<F> {
-    /// Target neurons (global, ascending), shared by the pulses of one stimulus (a
-    /// `step_current` of many points holds its neuron list once).
-    pub neurons: std::sync::Arc<[u32]>,
-    /// First active step.
-    pub on: u64,
-    /// First inactive step.
-    pub off: u64,
-    /// Amplitude (pA).
-    pub amplitude: F,
-}
-
 /// Adds this step's Poisson events of every stream into ring slot `(step + delay) %
 /// slots`: count × weight on the stream's receptor. The ring is a partition's: global
 /// neuron `i` (the generator's key) is its neuron `i − first`.
@@ -88,11 +74,88 @@ pub fn poisson_input<F: Real>(
     }
 }
 
-/// The current pulses of a network's drive, in config order: a `current_pulse` or
-/// `dc_current` is one, a `step_current` one per step (the last open-ended).
-pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Vec<Pulse<F>> {
+/// The current stimuli of a network (or of a partition) in backend form: one group per
+/// `current_pulse`, `dc_current` or `step_current`, in config order, each with its
+/// target neurons once and its segments (a pulse is one; a step current one per
+/// non-empty step, the last open-ended) sorted and not overlapping; plus every step at
+/// which some segment starts or stops. So a step costs a binary search, and an edge
+/// step work in the groups and neurons it touches, however long the schedules are.
+#[derive(Clone, Debug)]
+pub struct Pulses<F> {
+    groups: Vec<PulseGroup<F>>,
+    /// Every `on` and `off` step, ascending, distinct.
+    edges: Vec<u64>,
+}
+
+/// One current stimulus: its neurons and its segments.
+#[derive(Clone, Debug)]
+struct PulseGroup<F> {
+    /// Target neurons (global or partition-local, ascending).
+    neurons: Vec<u32>,
+    /// Segment k is active on steps `on[k]..off[k]` with `amplitude[k]` (pA); `on` is
+    /// ascending, and so is `off`.
+    on: Vec<u64>,
+    off: Vec<u64>,
+    amplitude: Vec<F>,
+}
+
+impl<F: Real> PulseGroup<F> {
+    /// The amplitude of the segment active in `step`, if any.
+    fn active(&self, step: u64) -> Option<F> {
+        let k = self.on.partition_point(|&a| a <= step).checked_sub(1)?;
+        (step < self.off[k]).then_some(self.amplitude[k])
+    }
+    /// Whether a segment starts or stops at `step`.
+    fn edge(&self, step: u64) -> bool {
+        self.on.binary_search(&step).is_ok() || self.off.binary_search(&step).is_ok()
+    }
+}
+
+impl<F: Real> Pulses<F> {
+    /// Whether there are no current stimuli (the backends then keep no stimulus
+    /// current).
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// Whether some segment starts or stops at `step`.
+    pub fn is_edge(&self, step: u64) -> bool {
+        self.edges.binary_search(&step).is_ok()
+    }
+
+    /// The edge steps in `first..end`.
+    pub fn edges_in(&self, first: u64, end: u64) -> usize {
+        self.edges.partition_point(|&e| e < end) - self.edges.partition_point(|&e| e < first)
+    }
+
+    /// The same stimuli restricted to partition `r`'s neurons (local ids); every group
+    /// stays, so that its edges are seen.
+    pub fn restrict(&self, r: &crate::backend::cpu::Partition) -> Pulses<F> {
+        Pulses {
+            groups: self
+                .groups
+                .iter()
+                .map(|g| PulseGroup {
+                    neurons: g
+                        .neurons
+                        .iter()
+                        .filter(|&&i| r.contains(i as usize))
+                        .map(|&i| i - r.start as u32)
+                        .collect(),
+                    ..g.clone()
+                })
+                .collect(),
+            edges: self.edges.clone(),
+        }
+    }
+}
+
+/// The current stimuli of a network's drive ([`Pulses`]): a `current_pulse` or
+/// `dc_current` is one segment, a `step_current` one per non-empty step (the last
+/// open-ended).
+pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Pulses<F> {
     use crate::network::Drive;
-    let mut out = Vec::new();
+    let mut groups = Vec::new();
     for d in drives {
         match d {
             Drive::CurrentPulse {
@@ -100,66 +163,82 @@ pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Vec<Pulse<F>
                 on,
                 off,
                 amplitude,
-            } => out.push(Pulse {
-                neurons: neurons.as_slice().into(),
-                on: *on,
-                off: *off,
-                amplitude: F::of(*amplitude),
+            } => groups.push(PulseGroup {
+                neurons: neurons.clone(),
+                on: vec![*on],
+                off: vec![*off],
+                amplitude: vec![F::of(*amplitude)],
             }),
             Drive::StepCurrent {
                 neurons,
                 on,
                 amplitude,
             } => {
-                let neurons: std::sync::Arc<[u32]> = neurons.as_slice().into();
+                let mut g = PulseGroup {
+                    neurons: neurons.clone(),
+                    on: Vec::new(),
+                    off: Vec::new(),
+                    amplitude: Vec::new(),
+                };
                 for (k, (&a, &x)) in on.iter().zip(amplitude).enumerate() {
                     let b = on.get(k + 1).copied().unwrap_or(u64::MAX);
                     if a < b {
-                        out.push(Pulse {
-                            neurons: neurons.clone(),
-                            on: a,
-                            off: b,
-                            amplitude: F::of(x),
-                        });
+                        g.on.push(a);
+                        g.off.push(b);
+                        g.amplitude.push(F::of(x));
                     }
+                }
+                if !g.on.is_empty() {
+                    groups.push(g);
                 }
             }
             _ => {}
         }
     }
-    out
+    let mut edges: Vec<u64> = groups
+        .iter()
+        .flat_map(|g| g.on.iter().chain(&g.off).copied())
+        .collect();
+    edges.sort_unstable();
+    edges.dedup();
+    Pulses { groups, edges }
 }
 
-/// At a pulse edge (a step where some pulse starts or stops), recomputes the stimulus
-/// current of the affected neurons as the sum, in config order, of the pulses active in
-/// this step — so the current returns exactly to 0 after the last pulse.
-pub fn stim_current<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
-    if !pulses.iter().any(|p| p.on == step || p.off == step) {
+/// At a pulse edge (a step where some segment starts or stops), recomputes the stimulus
+/// current of the affected neurons as the sum, in config order, of the segments active
+/// in this step — so the current returns exactly to 0 after the last pulse.
+pub fn stim_current<F: Real>(pulses: &Pulses<F>, i_stim: &mut [F], step: u64) {
+    if !pulses.is_edge(step) {
         return;
     }
     let mut touched = vec![false; i_stim.len()];
-    for p in pulses.iter().filter(|p| p.on == step || p.off == step) {
-        for &i in p.neurons.iter() {
+    for g in pulses.groups.iter().filter(|g| g.edge(step)) {
+        for &i in &g.neurons {
             i_stim[i as usize] = F::zero();
             touched[i as usize] = true;
         }
     }
-    for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
-        for &i in p.neurons.iter() {
-            if touched[i as usize] {
-                i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
+    for g in &pulses.groups {
+        if let Some(a) = g.active(step) {
+            for &i in &g.neurons {
+                if touched[i as usize] {
+                    i_stim[i as usize] = i_stim[i as usize] + a;
+                }
             }
         }
     }
 }
 
 /// The stimulus current of every neuron in step `step` (after the pulses changed between
-/// runs): the sum, in config order, of the pulses active then, as [`stim_current`] sums.
-pub fn stim_current_at<F: Real>(pulses: &[Pulse<F>], i_stim: &mut [F], step: u64) {
+/// runs): the sum, in config order, of the segments active then, as [`stim_current`]
+/// sums.
+pub fn stim_current_at<F: Real>(pulses: &Pulses<F>, i_stim: &mut [F], step: u64) {
     i_stim.iter_mut().for_each(|x| *x = F::zero());
-    for p in pulses.iter().filter(|p| p.on <= step && step < p.off) {
-        for &i in p.neurons.iter() {
-            i_stim[i as usize] = i_stim[i as usize] + p.amplitude;
+    for g in &pulses.groups {
+        if let Some(a) = g.active(step) {
+            for &i in &g.neurons {
+                i_stim[i as usize] = i_stim[i as usize] + a;
+            }
         }
     }
 }

@@ -27,7 +27,7 @@ pub mod synapses;
 mod team;
 
 pub use drive::{
-    PoissonStream, Pulse, current_pulses, poisson_input, stim_current, stim_current_at,
+    PoissonStream, Pulses, current_pulses, poisson_input, stim_current, stim_current_at,
 };
 pub use hv_gather::{hv_gather, hv_gather_part};
 pub use hv_step::{COUPLING_STRIDE, hv_activate, hv_step};
@@ -77,7 +77,7 @@ struct LifPart<F: Real> {
     /// Streams restricted to this partition's neurons (global ids: the generator's key).
     poisson: Vec<PoissonStream<F>>,
     /// Pulses restricted to this partition's neurons (local ids).
-    pulses: Vec<Pulse<F>>,
+    pulses: Pulses<F>,
     /// Stimulus current per neuron (empty when there are no pulses).
     i_stim: Vec<F>,
     probes: Vec<LocalProbe>,
@@ -166,31 +166,6 @@ fn each<T: Send>(team: Option<&Team>, items: &mut [T], f: impl Fn(&mut T) + Sync
         }
         _ => items.iter_mut().for_each(f),
     }
-}
-
-/// The pulses of a network restricted to partition `r`'s neurons (local ids); every
-/// pulse stays, so that its edges are seen.
-fn local_pulses<F: Real>(all: &[Pulse<F>], r: &Partition) -> Vec<Pulse<F>> {
-    let mut out: Vec<Pulse<F>> = Vec::with_capacity(all.len());
-    for (k, p) in all.iter().enumerate() {
-        // pulses of one stimulus share their neuron list: restrict it once
-        let neurons = match k.checked_sub(1).map(|j| (&all[j], &out[j])) {
-            Some((prev, local)) if std::sync::Arc::ptr_eq(&prev.neurons, &p.neurons) => {
-                local.neurons.clone()
-            }
-            _ => p
-                .neurons
-                .iter()
-                .filter(|&&i| r.contains(i as usize))
-                .map(|&i| i - r.start as u32)
-                .collect(),
-        };
-        out.push(Pulse {
-            neurons,
-            ..p.clone()
-        });
-    }
-    out
 }
 
 /// The probes of a partition, in local form.
@@ -494,7 +469,7 @@ impl<F: Real> LifCpu<F> {
                         });
                     }
                 }
-                let pulses = local_pulses(&current_pulses::<F>(&net.drives), r);
+                let pulses = current_pulses::<F>(&net.drives).restrict(r);
                 let i_stim = if pulses.is_empty() {
                     Vec::new()
                 } else {
@@ -802,7 +777,7 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
     fn write_currents(&mut self, net: &Network, ranges: &[Partition], step: u64) {
         let all = current_pulses::<F>(&net.drives);
         for (p, r) in self.parts.iter_mut().zip(ranges) {
-            p.pulses = local_pulses(&all, r);
+            p.pulses = all.restrict(r);
             if all.is_empty() {
                 p.i_stim.clear();
             } else {

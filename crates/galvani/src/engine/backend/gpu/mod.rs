@@ -51,7 +51,7 @@ use self::pipelines::{
 };
 use self::upload::{Uploader, padded, padded_size};
 use super::cpu::{
-    CpuSynapses, Partition, Pulse, Values, current_pulses, stim_current, stim_current_at,
+    CpuSynapses, Partition, Pulses, Values, current_pulses, stim_current, stim_current_at,
 };
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar};
 use crate::error::{Error, Result};
@@ -160,7 +160,7 @@ struct LifGpu {
     poisson_kernel: Kernel,
     /// Current pulses (host side), the stimulus current as the CPU computes it, the
     /// device copy, and an upload buffer for the vectors of a batch's pulse edges.
-    pulses: Vec<Pulse<f32>>,
+    pulses: Pulses<f32>,
     host_i_stim: Vec<f32>,
     i_stim: wgpu::Buffer,
     stim_upload: Option<wgpu::Buffer>,
@@ -483,16 +483,8 @@ impl LifGpu {
         if self.pulses.is_empty() {
             return Ok(());
         }
-        let end = first + steps as u64;
-        let mut edges: Vec<u64> = self
-            .pulses
-            .iter()
-            .flat_map(|p| [p.on, p.off])
-            .filter(|&e| first <= e && e < end)
-            .collect();
-        edges.sort_unstable();
-        edges.dedup();
-        let bytes = edges.len() as u64 * self.host_i_stim.len() as u64 * 4;
+        let edges = self.pulses.edges_in(first, first + steps as u64);
+        let bytes = edges as u64 * self.host_i_stim.len() as u64 * 4;
         if bytes == 0 || self.stim_upload.as_ref().is_some_and(|b| b.size() >= bytes) {
             return Ok(());
         }
@@ -505,7 +497,7 @@ impl LifGpu {
                 elements: 0,
                 cause: format!(
                     "{} pulse edges in one batch × {} neurons",
-                    edges.len(),
+                    edges,
                     self.host_i_stim.len()
                 ),
             },
@@ -635,7 +627,7 @@ impl Backend for LifGpu {
         // Spike bits are set by lif_step; voltages only when a probe is due.
         let record = stage == Stage::Record && self.batches.probe_due(step);
         let (b, rs, offset) = self.batches.stage(step)?;
-        if stage == Stage::NeuronStep && self.pulses.iter().any(|p| p.on == step || p.off == step) {
+        if stage == Stage::NeuronStep && self.pulses.is_edge(step) {
             // A pulse edge: the host computes the stimulus current as the CPU does (with
             // its function), and the batch copies it in before this step's lif_step.
             stim_current(&self.pulses, &mut self.host_i_stim, step);
