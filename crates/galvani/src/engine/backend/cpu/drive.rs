@@ -242,3 +242,111 @@ pub fn stim_current_at<F: Real>(pulses: &Pulses<F>, i_stim: &mut [F], step: u64)
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::Drive;
+
+    /// The per-pulse form the groups replaced: one (neurons, on, off, amplitude) per
+    /// `current_pulse` and per non-empty step of a `step_current`, walked whole every step.
+    fn reference(drives: &[Drive], n: usize, steps: u64) -> Vec<Vec<f32>> {
+        let mut list: Vec<(Vec<u32>, u64, u64, f32)> = Vec::new();
+        for d in drives {
+            match d {
+                Drive::CurrentPulse {
+                    neurons,
+                    on,
+                    off,
+                    amplitude,
+                } => list.push((neurons.clone(), *on, *off, *amplitude as f32)),
+                Drive::StepCurrent {
+                    neurons,
+                    on,
+                    amplitude,
+                } => {
+                    for (k, (&a, &x)) in on.iter().zip(amplitude).enumerate() {
+                        let b = on.get(k + 1).copied().unwrap_or(u64::MAX);
+                        if a < b {
+                            list.push((neurons.clone(), a, b, x as f32));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut i_stim = vec![0f32; n];
+        let mut out = Vec::new();
+        for step in 0..steps {
+            if list.iter().any(|p| p.1 == step || p.2 == step) {
+                let mut touched = vec![false; n];
+                for p in list.iter().filter(|p| p.1 == step || p.2 == step) {
+                    for &i in &p.0 {
+                        i_stim[i as usize] = 0.0;
+                        touched[i as usize] = true;
+                    }
+                }
+                for p in list.iter().filter(|p| p.1 <= step && step < p.2) {
+                    for &i in &p.0 {
+                        if touched[i as usize] {
+                            i_stim[i as usize] += p.3;
+                        }
+                    }
+                }
+            }
+            out.push(i_stim.clone());
+        }
+        out
+    }
+
+    #[test]
+    fn groups_sum_as_the_per_pulse_form_did() {
+        // a small generator (xorshift), so the cases are the same on every machine
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for _case in 0..200 {
+            let n = 1 + next(6) as usize;
+            let mut drives = Vec::new();
+            for _ in 0..1 + next(4) {
+                let neurons: Vec<u32> = (0..n as u32).filter(|_| next(2) == 0).collect();
+                if next(2) == 0 {
+                    drives.push(Drive::CurrentPulse {
+                        neurons,
+                        on: next(30),
+                        off: next(30),
+                        amplitude: next(1000) as f64 / 7.0 - 50.0,
+                    });
+                } else {
+                    let mut on: Vec<u64> = (0..next(6)).map(|_| next(30)).collect();
+                    on.sort_unstable();
+                    let amplitude = on.iter().map(|_| next(1000) as f64 / 3.0 - 100.0).collect();
+                    drives.push(Drive::StepCurrent {
+                        neurons,
+                        on,
+                        amplitude,
+                    });
+                }
+            }
+            let want = reference(&drives, n, 40);
+            let pulses = current_pulses::<f32>(&drives);
+            let mut i_stim = vec![0f32; n];
+            for (step, w) in want.iter().enumerate() {
+                stim_current(&pulses, &mut i_stim, step as u64);
+                assert_eq!(
+                    i_stim.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    w.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    "step {step}: {drives:?}"
+                );
+                // recomputed from scratch (after a change between runs): the same
+                let mut fresh = vec![0f32; n];
+                stim_current_at(&pulses, &mut fresh, step as u64);
+                assert_eq!(fresh, *w, "stim_current_at, step {step}: {drives:?}");
+            }
+        }
+    }
+}
