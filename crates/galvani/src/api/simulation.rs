@@ -714,13 +714,15 @@ impl Simulation {
                 .as_ref()
                 .and_then(|(_, c)| c.iter().find(|(j, _)| *j == i).map(|(_, d)| d))
         };
-        let stim = has_pulses(
+        // the backends keep a stimulus current exactly when there are current pulses
+        let stim = !crate::backend::cpu::current_pulses::<f64>(
             self.net
                 .drives
                 .iter()
                 .enumerate()
                 .map(|(i, d)| new_current(i).unwrap_or(d)),
-        );
+        )
+        .is_empty();
         match self.precision {
             Precision::F32 => state_check::check_state::<f32>(ck, &self.net, neurons, stim),
             Precision::F64 => state_check::check_state::<f64>(ck, &self.net, neurons, stim),
@@ -1189,21 +1191,6 @@ struct Restore {
     counts: Vec<u64>,
     params: Option<ParamRestore>,
     inputs: Option<InputRestore>,
-}
-
-/// Whether `drives` make current pulses, so that the backends keep a stimulus current
-/// per neuron (as [`crate::backend::cpu::current_pulses`] makes them: a pulse for every
-/// `current_pulse`, one per non-empty step of a `step_current`).
-fn has_pulses<'a>(drives: impl IntoIterator<Item = &'a crate::network::Drive>) -> bool {
-    use crate::network::Drive;
-    drives.into_iter().any(|d| match d {
-        Drive::CurrentPulse { .. } => true,
-        Drive::StepCurrent { on, .. } => on
-            .iter()
-            .enumerate()
-            .any(|(k, &a)| a < on.get(k + 1).copied().unwrap_or(u64::MAX)),
-        _ => false,
-    })
 }
 
 /// CRC-32 of what identifies a built network: its populations, dt, seed and synapses

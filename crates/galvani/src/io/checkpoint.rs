@@ -159,12 +159,8 @@ impl Checkpoint {
         };
         let short = |_| bad("truncated");
         let version = d.u32().map_err(short)?;
-        if version != VERSION {
-            return Err(bad(&format!(
-                "format version {version}, this galvani reads version {VERSION}"
-            )));
-        }
         let len = d.u32().map_err(short)? as usize;
+        check_head(version, len as u64).map_err(|m| bad(&m))?;
         let meta: serde_json::Map<String, serde_json::Value> =
             serde_json::from_slice(d.bytes(len).map_err(short)?)
                 .map_err(|e| bad(&format!("unreadable metadata ({e})")))?;
@@ -219,17 +215,8 @@ impl Checkpoint {
             return Err(bad("not a galvani checkpoint (bad magic)".into()));
         }
         let version = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
-        if version != VERSION {
-            return Err(bad(format!(
-                "format version {version}, this galvani reads version {VERSION}"
-            )));
-        }
         let len = u32::from_le_bytes(head[12..16].try_into().expect("4 bytes")) as u64;
-        if len > MAX_META_BYTES {
-            return Err(bad(format!(
-                "{len} bytes of metadata, more than the {MAX_META_BYTES} this galvani reads"
-            )));
-        }
+        check_head(version, len).map_err(bad)?;
         let mut meta = Vec::with_capacity(len as usize);
         (&mut f)
             .take(len)
@@ -257,6 +244,22 @@ impl Checkpoint {
         sync_dir(path);
         Ok(())
     }
+}
+
+/// Checks a file's format version and metadata length, the head both a whole read and a
+/// metadata-only read take.
+fn check_head(version: u32, meta_len: u64) -> std::result::Result<(), String> {
+    if version != VERSION {
+        return Err(format!(
+            "format version {version}, this galvani reads version {VERSION}"
+        ));
+    }
+    if meta_len > MAX_META_BYTES {
+        return Err(format!(
+            "{meta_len} bytes of metadata, more than the {MAX_META_BYTES} this galvani reads"
+        ));
+    }
+    Ok(())
 }
 
 /// What a path that is not a regular file is, for messages.

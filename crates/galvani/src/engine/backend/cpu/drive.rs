@@ -87,13 +87,19 @@ pub struct Pulses<F> {
     edges: Vec<u64>,
 }
 
-/// One current stimulus: its neurons and its segments.
+/// One current stimulus: its neurons and its segments (shared by the partitions'
+/// copies, so a long schedule is held once).
 #[derive(Clone, Debug)]
 struct PulseGroup<F> {
     /// Target neurons (global or partition-local, ascending).
     neurons: Vec<u32>,
-    /// Segment k is active on steps `on[k]..off[k]` with `amplitude[k]` (pA); `on` is
-    /// ascending, and so is `off`.
+    segments: std::sync::Arc<Segments<F>>,
+}
+
+/// Segment k is active on steps `on[k]..off[k]` with `amplitude[k]` (pA); `on` is
+/// ascending, and so is `off`.
+#[derive(Debug, Default)]
+struct Segments<F> {
     on: Vec<u64>,
     off: Vec<u64>,
     amplitude: Vec<F>,
@@ -102,12 +108,14 @@ struct PulseGroup<F> {
 impl<F: Real> PulseGroup<F> {
     /// The amplitude of the segment active in `step`, if any.
     fn active(&self, step: u64) -> Option<F> {
-        let k = self.on.partition_point(|&a| a <= step).checked_sub(1)?;
-        (step < self.off[k]).then_some(self.amplitude[k])
+        let s = &*self.segments;
+        let k = s.on.partition_point(|&a| a <= step).checked_sub(1)?;
+        (step < s.off[k]).then_some(s.amplitude[k])
     }
     /// Whether a segment starts or stops at `step`.
     fn edge(&self, step: u64) -> bool {
-        self.on.binary_search(&step).is_ok() || self.off.binary_search(&step).is_ok()
+        let s = &*self.segments;
+        s.on.binary_search(&step).is_ok() || s.off.binary_search(&step).is_ok()
     }
 }
 
@@ -153,51 +161,55 @@ impl<F: Real> Pulses<F> {
 /// The current stimuli of a network's drive ([`Pulses`]): a `current_pulse` or
 /// `dc_current` is one segment, a `step_current` one per non-empty step (the last
 /// open-ended).
-pub fn current_pulses<F: Real>(drives: &[crate::network::Drive]) -> Pulses<F> {
+pub fn current_pulses<'a, F: Real>(
+    drives: impl IntoIterator<Item = &'a crate::network::Drive>,
+) -> Pulses<F> {
     use crate::network::Drive;
     let mut groups = Vec::new();
     for d in drives {
-        match d {
+        let (neurons, s) = match d {
             Drive::CurrentPulse {
                 neurons,
                 on,
                 off,
                 amplitude,
-            } => groups.push(PulseGroup {
-                neurons: neurons.clone(),
-                on: vec![*on],
-                off: vec![*off],
-                amplitude: vec![F::of(*amplitude)],
-            }),
+            } => (
+                neurons,
+                Segments {
+                    on: vec![*on],
+                    off: vec![*off],
+                    amplitude: vec![F::of(*amplitude)],
+                },
+            ),
             Drive::StepCurrent {
                 neurons,
                 on,
                 amplitude,
             } => {
-                let mut g = PulseGroup {
-                    neurons: neurons.clone(),
-                    on: Vec::new(),
-                    off: Vec::new(),
-                    amplitude: Vec::new(),
-                };
+                let mut s = Segments::default();
                 for (k, (&a, &x)) in on.iter().zip(amplitude).enumerate() {
                     let b = on.get(k + 1).copied().unwrap_or(u64::MAX);
                     if a < b {
-                        g.on.push(a);
-                        g.off.push(b);
-                        g.amplitude.push(F::of(x));
+                        s.on.push(a);
+                        s.off.push(b);
+                        s.amplitude.push(F::of(x));
                     }
                 }
-                if !g.on.is_empty() {
-                    groups.push(g);
+                if s.on.is_empty() {
+                    continue;
                 }
+                (neurons, s)
             }
-            _ => {}
-        }
+            _ => continue,
+        };
+        groups.push(PulseGroup {
+            neurons: neurons.clone(),
+            segments: std::sync::Arc::new(s),
+        });
     }
     let mut edges: Vec<u64> = groups
         .iter()
-        .flat_map(|g| g.on.iter().chain(&g.off).copied())
+        .flat_map(|g| g.segments.on.iter().chain(&g.segments.off).copied())
         .collect();
     edges.sort_unstable();
     edges.dedup();
