@@ -13,6 +13,8 @@
 #     bench_gpu.jsonl    `galvani bench --suite --backend gpu` (one JSON line per run,
 #                        then the table of best times)
 #     bench_cpu.jsonl    PD14 (100 ms) and CUBA on the CPU, every core
+#     bench_checks.jsonl PD14 (300 ms) on the GPU with wgpu's shader runtime checks on
+#                        and off (GALVANI_GPU_CHECKS=all / none), interleaved
 #     summary.txt        the lines that matter, for a note
 #   GALVANI_BIN: the galvani binary (default target/release/galvani, built if missing).
 #   A machine without a Vulkan loader needs one first (see the device README:
@@ -59,6 +61,15 @@ step "the CPU of this machine (PD14 100 ms, CUBA 1 s; every core)"
 } >"$out/bench_cpu.jsonl" 2>&1
 cat "$out/bench_cpu.jsonl"
 
+step "what wgpu's shader runtime checks cost (PD14 300 ms, GPU, checks all / none)"
+: >"$out/bench_checks.jsonl"
+for c in all none all none; do
+  echo "-- GALVANI_GPU_CHECKS=$c" >>"$out/bench_checks.jsonl"
+  GALVANI_GPU_CHECKS=$c timeout 90 "$bin" bench configs/pd14.toml --backend gpu \
+    --duration-ms 300 --repeat 2 >>"$out/bench_checks.jsonl" 2>&1
+done
+grep -E '^-- |"run_s"' "$out/bench_checks.jsonl" | head -20
+
 step "done"
 {
   echo "galvani GPU check, $(date -u +%FT%TZ)"
@@ -66,5 +77,6 @@ step "done"
   grep -E "^-- |^exit" "$out/compare.txt" | paste - -
   sed -n '/^best of/,$p' "$out/bench_gpu.jsonl"
   grep -h '"run_s"' "$out/bench_cpu.jsonl" | head -4
+  grep -E '^-- |"run_s"' "$out/bench_checks.jsonl"
 } >"$out/summary.txt"
 cat "$out/summary.txt"

@@ -6,7 +6,8 @@ use std::mem::{offset_of, size_of};
 
 use galvani::backend::gpu::hv::NO_BAD;
 use galvani::backend::gpu::layout::{
-    GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform, WG_SIZE,
+    BLOCK, BLOCK_ITER, COUNT_BLOCKS, COUNT_GROUPS, COUNT_SPIKES, GpuPoissonStream, GpuProbe,
+    STEP_STRIDE, StepUniform, WG_SIZE,
 };
 use galvani::backend::gpu::shaders::{SHARED, preprocess};
 use galvani::model::hv::{HvParams, HvPulse, HvState};
@@ -111,6 +112,14 @@ fn step_uniform_matches_wgsl() {
             ("syn_shift", offset_of!(U, syn_shift)),
             ("syn_mode", offset_of!(U, syn_mode)),
             ("tgt_shift", offset_of!(U, tgt_shift)),
+            ("block_cap", offset_of!(U, block_cap)),
+            ("max_groups", offset_of!(U, max_groups)),
+            ("probe_at", offset_of!(U, probe_at)),
+            ("rec_cap", offset_of!(U, rec_cap)),
+            ("rec_at", offset_of!(U, rec_at)),
+            ("probe_due", offset_of!(U, probe_due)),
+            ("_pad1", offset_of!(U, _pad)),
+            ("_pad2", offset_of!(U, _pad) + 4),
         ],
     );
     // One entry per step at a dynamic offset: the stride must satisfy any adapter.
@@ -197,6 +206,11 @@ fn wgsl_u32_const(m: &naga::Module, name: &str) -> u32 {
 fn shared_constants_match() {
     let m = types_module();
     assert_eq!(wgsl_u32_const(&m, "WG_SIZE"), WG_SIZE);
+    assert_eq!(wgsl_u32_const(&m, "BLOCK_ITER"), BLOCK_ITER);
+    assert_eq!(wgsl_u32_const(&m, "BLOCK"), BLOCK);
+    assert_eq!(wgsl_u32_const(&m, "COUNT_SPIKES"), COUNT_SPIKES as u32);
+    assert_eq!(wgsl_u32_const(&m, "COUNT_BLOCKS"), COUNT_BLOCKS as u32);
+    assert_eq!(wgsl_u32_const(&m, "COUNT_GROUPS"), COUNT_GROUPS as u32);
     assert_eq!(wgsl_u32_const(&m, "SYN_DELTA"), SYN_DELTA);
     assert_eq!(wgsl_u32_const(&m, "SYN_EXP_CURRENT"), SYN_EXP_CURRENT);
     assert_eq!(

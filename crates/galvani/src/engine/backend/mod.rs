@@ -39,6 +39,28 @@ pub enum Stage {
 /// The schedule shared by every backend.
 pub const SCHEDULE: [Stage; 3] = [Stage::NeuronStep, Stage::Propagate, Stage::Record];
 
+/// The spikes of a batch, in the form its backend produced them.
+#[derive(Debug, Clone)]
+pub enum SpikeRows {
+    /// `steps × words` spike bits (GeNN style): bit `i % 32` of word `i / 32` of row `s`
+    /// is set when neuron `i` spiked in step `first_step + s`.
+    Bits {
+        /// The rows.
+        bits: Vec<u32>,
+        /// Words per step: ceil(n / 32).
+        words: usize,
+    },
+    /// Spike lists: the neurons of row `s` are `ids[ptr[s]..ptr[s + 1]]`, ascending
+    /// (`ptr` has `steps + 1` entries). The GPU's compact readback: its size follows the
+    /// spikes, not the network.
+    Lists {
+        /// Row offsets into `ids`.
+        ptr: Vec<u32>,
+        /// Spiking neurons, row by row.
+        ids: Vec<u32>,
+    },
+}
+
 /// What a batch of steps recorded.
 #[derive(Debug, Clone)]
 pub struct BatchOutput<F> {
@@ -46,11 +68,8 @@ pub struct BatchOutput<F> {
     pub first_step: u64,
     /// Number of steps.
     pub steps: u32,
-    /// `steps × words` spike bits (GeNN style): bit `i % 32` of word `i / 32` of row `s`
-    /// is set when neuron `i` spiked in step `first_step + s`.
-    pub spike_bits: Vec<u32>,
-    /// Words per step: ceil(n / 32).
-    pub words: usize,
+    /// The spikes of each step.
+    pub spikes: SpikeRows,
     /// `steps × probes` voltages (mV, absolute) after each step; only entries whose
     /// probe samples after that step are meaningful.
     pub voltages: Vec<F>,
@@ -64,20 +83,54 @@ pub struct BatchOutput<F> {
 impl<F> BatchOutput<F> {
     /// Iterates the spikes of the batch as (step, neuron), sorted by step, then neuron.
     pub fn spikes(&self) -> impl Iterator<Item = (u64, usize)> + '_ {
-        (0..self.steps as usize).flat_map(move |s| {
-            let row = &self.spike_bits[s * self.words..(s + 1) * self.words];
-            row.iter().enumerate().flat_map(move |(w, &bits)| {
-                let mut b = bits;
-                std::iter::from_fn(move || {
-                    if b == 0 {
-                        return None;
-                    }
-                    let t = b.trailing_zeros();
-                    b &= b - 1;
-                    Some((self.first_step + s as u64, w * 32 + t as usize))
+        let first = self.first_step;
+        let steps = self.steps as usize;
+        let (bits, lists) = match &self.spikes {
+            SpikeRows::Bits { bits, words } => (Some((bits, *words)), None),
+            SpikeRows::Lists { ptr, ids } => (None, Some((ptr, ids))),
+        };
+        let from_bits = bits.into_iter().flat_map(move |(bits, words)| {
+            (0..steps).flat_map(move |s| {
+                let row = &bits[s * words..(s + 1) * words];
+                row.iter().enumerate().flat_map(move |(w, &bits)| {
+                    let mut b = bits;
+                    std::iter::from_fn(move || {
+                        if b == 0 {
+                            return None;
+                        }
+                        let t = b.trailing_zeros();
+                        b &= b - 1;
+                        Some((first + s as u64, w * 32 + t as usize))
+                    })
                 })
             })
-        })
+        });
+        let from_lists = lists.into_iter().flat_map(move |(ptr, ids)| {
+            (0..steps).flat_map(move |s| {
+                ids[ptr[s] as usize..ptr[s + 1] as usize]
+                    .iter()
+                    .map(move |&i| (first + s as u64, i as usize))
+            })
+        });
+        from_bits.chain(from_lists)
+    }
+
+    /// The neurons that spiked in row `s` of the batch, ascending.
+    pub fn row(&self, s: usize) -> Vec<u32> {
+        match &self.spikes {
+            SpikeRows::Lists { ptr, ids } => ids[ptr[s] as usize..ptr[s + 1] as usize].to_vec(),
+            SpikeRows::Bits { bits, words } => {
+                let mut out = Vec::new();
+                for (w, &x) in bits[s * words..(s + 1) * words].iter().enumerate() {
+                    let mut b = x;
+                    while b != 0 {
+                        out.push((w * 32) as u32 + b.trailing_zeros());
+                        b &= b - 1;
+                    }
+                }
+                out
+            }
+        }
     }
 }
 
@@ -143,9 +196,10 @@ pub struct GpuCounters {
     pub upload_bytes: u64,
     /// Bytes read back from the device (recorded spikes, voltages, model data).
     pub readback_bytes: u64,
-    /// The longest serial loop any workgroup ran in `propagate` (LIF: the strides of
-    /// the longest spiking row, times the spikes one workgroup took in turn; HV: the
-    /// largest in-degree one invocation gathers over), the maximum over the steps.
+    /// The longest serial loop any workgroup ran in `propagate` (LIF: `BLOCK_ITER`
+    /// iterations per row block, times the blocks one workgroup took in turn,
+    /// [`gpu::walk::propagate_walk`]; HV: the largest in-degree one invocation gathers
+    /// over), the maximum over the steps.
     pub max_propagate_iterations: u64,
 }
 

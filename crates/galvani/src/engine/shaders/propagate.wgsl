@@ -1,8 +1,14 @@
 // Stage Propagate for LIF: push each spiking neuron's outgoing CSR row into the delay
-// ring of its targets, in i32 fixed point. Work is proportional to spikes × fan-out: a
-// fixed number of workgroups loop over this step's spike list, and the invocations of a
-// workgroup stride over one row. Integer atomics make the sum independent of the order.
-// CPU twin: src/backend/cpu/propagate.rs (propagate).
+// ring of its targets, in i32 fixed point. Row-parallel: the work items are row blocks of
+// BLOCK synapses, which lif_step and source_spikes append to this step's block list as
+// neurons spike; one workgroup takes one block (its invocations BLOCK_ITER synapses each,
+// WG_SIZE apart, all loads hoisted ahead of the adds) and the workgroups loop over the
+// list. The host dispatches this kernel indirectly, with the group count the spiking
+// invocations themselves wrote (min(blocks, max_groups)), so a step without spikes runs
+// no workgroup and no workgroup loops longer than BLOCK_ITER per block. Integer atomics
+// make the sum independent of the order.
+// CPU twin: src/backend/cpu/propagate.rs (propagate: the same adds, row by row), and
+// src/backend/gpu/walk.rs (propagate_walk: this decomposition, for the counters).
 //
 // The synapse table is the CPU's compact one (src/backend/cpu/synapses.rs), for the whole
 // network: one u32 word per synapse, `target | extra << u.tgt_shift`, where extra is the
@@ -23,8 +29,10 @@
 // Row start per presynaptic neuron, 64-bit: (low word, high word).
 @group(0) @binding(1) var<storage, read> row_ptr: array<vec2<u32>>;
 @group(0) @binding(2) var<storage, read_write> ring: array<atomic<i32>>;
-@group(0) @binding(3) var<storage, read> spike_count: array<u32, 2>;
-@group(0) @binding(4) var<storage, read> spike_list: array<u32>;
+// The step counters (COUNT_* at 8·parity; see types.wgsl).
+@group(0) @binding(3) var<storage, read> counts: array<u32, 16>;
+// Two block lists of block_cap entries, by step parity: (presynaptic neuron, block).
+@group(0) @binding(4) var<storage, read> blocks: array<vec2<u32>>;
 // (weight as i32 bits, delay) per palette entry (SYN_PALETTE).
 @group(0) @binding(5) var<storage, read> palette: array<vec2<u32>>;
 
@@ -56,32 +64,51 @@ fn synapse(c: u32, o: u32) -> vec3<u32> {
 @compute @workgroup_size(WG_SIZE)
 fn propagate(
     @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(num_workgroups) nwg: vec3<u32>,
     @builtin(local_invocation_index) li: u32,
 ) {
-    let count = spike_count[u.parity];
+    let c0 = 8u * u.parity;
+    let total = counts[c0 + COUNT_BLOCKS];
+    // the dispatch's own size, read where it was written (not num_workgroups, which
+    // D3D12 does not report for indirect dispatches without wgpu's validation pass)
+    let groups = max(counts[c0 + COUNT_GROUPS], 1u);
     let width = 2u * u.n;
-    let groups = nwg.x * nwg.y;
     let mask = (1u << u.syn_shift) - 1u;
-    for (var k = wg.y * nwg.x + wg.x; k < count; k += groups) {
-        let pre = spike_list[u.parity * u.n + k];
-        let a = row_ptr[pre];
-        let b = row_ptr[pre + 1u];
+    for (var e = wg.x; e < total; e += groups) {
+        let blk = blocks[u.parity * u.block_cap + e];
+        let a = row_ptr[blk.x];
+        let b = row_ptr[blk.x + 1u];
         // a row holds fewer than 2^32 synapses: its length is the low words' difference
         let len = b.x - a.x;
-        for (var q = li; q < len; q += WG_SIZE) {
-            // j = a + q in 64 bits, then its chunk and offset
-            let lo = a.x + q;
-            let hi = a.y + select(0u, 1u, lo < a.x);
-            let c = (hi << (32u - u.syn_shift)) | (lo >> u.syn_shift);
-            let s = synapse(c, lo & mask);
-            // (step + delay) % slots, with step % slots = u.slot from the host; since
-            // 1 <= delay < slots a conditional subtraction does (as the CPU twin)
-            var slot = u.slot + s.z;
-            if slot >= u.slots {
-                slot -= u.slots;
+        let first = blk.y * BLOCK;
+        let start = first + li;
+        // the strides this block needs: BLOCK_ITER, or fewer for a row's last block (the
+        // same for the whole workgroup, so it stays converged)
+        let iters = min(BLOCK_ITER, (len - first + WG_SIZE - 1u) / WG_SIZE);
+        // Loads first: the synapses of this invocation, independent of each other, so
+        // their latencies overlap; then the adds. The loops run a constant BLOCK_ITER
+        // times (guarded), so a compiler can unroll them and keep `syn` in registers.
+        var syn: array<vec3<u32>, BLOCK_ITER>;
+        for (var t = 0u; t < BLOCK_ITER; t++) {
+            let q = start + t * WG_SIZE;
+            if t < iters && q < len {
+                // j = a + q in 64 bits, then its chunk and offset
+                let lo = a.x + q;
+                let hi = a.y + select(0u, 1u, lo < a.x);
+                let c = (hi << (32u - u.syn_shift)) | (lo >> u.syn_shift);
+                syn[t] = synapse(c, lo & mask);
             }
-            atomicAdd(&ring[slot * width + s.x], bitcast<i32>(s.y));
+        }
+        for (var t = 0u; t < BLOCK_ITER; t++) {
+            if t < iters && start + t * WG_SIZE < len {
+                let s = syn[t];
+                // (step + delay) % slots, with step % slots = u.slot from the host; since
+                // 1 <= delay < slots a conditional subtraction does (as the CPU twin)
+                var slot = u.slot + s.z;
+                if slot >= u.slots {
+                    slot -= u.slots;
+                }
+                atomicAdd(&ring[slot * width + s.x], bitcast<i32>(s.y));
+            }
         }
     }
 }

@@ -1,20 +1,51 @@
-// Stage NeuronStep for LIF: one invocation per neuron.
-// CPU twin: src/backend/cpu/lif_step.rs (lif_step) and src/model/lif.rs (lif_update).
+// Stage NeuronStep for LIF: one invocation per neuron. Besides the neuron update it
+// does the per-neuron work of the step that needs no other neuron, so a LIF step is two
+// dispatches (this one and propagate's): the neuron's Poisson drive events of this step
+// into its own ring entries, its voltage probes, and, when it spikes, its spike record
+// and its row blocks for propagate.
+// CPU twins: src/model/lif/cpu_step.rs (lif_step), src/model/lif/mod.rs (lif_update),
+// src/backend/cpu/drive.rs (poisson_input: the same draws into the same ring entries),
+// src/backend/cpu/record.rs (record_voltage).
 #import types
+#import rng
+#import spike_out
 
 @group(0) @binding(0) var<uniform> u: StepUniform;
+// The distinct parameter sets, and each neuron's index into them (a network has few
+// sets, and 4 bytes a neuron are read instead of 64).
 @group(0) @binding(1) var<storage, read> params: array<LifParams>;
-@group(0) @binding(2) var<storage, read_write> state: array<LifState>;
-// slots × 2n i32 fixed-point accumulators; this kernel alone touches slot u.slot.
-@group(0) @binding(3) var<storage, read_write> ring: array<i32>;
-// Spikes in the lists of parity 0 and 1.
-@group(0) @binding(4) var<storage, read_write> spike_count: array<atomic<u32>, 2>;
-// Two lists of n neuron ids: list p holds the spikes of the steps of parity p.
-@group(0) @binding(5) var<storage, read_write> spike_list: array<u32>;
+@group(0) @binding(2) var<storage, read> param_index: array<u32>;
+@group(0) @binding(3) var<storage, read_write> state: array<LifState>;
+// slots × 2n i32 fixed-point accumulators. This kernel reads and clears slot u.slot of
+// neuron i and adds neuron i's Poisson events to its later slots; propagate, the next
+// dispatch, adds the synaptic input atomically.
+@group(0) @binding(4) var<storage, read_write> ring: array<i32>;
+// The step counters (COUNT_* at 8·parity; see types.wgsl).
+@group(0) @binding(5) var<storage, read_write> counts: array<atomic<u32>, 16>;
+// Two block lists of block_cap entries, by step parity: (presynaptic neuron, block).
+@group(0) @binding(6) var<storage, read_write> blocks: array<vec2<u32>>;
+// Row start per neuron, 64-bit (low word, high word), as propagate reads it.
+@group(0) @binding(7) var<storage, read> row_ptr: array<vec2<u32>>;
 // The batch's spike-record bitfield, rows × words.
-@group(0) @binding(6) var<storage, read_write> spike_bits: array<atomic<u32>>;
+@group(0) @binding(8) var<storage, read_write> spike_bits: array<atomic<u32>>;
+// The batch's spike lists: [total, one count per row, then up to rec_cap ids from
+// rec_at]; rows follow each other, so row r's ids are the count of rows before it on.
+@group(0) @binding(9) var<storage, read_write> spike_rec: array<atomic<u32>>;
 // Stimulus current per neuron (pA): current pulses, set by the host at pulse edges.
-@group(0) @binding(7) var<storage, read> i_stim: array<f32>;
+@group(0) @binding(10) var<storage, read> i_stim: array<f32>;
+// The Poisson drive streams and their CDF tables (rng.wgsl reads poisson_cdf by name).
+@group(0) @binding(11) var<storage, read> streams: array<PoissonStream>;
+@group(0) @binding(12) var<storage, read> poisson_cdf: array<f32>;
+// Per-neuron indexes into streams and probes: [drive_ptr (n + 1), (stream, cache entry)
+// pairs, then at probe_at probe_ptr (n + 1), probe ids]; the pointers are positions in
+// aux.
+@group(0) @binding(13) var<storage, read> aux: array<u32>;
+@group(0) @binding(14) var<storage, read> probes: array<Probe>;
+// rows × n_probes recorded values.
+@group(0) @binding(15) var<storage, read_write> volt: array<f32>;
+// Per (neuron, stream): a tag (x = the group of four steps held, + 1; 0 = none), then
+// the Philox outputs of that group, one vec4 per block.
+@group(0) @binding(16) var<storage, read_write> drive_cache: array<vec4<u32>>;
 
 // One step of one neuron (spec section 4). Mirrors lif_update / lif_kernel in
 // src/model/lif.rs line for line, in the same operation order; the Rust expression is
@@ -68,6 +99,62 @@ fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f
     return false;
 }
 
+// This step's events of the Poisson streams that drive neuron i, into its ring entries
+// at slot (step + delay) % slots (never this step's slot: delay ≥ 1). As poisson_input
+// on the CPU: the same counts from the counter-based generator, the same integer adds,
+// and the same use of Philox: one call per block serves a group of four steps (lane
+// step % 4), so its four outputs are kept in drive_cache, behind a tag naming the group
+// (refreshed whenever the step is in another group, which also covers a step restored
+// from a checkpoint).
+fn poisson_drive(i: u32) {
+    let key = vec2<u32>(u.key_lo, u.key_hi);
+    let group = u.step >> 2u;
+    let lane = u.step & 3u;
+    for (var j = aux[i]; j < aux[i + 1u]; j += 2u) {
+        let s = streams[aux[j]];
+        let at = aux[j + 1u];
+        let fresh = drive_cache[at].x != group + 1u;
+        if fresh {
+            drive_cache[at] = vec4<u32>(group + 1u, 0u, 0u, 0u);
+        }
+        var c = 0u;
+        for (var b = 0u; b < s.blocks; b++) {
+            var x: u32;
+            if fresh {
+                let r = philox4x32(vec4<u32>(i, group, s.stream, b), key);
+                drive_cache[at + 1u + b] = r;
+                x = r[lane];
+            } else {
+                x = drive_cache[at + 1u + b][lane];
+            }
+            c += poisson_inv(uniform01(x), s.cdf_at, s.cdf_len);
+        }
+        if c > 0u {
+            let slot = (u.slot + s.delay) % u.slots;
+            let at = slot * 2u * u.n + 2u * i + s.receptor;
+            ring[at] = ring[at] + s.weight * i32(c);
+        }
+    }
+}
+
+// The neuron's probes that sample after this step (CPU twin: record_voltage).
+fn record(i: u32, s: LifState, e_l: f32) {
+    for (var j = aux[u.probe_at + i]; j < aux[u.probe_at + i + 1u]; j++) {
+        let k = aux[j];
+        let p = probes[k];
+        // (step + 1) % every == 0, with the batch's phase precomputed on the host
+        if u.row % p.every == p.first_row {
+            var x = s.u + e_l;
+            if p.variable == 1u {
+                x = s.i_ampa;
+            } else if p.variable == 2u {
+                x = s.i_gaba;
+            }
+            volt[u.row * u.n_probes + k] = x;
+        }
+    }
+}
+
 @compute @workgroup_size(WG_SIZE)
 fn lif_step(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -77,9 +164,13 @@ fn lif_step(
     pin_zero = u.zero;
     let i = flat_index(wg, nwg, li);
     if i == 0u {
-        // The list of the next step's parity was last read by the previous step's
-        // propagate, which has finished: reset its counter for the next step.
-        atomicStore(&spike_count[1u - u.parity], 0u);
+        // The counters of the next step's parity were last read by the previous step's
+        // propagate, which has finished: reset them for the next step (the indirect
+        // y and z stay 1).
+        let c1 = 8u * (1u - u.parity);
+        atomicStore(&counts[c1 + COUNT_SPIKES], 0u);
+        atomicStore(&counts[c1 + COUNT_BLOCKS], 0u);
+        atomicStore(&counts[c1 + COUNT_GROUPS], 0u);
     }
     if i >= u.n {
         return;
@@ -90,14 +181,17 @@ fn lif_step(
     let in_gaba = pin(f32(ring[a + 1u]) * u.inv_scale);
     ring[a] = 0;
     ring[a + 1u] = 0;
+    if u.n_targets > 0u {
+        poisson_drive(i);
+    }
+    let p = params[param_index[i]];
     var s = state[i];
-    let spiked = lif_update(params[i], &s, in_ampa, in_gaba, i_stim[i]);
+    let fired = lif_update(p, &s, in_ampa, in_gaba, i_stim[i]);
     state[i] = s;
-    if spiked {
-        // Append to this step's spike list (order is arbitrary; propagate sums integers,
-        // so the result is not) and set the neuron's bit in this step's record row.
-        let k = atomicAdd(&spike_count[u.parity], 1u);
-        spike_list[u.parity * u.n + k] = i;
-        atomicOr(&spike_bits[u.row * u.words + i / 32u], 1u << (i % 32u));
+    if u.probe_due != 0u {
+        record(i, s, p.e_l);
+    }
+    if fired {
+        spiked(i);
     }
 }

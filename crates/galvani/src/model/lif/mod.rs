@@ -355,6 +355,6 @@ impl super::NeuronModel for Lif {
         &["v_mv", "syn_ampa", "syn_gaba_a"]
     }
     fn kernels(&self) -> &'static [&'static str] {
-        &["lif_step", "record_voltage"]
+        &["lif_step"]
     }
 }

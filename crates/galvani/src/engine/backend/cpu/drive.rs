@@ -1,5 +1,7 @@
-//! CPU twins of the external-drive stages: `shaders/poisson_input.wgsl` (Poisson events
-//! into the delay ring, part of `Propagate`) and the stimulus current of `lif_step.wgsl` (current
+//! CPU twins of the external drive: the Poisson events into the delay ring
+//! (`poisson_drive` in `model/lif/lif_step.wgsl`, which adds each neuron's events to its
+//! own ring entries inside its step; here part of `Propagate`: the same draws and
+//! integer adds, so the same sums) and the stimulus current of `lif_step.wgsl` (current
 //! pulses, at the start of `NeuronStep`).
 
 use super::InputRing;
@@ -21,8 +23,10 @@ pub struct PoissonStream<F: Real> {
     pub receptor: u32,
     /// Delay (steps).
     pub delay: u32,
-    /// Philox outputs of the current group of four steps, per (neuron, block).
+    /// Philox outputs of a group of four steps, per (neuron, block).
     pub cache: Vec<[u32; 4]>,
+    /// The group `cache` holds (`step >> 2`); None before the first draw.
+    pub cache_group: Option<u32>,
 }
 
 /// Adds this step's Poisson events of every stream into ring slot `(step + delay) %
@@ -40,13 +44,14 @@ pub fn poisson_input<F: Real>(
         let slot = ((step as u64 + s.delay as u64) % ring.slots as u64) as usize;
         let acc = &mut ring.acc[slot * ring.width..(slot + 1) * ring.width];
         let blocks = s.plan.blocks as usize;
-        // One Philox call serves four steps: refresh the cache on each group's first step
-        // (and on the first step simulated, which may start inside a group).
-        let mut refresh = step & 3 == 0;
+        // One Philox call serves four steps: refresh the cache when the step is in
+        // another group than the one it holds (each group's first step, the first step
+        // simulated, and a step restored from a checkpoint, which may lie inside a group)
+        let refresh = s.cache_group != Some(step >> 2);
         if s.cache.is_empty() {
             s.cache = vec![[0; 4]; s.neurons.len() * blocks];
-            refresh = true;
         }
+        s.cache_group = Some(step >> 2);
         let lane = (step & 3) as usize;
         if refresh {
             // every neuron's Philox output at once (SIMD), the same bits as poisson_bits

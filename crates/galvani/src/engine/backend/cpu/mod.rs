@@ -1,7 +1,8 @@
 //! The CPU reference backend: one function per GPU stage, same name, same arithmetic
 //! (`lif_step.rs` ↔ `shaders/lif_step.wgsl`, `propagate.rs` ↔ `shaders/propagate.wgsl`,
-//! `record.rs` ↔ `shaders/record_voltage.wgsl` and the spike bits of the step shaders,
-//! `drive.rs` ↔ `shaders/poisson_input.wgsl`; current pulses are computed by `stim_current`
+//! `record.rs` ↔ `record` and the spike record in `lif_step.wgsl` and `hv_step.wgsl`,
+//! `drive.rs` ↔ `poisson_drive` in `lif_step.wgsl` (the GPU adds a neuron's Poisson
+//! events inside its step, the CPU in `Propagate`: the same integer sums); current pulses are computed by `stim_current`
 //! on the host for both backends, at each pulse edge; `source.rs` ↔
 //! `shaders/source_spikes.wgsl` (the spikes of source populations, decided on the host per
 //! batch by [`crate::source::source_batch`]); `hv_step.rs` ↔ `shaders/hv_step.wgsl`,
@@ -466,6 +467,7 @@ impl<F: Real> LifCpu<F> {
                             receptor: *receptor,
                             delay: *delay,
                             cache: Vec::new(),
+                            cache_group: None,
                         });
                     }
                 }
@@ -557,8 +559,10 @@ impl<F: Real> Backend for CpuBackend<F> {
         self.batch = Some(BatchOutput {
             first_step,
             steps,
-            spike_bits: vec![0; steps as usize * self.words],
-            words: self.words,
+            spikes: super::SpikeRows::Bits {
+                bits: vec![0; steps as usize * self.words],
+                words: self.words,
+            },
             voltages: vec![F::zero(); steps as usize * self.n_probes],
             interp: Vec::new(),
         });
@@ -583,9 +587,12 @@ impl<F: Real> Backend for CpuBackend<F> {
             Stage::Record => {
                 let b = self.batch.as_mut().expect("begin_batch before run_stage");
                 let row = (step - b.first_step) as usize;
+                let super::SpikeRows::Bits { bits, .. } = &mut b.spikes else {
+                    unreachable!("the CPU records spike bits")
+                };
                 record_spikes(
                     &self.spiked,
-                    &mut b.spike_bits[row * self.words..(row + 1) * self.words],
+                    &mut bits[row * self.words..(row + 1) * self.words],
                 );
                 let np = self.n_probes;
                 let vrow = &mut b.voltages[row * np..(row + 1) * np];

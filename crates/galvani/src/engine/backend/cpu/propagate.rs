@@ -1,4 +1,7 @@
-//! CPU twin of `shaders/propagate.wgsl`.
+//! CPU twin of `shaders/propagate.wgsl`: the same integer adds into the same ring
+//! entries. The GPU splits each spiking row into blocks walked in parallel (its work
+//! decomposition is modelled on the host in `backend/gpu/walk.rs`); here one thread
+//! walks its partition's rows in order. Integer sums do not depend on the order.
 
 use super::InputRing;
 use super::synapses::{CpuSynapses, Values};

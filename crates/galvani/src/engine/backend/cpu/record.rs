@@ -1,5 +1,6 @@
-//! CPU twins of the recording stage (`shaders/record_voltage.wgsl`; the spike bits are
-//! set inside `shaders/lif_step.wgsl` and `shaders/hv_step.wgsl`).
+//! CPU twins of the recording stage (`record` in `model/lif/lif_step.wgsl`, which samples
+//! a neuron's probes at the end of its step, and `model/hv/hv_record_voltage.wgsl`; the
+//! spike record is written inside `lif_step.wgsl` and `hv_step.wgsl`).
 
 use crate::model::hv::{HvParams, HvState};
 use crate::model::lif::{LifParams, LifState};

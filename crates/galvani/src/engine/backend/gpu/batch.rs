@@ -9,7 +9,7 @@ use std::sync::mpsc;
 
 use super::context::GpuContext;
 use super::layout::{GpuProbe, STEP_STRIDE, StepUniform};
-use crate::backend::{BatchOutput, GpuCounters};
+use crate::backend::{BatchOutput, GpuCounters, SpikeRows};
 use crate::error::{Error, Result};
 use crate::network::Network;
 
@@ -18,6 +18,10 @@ use crate::network::Network;
 /// buffers and bind groups of this set.
 pub(super) struct RecordSet<X> {
     pub spike_bits: wgpu::Buffer,
+    /// The batch's spike lists (LIF): `[total, a count per row, ids…]`, read back in
+    /// place of the bits when the spikes are few enough; None where the model writes
+    /// only bits (HV).
+    pub spike_rec: Option<wgpu::Buffer>,
     pub volt: wgpu::Buffer,
     pub staging: wgpu::Buffer,
     pub ext: X,
@@ -37,6 +41,8 @@ pub(super) struct OpenBatch {
     /// ([`GpuCounters`]); a model adds its dispatches with [`OpenBatch::dispatched`].
     commands: u64,
     dispatches: u64,
+    /// Spike ids the batch reads back with its lists' header (0: it reads back bit rows).
+    rec_cap: u32,
 }
 
 impl OpenBatch {
@@ -79,6 +85,7 @@ pub(super) struct InFlight {
     pub steps: u32,
     pub set: usize,
     index: wgpu::SubmissionIndex,
+    rec_cap: u32,
 }
 
 /// The batch bookkeeping of one backend: uniforms, probes, record sets, the open batch
@@ -95,6 +102,9 @@ pub(super) struct Batches<X> {
     everys: Vec<u32>,
     batch_cap: u32,
     batches: u64,
+    /// Spikes per step of the last batch read (None before the first), to size the
+    /// next batches' spike lists.
+    rate: Option<f64>,
     /// What was encoded and moved since the backend's last `take_counters`.
     pub counters: GpuCounters,
     open: Option<OpenBatch>,
@@ -131,6 +141,7 @@ impl<X> Batches<X> {
             everys,
             batch_cap,
             batches: 0,
+            rate: None,
             counters: GpuCounters::default(),
             open: None,
             in_flight: None,
@@ -165,12 +176,20 @@ impl<X> Batches<X> {
     ) -> Result<()> {
         self.check(steps)?;
         let set = (self.batches % 2) as usize;
+        let rec_cap = if self.sets[set].spike_rec.is_some() {
+            self.list_capacity(steps)
+        } else {
+            0
+        };
+        self.base.rec_at = 1 + steps;
         let queue = self.ctx.queue();
         // One StepUniform per step, 256 bytes apart; applied before this batch's submit
         // and after the previous one (queue order), so one buffer serves every batch.
         let mut uni = vec![0u8; steps as usize * STEP_STRIDE as usize];
         for r in 0..steps as usize {
-            let e = StepUniform::for_step(self.base, first_step, first_step + r as u64);
+            let step = first_step + r as u64;
+            let mut e = StepUniform::for_step(self.base, first_step, step);
+            e.probe_due = self.probe_due(step) as u32;
             let at = r * STEP_STRIDE as usize;
             uni[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(&e));
         }
@@ -178,6 +197,8 @@ impl<X> Batches<X> {
         self.counters.upload_bytes += uni.len() as u64;
         self.counters.steps += steps as u64;
         let mut commands = 1; // the spike rows' clear
+        let has_rec = self.sets[set].spike_rec.is_some();
+        commands += has_rec as u64; // the spike lists' counts
         if !self.probes.is_empty() {
             let p: Vec<GpuProbe> = self
                 .probes
@@ -193,11 +214,16 @@ impl<X> Batches<X> {
             .device()
             .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: Some(label) });
         let rs = &self.sets[set];
+        // The bits are written even when the lists are read: they are the fallback
+        // when a batch has more spikes than its lists hold.
         encoder.clear_buffer(
             &rs.spike_bits,
             0,
             Some(steps as u64 * self.base.words as u64 * 4),
         );
+        if let Some(rec) = &rs.spike_rec {
+            encoder.clear_buffer(rec, 0, Some((1 + steps as u64) * 4));
+        }
         if !self.probes.is_empty() {
             encoder.clear_buffer(
                 &rs.volt,
@@ -215,8 +241,26 @@ impl<X> Batches<X> {
             label: pass_label,
             commands,
             dispatches: 0,
+            rec_cap,
         });
         Ok(())
+    }
+
+    /// The spike ids a batch of `steps` steps reads back in place of its bit rows: twice
+    /// the last batch's spikes per step (none before the first), plus 8 a step; 0, i.e.
+    /// the bit rows, where those are no larger. A batch with more spikes reads the rest
+    /// in a second copy ([`Batches::read`]).
+    fn list_capacity(&self, steps: u32) -> u32 {
+        let words = self.base.words as u64;
+        let rate = self.rate.unwrap_or(0.0);
+        let cap = (2.0 * rate * steps as f64).ceil() as u64 + 8 * steps as u64;
+        // the list's header (total and a count per row) and ids against the bit rows;
+        // the device buffer holds as many ids as the bit rows hold words
+        if 1 + steps as u64 + cap < steps as u64 * words {
+            cap as u32
+        } else {
+            0
+        }
     }
 
     /// The open batch, its record set and the uniform offset of `step`, which must lie
@@ -258,10 +302,16 @@ impl<X> Batches<X> {
         };
         drop(b.pass.take());
         let rs = &self.sets[b.set];
-        let bits_bytes = b.steps as u64 * self.base.words as u64 * 4;
+        let bits_bytes = spike_bytes(b.steps, self.base.words, b.rec_cap);
         let volt_bytes = b.steps as u64 * self.probes.len() as u64 * 4;
-        b.encoder
-            .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits_bytes);
+        match (&rs.spike_rec, b.rec_cap) {
+            (Some(rec), 1..) => b
+                .encoder
+                .copy_buffer_to_buffer(rec, 0, &rs.staging, 0, bits_bytes),
+            _ => b
+                .encoder
+                .copy_buffer_to_buffer(&rs.spike_bits, 0, &rs.staging, 0, bits_bytes),
+        }
         if volt_bytes > 0 {
             b.encoder
                 .copy_buffer_to_buffer(&rs.volt, 0, &rs.staging, bits_bytes, volt_bytes);
@@ -278,6 +328,7 @@ impl<X> Batches<X> {
             steps: b.steps,
             set: b.set,
             index,
+            rec_cap: b.rec_cap,
         }))
     }
 
@@ -301,7 +352,7 @@ impl<X> Batches<X> {
         decode: impl FnOnce(&mut BatchOutput<f32>, &[u8]) -> Result<()>,
     ) -> Result<BatchOutput<f32>> {
         let words = self.base.words as usize;
-        let bits_bytes = f.steps as u64 * words as u64 * 4;
+        let bits_bytes = spike_bytes(f.steps, self.base.words, f.rec_cap);
         let volt_bytes = f.steps as u64 * self.probes.len() as u64 * 4;
         self.counters.readback_bytes += bits_bytes + volt_bytes + extra;
         let data = read_mapped(
@@ -312,17 +363,87 @@ impl<X> Batches<X> {
         )?;
         let (bits, rest) = data.split_at(bits_bytes as usize);
         let (volt, rest) = rest.split_at(volt_bytes as usize);
+        let spikes = if f.rec_cap == 0 {
+            SpikeRows::Bits {
+                bits: bytemuck::pod_collect_to_vec(bits),
+                words,
+            }
+        } else {
+            let mut rec: Vec<u32> = bytemuck::pod_collect_to_vec(bits);
+            let total = rec[0];
+            self.rate = Some(total as f64 / f.steps as f64);
+            let rs = &self.sets[f.set];
+            if total <= f.rec_cap {
+                spike_lists(&rec, f.steps)?
+            } else if total <= self.base.rec_cap {
+                // More spikes than the copy held, all of them in the device's list (which
+                // the set keeps until its next batch begins): the rest in a second copy.
+                let at = (rec.len() as u64) * 4;
+                let bytes = (total - f.rec_cap) as u64 * 4;
+                self.counters.readback_bytes += bytes;
+                let rec_buf = rs
+                    .spike_rec
+                    .as_ref()
+                    .expect("lists come from a spike record");
+                let more = download_into(&self.ctx, rec_buf, at, &rs.staging, bytes)?;
+                rec.extend_from_slice(&bytemuck::pod_collect_to_vec::<u8, u32>(&more));
+                spike_lists(&rec, f.steps)?
+            } else {
+                // More spikes than the device's list holds: the batch's bit rows.
+                let bytes = f.steps as u64 * words as u64 * 4;
+                self.counters.readback_bytes += bytes;
+                let bits = download_into(&self.ctx, &rs.spike_bits, 0, &rs.staging, bytes)?;
+                SpikeRows::Bits {
+                    bits: bytemuck::pod_collect_to_vec(&bits),
+                    words,
+                }
+            }
+        };
         let mut out = BatchOutput {
             first_step: f.first_step,
             steps: f.steps,
-            spike_bits: bytemuck::pod_collect_to_vec(bits),
-            words,
+            spikes,
             voltages: bytemuck::pod_collect_to_vec(volt),
             interp: Vec::new(),
         };
         decode(&mut out, rest)?;
         Ok(out)
     }
+}
+
+/// Bytes of a batch's spike readback: the bit rows, or with `rec_cap` > 0 the lists'
+/// header (total and a count per row) and `rec_cap` ids.
+fn spike_bytes(steps: u32, words: u32, rec_cap: u32) -> u64 {
+    if rec_cap == 0 {
+        steps as u64 * words as u64 * 4
+    } else {
+        (1 + steps as u64 + rec_cap as u64) * 4
+    }
+}
+
+/// The rows of a spike record `[total, count per row (steps), ids…]` (total within the
+/// ids read), each row's ids sorted: the device appends them in no particular order.
+fn spike_lists(rec: &[u32], steps: u32) -> Result<SpikeRows> {
+    let steps = steps as usize;
+    let total = rec[0] as usize;
+    let at = 1 + steps;
+    let mut ptr = Vec::with_capacity(steps + 1);
+    ptr.push(0u32);
+    let mut sum = 0usize;
+    for &c in &rec[1..at] {
+        sum += c as usize;
+        ptr.push(sum as u32);
+    }
+    if sum != total || at + total > rec.len() {
+        return Err(Error::Gpu(format!(
+            "the spike record is inconsistent: {total} spikes, {sum} in its rows"
+        )));
+    }
+    let mut ids = rec[at..at + total].to_vec();
+    for w in ptr.windows(2) {
+        ids[w[0] as usize..w[1] as usize].sort_unstable();
+    }
+    Ok(SpikeRows::Lists { ptr, ids })
 }
 
 /// Waits for submission `index`, having asked for `buffer`'s first `bytes` to be mapped,
@@ -370,6 +491,29 @@ pub(super) fn read_mapped(
     buffer.unmap();
     ctx.take_error()?;
     Ok(data)
+}
+
+/// A copy of `bytes` of `buffer` from `offset` on, through `staging` (unmapped, large
+/// enough), waiting for the device.
+fn download_into(
+    ctx: &GpuContext,
+    buffer: &wgpu::Buffer,
+    offset: u64,
+    staging: &wgpu::Buffer,
+    bytes: u64,
+) -> Result<Vec<u8>> {
+    if bytes == 0 {
+        return Ok(Vec::new());
+    }
+    let mut encoder = ctx
+        .device()
+        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("spike record, the rest"),
+        });
+    encoder.copy_buffer_to_buffer(buffer, offset, staging, 0, bytes);
+    let index = ctx.queue().submit([encoder.finish()]);
+    ctx.take_error()?;
+    read_mapped(ctx, staging, bytes, index)
 }
 
 /// A copy of `buffer`'s first `bytes` (a multiple of 4), through a temporary staging

@@ -38,7 +38,22 @@ impl std::fmt::Debug for GpuContext {
 
 fn instance() -> wgpu::Instance {
     // Backends and flags honour WGPU_BACKEND, WGPU_VALIDATION, … (wgpu's own variables).
-    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
+    // wgpu's indirect-call validation runs an extra compute pass before every indirect
+    // dispatch (propagate's, once a step) to turn invalid arguments into no-ops. Ours
+    // cannot be invalid, so it stays off unless WGPU_VALIDATION_INDIRECT_CALL asks:
+    // - the only indirect dispatch is propagate's, whose arguments lie in the `counts`
+    //   buffer: x = min(row blocks, max_groups) by construction (atomicMax of values
+    //   already clamped, reset to 0 by lif_step), max_groups being the adapter's
+    //   max_compute_workgroups_per_dimension, and y = z = 1, written at creation
+    //   (layout::counts_init) and on every restore, and never written by a kernel;
+    // - no kernel reads num_workgroups in an indirect dispatch (D3D12 reports 0 there
+    //   without the validation pass): propagate reads its group count from `counts`.
+    if std::env::var_os("WGPU_VALIDATION_INDIRECT_CALL").is_none() {
+        desc.flags
+            .remove(wgpu::InstanceFlags::VALIDATION_INDIRECT_CALL);
+    }
+    wgpu::Instance::new(desc)
 }
 
 /// One line naming an adapter: "llvmpipe (LLVM 15.0.6, 256 bits) via Vulkan (Cpu)".

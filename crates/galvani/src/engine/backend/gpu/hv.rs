@@ -288,11 +288,14 @@ impl HvGpu {
             let staging = batch_cap as u64 * (words + n_probes + n as u64) * 4 + 8;
             up.record_set(
                 tag,
-                batch_cap as u64,
-                words,
-                n_probes,
+                super::upload::RecordShape {
+                    batch: batch_cap as u64,
+                    words,
+                    probes: n_probes,
+                    lists: false,
+                },
                 staging,
-                |spike_bits, volt| {
+                |spike_bits, volt, _| {
                     let bind_step = step_kernel.bind(
                         device,
                         &[

@@ -58,6 +58,58 @@ pub struct StepUniform {
     pub syn_mode: u32,
     /// Bits of the target in a synapse word (palette and packed layouts).
     pub tgt_shift: u32,
+    /// Entries of one parity's block list: a row block per [`BLOCK`] synapses of every
+    /// neuron's row, rounded up (enough for every neuron spiking in one step).
+    pub block_cap: u32,
+    /// Most workgroups a `propagate` dispatch runs (the indirect x argument is at most
+    /// this; they loop over the block list).
+    pub max_groups: u32,
+    /// Where the probes' index lies in `aux` (`lif_step`: probe_ptr, n + 1 entries,
+    /// then the probe order).
+    pub probe_at: u32,
+    /// Spike ids the device's spike record holds (a batch's bit rows' words; 0 for
+    /// models that record only bits). The host reads back as many of them as it
+    /// expects, and the rest only when a batch has more.
+    pub rec_cap: u32,
+    /// Where the ids start in the spike record: after the total and one count per row.
+    pub rec_at: u32,
+    /// 1 when a voltage probe samples after this step (`lif_step` looks up its
+    /// neuron's probes only then).
+    pub probe_due: u32,
+    /// Padding to a multiple of 16 bytes.
+    pub _pad: [u32; 2],
+}
+
+/// Synapses each invocation of a `propagate` workgroup takes per row block. WGSL twin:
+/// `const BLOCK_ITER` in `shaders/shared/types.wgsl`.
+pub const BLOCK_ITER: u32 = 8;
+/// Synapses per row block: a workgroup walks one block in [`BLOCK_ITER`] iterations.
+pub const BLOCK: u32 = WG_SIZE * BLOCK_ITER;
+
+/// The counters of one step parity, `COUNTS_STRIDE` u32 apart in the `counts` buffer:
+/// spikes, row blocks, then `propagate`'s indirect dispatch arguments (x, 1, 1). WGSL
+/// twins: `COUNT_*` in `shaders/shared/types.wgsl`.
+pub const COUNT_SPIKES: usize = 0;
+/// Row blocks appended this step.
+pub const COUNT_BLOCKS: usize = 1;
+/// Indirect x argument of `propagate`: min(blocks, max_groups).
+pub const COUNT_GROUPS: usize = 2;
+/// u32 per parity in `counts` (the indirect arguments sit 4-byte aligned inside).
+pub const COUNTS_STRIDE: usize = 8;
+
+/// The `counts` buffer with every counter zero and the indirect y and z at 1.
+pub fn counts_init() -> [u32; 2 * COUNTS_STRIDE] {
+    let mut c = [0; 2 * COUNTS_STRIDE];
+    for p in 0..2 {
+        c[p * COUNTS_STRIDE + COUNT_GROUPS + 1] = 1;
+        c[p * COUNTS_STRIDE + COUNT_GROUPS + 2] = 1;
+    }
+    c
+}
+
+/// Row blocks of a row of `len` synapses.
+pub fn row_blocks(len: u64) -> u64 {
+    len.div_ceil(BLOCK as u64)
 }
 
 /// `syn_mode`: word = target | palette index << tgt_shift. WGSL twin: `SYN_PALETTE`.
@@ -66,7 +118,7 @@ pub const SYN_PALETTE: u32 = 0;
 pub const SYN_PACKED: u32 = 1;
 /// `syn_mode`: word = target, weight and delay per synapse. WGSL twin: `SYN_WIDE`.
 pub const SYN_WIDE: u32 = 2;
-const _: () = assert!(std::mem::size_of::<StepUniform>() == 64);
+const _: () = assert!(std::mem::size_of::<StepUniform>() == 96);
 const _: () = assert!(std::mem::size_of::<StepUniform>() as u64 <= STEP_STRIDE);
 
 impl StepUniform {
@@ -80,7 +132,8 @@ impl StepUniform {
     }
 }
 
-/// One voltage probe, as `shaders/record_voltage.wgsl` sees it for one batch.
+/// One voltage probe, as `lif_step.wgsl` (`record`) and `hv_record_voltage.wgsl` see it
+/// for one batch.
 ///
 /// WGSL twin: `struct Probe` in `shaders/shared/types.wgsl` (keep in sync).
 #[repr(C)]
@@ -114,7 +167,7 @@ impl GpuProbe {
 }
 
 /// One Poisson drive stream (a `[[stimulus]] kind = "poisson"`), as
-/// `shaders/poisson_input.wgsl` sees it.
+/// `lif_step.wgsl` (`poisson_drive`) sees it.
 ///
 /// WGSL twin: `struct PoissonStream` in `shaders/shared/types.wgsl` (keep in sync).
 #[repr(C)]

@@ -41,7 +41,7 @@ pub fn human_count(x: u64) -> String {
 }
 
 /// Storage buffers of the propagate kernel besides the synapse-array chunks: row_ptr,
-/// ring, spike_count, spike_list, palette.
+/// ring, counts, blocks, palette.
 pub const FIXED_STORAGE: u32 = 5;
 
 /// The most chunks one synapse array is split into, whatever the adapter allows (a bound
@@ -75,6 +75,10 @@ pub const SPLIT_ARRAYS: &[&str] = &["syn_word", "syn_weight", "syn_delay"];
 /// The least storage buffers per stage the propagate kernel needs: the fixed ones and
 /// one chunk of each synapse array.
 pub const MIN_STORAGE_BINDINGS: u32 = FIXED_STORAGE + 3;
+
+/// Storage buffers of the `lif_step` kernel (`pipelines::LIF_STEP`), the LIF kernel
+/// with the most.
+pub const LIF_STEP_STORAGE: u32 = 16;
 
 /// Elements of 4 bytes per synapse-array chunk: the largest power of two whose chunk
 /// fits both one storage binding and one buffer, at most 2^30 (0 if not even one fits).
@@ -159,11 +163,15 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
         human_count(n),
         net.synapses.max_delay
     );
-    let (mut n_streams, mut n_targets, mut n_cdf) = (0u64, 0u64, 0u64);
+    let (mut n_streams, mut n_targets, mut n_cdf, mut n_cache) = (0u64, 0u64, 0u64, 0u64);
+    // Σ ceil(len / BLOCK) over the rows is at most n + synapses / BLOCK (the backend
+    // sizes the lists exactly, walk::block_capacity)
+    let block_bound = n + syn.div_ceil(super::layout::BLOCK as u64);
     for d in &net.drives {
         if let Drive::Poisson { neurons, plan, .. } = d {
             n_streams += 1;
             n_targets += neurons.len() as u64;
+            n_cache += neurons.len() as u64 * (1 + plan.blocks as u64);
             n_cdf += plan.cdf.len() as u64;
         }
     }
@@ -179,6 +187,14 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             "neuron parameters",
             n,
             size_of::<LifParams<f32>>() as u64,
+            true,
+            &neurons,
+        ),
+        spec(
+            "param_index",
+            "neuron parameter indices",
+            n,
+            4,
             true,
             &neurons,
         ),
@@ -225,14 +241,25 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             &synapses,
         ),
         spec(
-            "spike_count",
-            "spike counters",
-            2,
+            "counts",
+            "step counters",
+            2 * super::layout::COUNTS_STRIDE as u64,
             4,
             true,
-            &"two lists".to_string(),
+            &"two step parities".to_string(),
         ),
-        spec("spike_list", "the spike lists", 2 * n, 4, true, &neurons),
+        spec(
+            "blocks",
+            "the row-block lists",
+            2 * block_bound.max(1),
+            8,
+            true,
+            &format!(
+                "{neurons} and {} synapses in row blocks of {} (two step parities)",
+                human_count(syn),
+                super::layout::BLOCK
+            ),
+        ),
         spec(
             "spike_bits",
             "spike-record rows",
@@ -245,6 +272,22 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             "spike_bits",
             "spike-record rows (second set)",
             batch * words,
+            4,
+            true,
+            &rec_cause,
+        ),
+        spec(
+            "spike_rec",
+            "spike-record lists",
+            super::upload::spike_rec_bytes(batch, words) / 4,
+            4,
+            true,
+            &rec_cause,
+        ),
+        spec(
+            "spike_rec",
+            "spike-record lists (second set)",
+            super::upload::spike_rec_bytes(batch, words) / 4,
             4,
             true,
             &rec_cause,
@@ -275,10 +318,18 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             &targets_cause,
         ),
         spec(
-            "poisson_targets",
-            "Poisson drive targets",
-            n_targets,
-            8,
+            "aux",
+            "the per-neuron drive and probe index",
+            2 * (n + 1) + 2 * n_targets + probes,
+            4,
+            true,
+            &targets_cause,
+        ),
+        spec(
+            "drive_cache",
+            "the Poisson drive's Philox outputs",
+            n_cache,
+            16,
             true,
             &targets_cause,
         ),
@@ -309,7 +360,7 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
         BufferSpec {
             name: "staging",
             what: "readback staging",
-            bytes: batch * (words + probes) * 4,
+            bytes: super::upload::spike_rec_bytes(batch, words) + batch * probes * 4,
             storage: false,
             elements: 0,
             cause: rec_cause.clone(),
@@ -417,11 +468,16 @@ pub fn check_kernels_fit(
 /// Checks the whole plan and the other limits the LIF kernels need.
 pub fn check_limits(net: &Network, batch: u32, limits: &wgpu::Limits) -> Result<()> {
     // Neuron ids and `2·post + receptor` are u32.
+    let (kernel, bindings) = if LIF_STEP_STORAGE > MIN_STORAGE_BINDINGS {
+        ("lif_step", LIF_STEP_STORAGE)
+    } else {
+        ("propagate", MIN_STORAGE_BINDINGS)
+    };
     check_kernels_fit(
         net.n as u64,
         (u32::MAX / 2) as u64,
-        "propagate",
-        MIN_STORAGE_BINDINGS,
+        kernel,
+        bindings,
         limits,
     )?;
     for b in buffer_plan(net, batch) {

@@ -3,25 +3,36 @@
 //! runs the LIF kernels described below, or for HV networks the kernels of [`hv`]
 //! (`hv_step`, `hv_gather`, `hv_record_voltage`), batched and read back the same way.
 //!
-//! - **Stages** (CPU twins in `backend/cpu`): `lif_step` (one invocation per neuron: read
-//!   and clear this step's delay-ring slot, [`lif_update`](crate::model::lif::lif_update),
-//!   append spikes to a device list and set their bits in the batch's record rows),
-//!   `propagate` (push each spiking neuron's outgoing row into the ring with i32
-//!   `atomicAdd`, so sums do not depend on thread order and runs repeat bit for bit),
-//!   `poisson_input` (the Poisson drive's events, from the same counter-based generator
-//!   as the CPU), `source_spikes` (right after `lif_step`: the step's spikes of source
-//!   populations, computed on the host for the whole batch by
-//!   [`crate::source::source_batch`] and uploaded with it; one invocation per spike) and
-//!   `record_voltage` (v, or a synaptic variable, per probe). Current pulses change the stimulus current only at
-//!   their edges: the host computes it there with the CPU's own
-//!   [`stim_current`](crate::backend::cpu::stim_current) and the batch copies it in.
+//! - **Stages** (CPU twins in `backend/cpu`), two dispatches a step for a LIF network:
+//!   - `lif_step`, one invocation per neuron: read and clear this step's delay-ring
+//!     slot, add the neuron's Poisson drive events of this step to its later slots (the
+//!     same counter-based draws as the CPU), [`lif_update`](crate::model::lif::lif_update),
+//!     sample its voltage probes, and when it spikes, record the spike (bit and id) and
+//!     append its row's blocks of [`layout::BLOCK`] synapses to the step's block list;
+//!   - `source_spikes`, right after it in steps where source populations spike (computed
+//!     on the host for the whole batch by [`crate::source::source_batch`]; one
+//!     invocation per spike, the same outputs as a LIF spike);
+//!   - `propagate`, dispatched indirectly with as many workgroups as the step's spikes
+//!     have row blocks (at most the adapter's per-dimension limit; none without spikes):
+//!     one workgroup per block, [`layout::BLOCK_ITER`] synapses per invocation, i32
+//!     `atomicAdd` into the ring, so sums do not depend on thread order and runs repeat
+//!     bit for bit ([`walk`] models the decomposition on the host for the counters).
+//!
+//!   Current pulses change the stimulus current only at their edges: the host computes
+//!   it there with the CPU's own [`stim_current`](crate::backend::cpu::stim_current) and
+//!   the batch copies it in.
 //! - **Batches**: [`Backend::begin_batch`] opens an encoder and a compute pass,
 //!   [`Backend::run_stage`] only encodes dispatches, [`Backend::end_batch`] copies the
 //!   record rows to a staging buffer and submits. The step reaches the kernels through a
 //!   uniform buffer of one 256-byte [`StepUniform`](layout::StepUniform) per step, written
 //!   once per batch and selected by a dynamic offset.
-//! - **Spike lists**: two, by step parity; `lif_step` of step n resets the counter of
-//!   parity n + 1, which the previous step's `propagate` has finished reading.
+//! - **Step counters and block lists**: two of each, by step parity; `lif_step` of step
+//!   n resets the counters of parity n + 1, which the previous step's `propagate` has
+//!   finished reading.
+//! - **Spike readback** follows the spikes: each batch reads back its spike lists (a
+//!   count per step and the ids, sized from the previous batch's rate; the rest in a
+//!   second copy when a batch has more), or its bit rows where those are smaller (small
+//!   networks, high rates).
 //! - **Readback** is pipelined over two record sets: `end_batch` of batch b submits b,
 //!   then waits for b − 1 and returns it, so the device works on b while the host decodes
 //!   b − 1; `finish` returns the last batch.
@@ -39,17 +50,18 @@ pub mod pipelines;
 pub mod shaders;
 mod state;
 mod upload;
+pub mod walk;
 
 pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
 pub use shaders::shader_sources;
 
 use self::batch::{Batches, InFlight, end_upload, read_mapped};
-use self::layout::{GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE};
-use self::limits::{BufferSpec, check_buffer, dispatch_2d};
-use self::pipelines::{
-    Kernel, LIF_STEP, POISSON_INPUT, RECORD_VOLTAGE, SOURCE_SPIKES, propagate_spec,
+use self::layout::{
+    COUNT_GROUPS, COUNTS_STRIDE, GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE, counts_init,
 };
-use self::upload::{Uploader, padded, padded_size};
+use self::limits::{BufferSpec, check_buffer, dispatch_2d};
+use self::pipelines::{Kernel, LIF_STEP, SOURCE_SPIKES, propagate_spec};
+use self::upload::{Uploader, padded, padded_size, spike_rec_bytes};
 use super::cpu::{
     CpuSynapses, Partition, Pulses, Values, current_pulses, stim_current, stim_current_at,
 };
@@ -59,14 +71,10 @@ use crate::model::lif::{self, LifParams, LifState};
 use crate::network::{Drive, Network, Neurons};
 use crate::real::{Precision, Real};
 
-/// Most workgroups `propagate` runs; they loop over the spike list.
-const MAX_PROPAGATE_GROUPS: u32 = 1024;
-
 /// The LIF bind groups of one record set.
 struct LifBinds {
     bind_lif: wgpu::BindGroup,
     bind_source: wgpu::BindGroup,
-    bind_record: wgpu::BindGroup,
 }
 
 /// The GPU backend (f32): the kernels of the network's model (LIF here, HV in
@@ -144,20 +152,21 @@ struct LifGpu {
     ctx: GpuContext,
     lif: Kernel,
     propagate: Kernel,
-    record: Kernel,
     state: wgpu::Buffer,
     state_staging: wgpu::Buffer,
     /// The delay ring (`slots × 2n` i32), kept for checkpoints.
     ring: wgpu::Buffer,
     ring_bytes: u64,
-    /// The derived constants (rewritten by `write_params`).
+    /// The distinct derived-constant sets (room for n) and each neuron's index into
+    /// them ([`param_table`]; both rewritten by `write_params`).
     params: wgpu::Buffer,
+    param_index: wgpu::Buffer,
     /// The uniforms, probes, record sets and the batches open and in flight.
     batches: Batches<LifBinds>,
     bind_propagate: wgpu::BindGroup,
-    /// The Poisson drive: its kernel's bind group and dispatch (None without streams).
-    poisson: Option<(wgpu::BindGroup, (u32, u32))>,
-    poisson_kernel: Kernel,
+    /// The step counters of both parities, with `propagate`'s indirect arguments
+    /// ([`layout::counts_init`]).
+    counts: wgpu::Buffer,
     /// Current pulses (host side), the stimulus current as the CPU computes it, the
     /// device copy, and an upload buffer for the vectors of a batch's pulse edges.
     pulses: Pulses<f32>,
@@ -176,15 +185,13 @@ struct LifGpu {
     source_ptr: wgpu::Buffer,
     /// Grown (with the source bind groups rebuilt) when a batch has more source spikes.
     source_ids: wgpu::Buffer,
-    /// The other buffers of the source bind groups: uniforms, spike_count, spike_list.
-    source_bufs: [wgpu::Buffer; 3],
+    /// The other buffers of the source bind groups: uniforms, counts, blocks, row_ptr.
+    source_bufs: [wgpu::Buffer; 4],
     key: [u32; 2],
     /// E_L per neuron (f32), to report absolute voltages from `u`.
     e_l: Vec<f32>,
     has_synapses: bool,
     lif_groups: (u32, u32),
-    record_groups: (u32, u32),
-    propagate_groups: u32,
     /// Outgoing synapses per neuron, to count `propagate`'s longest loop.
     row_len: Vec<u32>,
 }
@@ -226,6 +233,7 @@ impl LifGpu {
         let words = n.div_ceil(32).max(1) as u64;
         let n_probes = net.probes.len() as u64;
         let mut streams: Vec<GpuPoissonStream> = Vec::new();
+        // (target neuron, stream index) of every stream's targets
         let mut targets: Vec<[u32; 2]> = Vec::new();
         let mut cdf: Vec<f32> = Vec::new();
         for d in &net.drives {
@@ -253,6 +261,9 @@ impl LifGpu {
                 targets.extend(neurons.iter().map(|&i| [i, idx]));
             }
         }
+        let probe_neurons: Vec<u32> = net.probes.iter().map(|p| p.global as u32).collect();
+        let stream_blocks: Vec<u32> = streams.iter().map(|s| s.blocks).collect();
+        let (aux, probe_at, cache_len) = neuron_index(n, &targets, &stream_blocks, &probe_neurons)?;
         let pulses = current_pulses::<f32>(&net.drives);
         let key = crate::rng::key(net.seed);
 
@@ -263,7 +274,19 @@ impl LifGpu {
         let init = |label: &str, data: &[u8], usage: U| up.init(label, data, usage);
         let empty = |label: &str, bytes: u64, usage: U| up.empty(label, bytes, usage);
         let st = U::STORAGE;
-        let params_buf = init("params", bytemuck::cast_slice(&params32), st | U::COPY_DST);
+        // The distinct parameter sets and an index per neuron: lif_step reads 4 bytes
+        // per neuron and a table that stays in cache (PD14: 8 sets), not 64 bytes. The
+        // table is sized for n sets, so that write_params can change any neuron's.
+        let (table, param_index) = param_table(&params32);
+        let mut room = table;
+        room.resize(n, LifParams::default());
+        let params_buf = init("params", bytemuck::cast_slice(&room), st | U::COPY_DST);
+        drop(room);
+        let param_index_buf = init(
+            "param_index",
+            bytemuck::cast_slice(&param_index),
+            st | U::COPY_DST,
+        );
         let state = init(
             "state",
             bytemuck::cast_slice(&state0),
@@ -317,8 +340,13 @@ impl LifGpu {
         let palette = init("palette", bytemuck::cast_slice(&pal), st);
         let n_syn = syn.len();
         drop(syn);
-        let spike_count = empty("spike_count", 8, st);
-        let spike_list = empty("spike_list", 2 * n as u64 * 4, st);
+        let counts = init(
+            "counts",
+            bytemuck::cast_slice(&counts_init()),
+            st | U::INDIRECT | U::COPY_DST,
+        );
+        let block_cap = walk::block_capacity(&row_len).max(1);
+        let blocks = empty("blocks", 2 * block_cap * 8, st);
         let probe_buf = empty("probes", n_probes * 16, st | U::COPY_DST);
         let uniforms = empty(
             "u",
@@ -327,16 +355,16 @@ impl LifGpu {
         );
         let i_stim = empty("i_stim", n as u64 * 4, st | U::COPY_DST);
         let streams_buf = init("streams", bytemuck::cast_slice(&streams), st);
-        let targets_buf = init("poisson_targets", bytemuck::cast_slice(&targets), st);
         let cdf_buf = init("poisson_cdf", bytemuck::cast_slice(&cdf), st);
+        let aux_buf = init("aux", bytemuck::cast_slice(&aux), st);
+        // wgpu zero-initialises buffers: every tag says "no group held"
+        let drive_cache = empty("drive_cache", cache_len * 16, st);
         let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
-        let [lif, propagate, record, poisson_kernel, source] = upload::compile([
+        let [lif, propagate, source] = upload::compile([
             Kernel::new(device, LIF_STEP),
             shaders::kernel_source_chunks("propagate", n_chunks)
                 .map_err(Error::Gpu)
                 .and_then(|src| Kernel::with_source(device, propagate_spec(n_chunks), src)),
-            Kernel::new(device, RECORD_VOLTAGE),
-            Kernel::new(device, POISSON_INPUT),
             Kernel::new(device, SOURCE_SPIKES),
         ])?;
         let n_src: u64 = net.sources.iter().map(|s| s.size as u64).sum();
@@ -348,36 +376,50 @@ impl LifGpu {
             st | U::COPY_DST,
         );
         let make_set = |tag: &str| {
-            let staging = batch_cap as u64 * (words + n_probes) * 4;
+            let staging =
+                spike_rec_bytes(batch_cap as u64, words) + batch_cap as u64 * n_probes * 4;
             up.record_set(
                 tag,
-                batch_cap as u64,
-                words,
-                n_probes,
+                upload::RecordShape {
+                    batch: batch_cap as u64,
+                    words,
+                    probes: n_probes,
+                    lists: true,
+                },
                 staging,
-                |spike_bits, volt| {
+                |spike_bits, volt, spike_rec| {
+                    let spike_rec = spike_rec.expect("LIF record sets have spike lists");
                     let bind_lif = lif.bind(
                         device,
                         &[
                             &uniforms,
                             &params_buf,
+                            &param_index_buf,
                             &state,
                             &ring,
-                            &spike_count,
-                            &spike_list,
+                            &counts,
+                            &blocks,
+                            &row_ptr,
                             spike_bits,
+                            spike_rec,
                             &i_stim,
+                            &streams_buf,
+                            &cdf_buf,
+                            &aux_buf,
+                            &probe_buf,
+                            volt,
+                            &drive_cache,
                         ],
                     );
-                    let bind_record =
-                        record.bind(device, &[&uniforms, &params_buf, &state, &probe_buf, volt]);
                     let bind_source = source.bind(
                         device,
                         &[
                             &uniforms,
-                            &spike_count,
-                            &spike_list,
+                            &counts,
+                            &blocks,
+                            &row_ptr,
                             spike_bits,
+                            spike_rec,
                             &source_ptr,
                             &source_ids,
                         ],
@@ -385,29 +427,17 @@ impl LifGpu {
                     LifBinds {
                         bind_lif,
                         bind_source,
-                        bind_record,
                     }
                 },
             )
         };
         let sets = [make_set("A"), make_set("B")];
         let uniforms_handle = uniforms.clone();
-        let mut propagate_buffers = vec![
-            &uniforms,
-            &row_ptr,
-            &ring,
-            &spike_count,
-            &spike_list,
-            &palette,
-        ];
+        let mut propagate_buffers = vec![&uniforms, &row_ptr, &ring, &counts, &blocks, &palette];
         for c in 0..n_chunks as usize {
             propagate_buffers.extend([&syn_word[c], &syn_weight[c], &syn_delay[c]]);
         }
         let bind_propagate = propagate.bind(device, &propagate_buffers);
-        let poisson_bind = poisson_kernel.bind(
-            device,
-            &[&uniforms, &streams_buf, &targets_buf, &cdf_buf, &ring],
-        );
         end_upload(ctx, oom, val, || {
             format!("the network ({n} neurons, {n_syn} synapses)")
         })?;
@@ -431,26 +461,27 @@ impl LifGpu {
             syn_shift: chunk.ilog2(),
             syn_mode,
             tgt_shift,
+            block_cap: block_cap as u32,
+            max_groups: max_dim,
+            probe_at,
+            rec_cap: (batch_cap as u64 * words).min(u32::MAX as u64) as u32,
+            rec_at: 0,
+            probe_due: 0,
+            _pad: [0; 2],
         };
         Ok(LifGpu {
             ctx: ctx.clone(),
             lif,
             propagate,
-            record,
             state,
             state_staging,
             ring,
             ring_bytes: slots as u64 * 2 * n as u64 * 4,
             params: params_buf,
+            param_index: param_index_buf,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_propagate,
-            poisson: (!targets.is_empty()).then(|| {
-                (
-                    poisson_bind,
-                    dispatch_2d(groups(targets.len() as u64), max_dim),
-                )
-            }),
-            poisson_kernel,
+            counts: counts.clone(),
             host_i_stim: if pulses.is_empty() {
                 Vec::new()
             } else {
@@ -464,15 +495,13 @@ impl LifGpu {
             sources: net.sources.clone(),
             src_batch: Default::default(),
             src_first: 0,
-            source_bufs: [uniforms_handle, spike_count.clone(), spike_list.clone()],
+            source_bufs: [uniforms_handle, counts, blocks, row_ptr],
             source_ptr,
             source_ids,
             key,
             e_l: params32.iter().map(|p| p.e_l).collect(),
             has_synapses: n_syn > 0,
             lif_groups: dispatch_2d(groups(n as u64), max_dim),
-            record_groups: dispatch_2d(groups(n_probes), max_dim),
-            propagate_groups: groups(n as u64).min(MAX_PROPAGATE_GROUPS).min(max_dim),
             row_len,
         })
     }
@@ -540,15 +569,20 @@ impl LifGpu {
             usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let [u, count, list] = &self.source_bufs;
+        let [u, counts, blocks, row_ptr] = &self.source_bufs;
         for set in self.batches.sets.iter_mut() {
+            let Some(rec) = &set.spike_rec else {
+                return Err(Error::Gpu("a LIF record set without spike lists".into()));
+            };
             set.ext.bind_source = self.source.bind(
                 device,
                 &[
                     u,
-                    count,
-                    list,
+                    counts,
+                    blocks,
+                    row_ptr,
                     &set.spike_bits,
+                    rec,
                     &self.source_ptr,
                     &self.source_ids,
                 ],
@@ -564,30 +598,17 @@ impl LifGpu {
         Ok(out)
     }
 
-    /// `propagate`'s longest serial loop in the steps of `out`: a workgroup walks a
-    /// spiking neuron's row in strides of WG_SIZE, and takes every `groups`-th spike of
-    /// the step in turn; the longest row times the spikes one workgroup takes bounds it.
+    /// `propagate`'s longest serial loop in the steps of `out`, as the device splits
+    /// each step's spiking rows into blocks ([`walk::propagate_walk`]).
     fn count_propagate(&mut self, out: &BatchOutput<f32>) {
         if !self.has_synapses {
             return;
         }
-        let groups = self.propagate_groups.max(1) as u64;
-        let mut most = 0u64;
-        for row in out.spike_bits.chunks(out.words.max(1)) {
-            let (mut count, mut longest) = (0u64, 0u64);
-            for (w, &bits) in row.iter().enumerate() {
-                let mut b = bits;
-                while b != 0 {
-                    let i = w * 32 + b.trailing_zeros() as usize;
-                    b &= b - 1;
-                    count += 1;
-                    longest = longest.max(*self.row_len.get(i).unwrap_or(&0) as u64);
-                }
-            }
-            if count > 0 {
-                most = most.max(longest.div_ceil(WG_SIZE as u64) * count.div_ceil(groups));
-            }
-        }
+        let max_groups = self.batches.base.max_groups;
+        let most = (0..out.steps as usize)
+            .map(|r| walk::propagate_walk(&self.row_len, out.row(r), max_groups))
+            .max()
+            .unwrap_or(0);
         let c = &mut self.batches.counters;
         c.max_propagate_iterations = c.max_propagate_iterations.max(most);
     }
@@ -624,8 +645,6 @@ impl Backend for LifGpu {
     }
 
     fn run_stage(&mut self, stage: Stage, step: u64) -> Result<()> {
-        // Spike bits are set by lif_step; voltages only when a probe is due.
-        let record = stage == Stage::Record && self.batches.probe_due(step);
         let (b, rs, offset) = self.batches.stage(step)?;
         if stage == Stage::NeuronStep && self.pulses.is_edge(step) {
             // A pulse edge: the host computes the stimulus current as the CPU does (with
@@ -666,26 +685,18 @@ impl Backend for LifGpu {
             }
             Stage::Propagate => {
                 if self.has_synapses {
+                    // as many workgroups as this step's spikes have row blocks (at most
+                    // max_groups), as lif_step and source_spikes counted them: no
+                    // workgroup at all in a step without spikes
+                    let at = (((step % 2) as usize * COUNTS_STRIDE + COUNT_GROUPS) * 4) as u64;
                     pass.set_pipeline(&self.propagate.pipeline);
                     pass.set_bind_group(0, &self.bind_propagate, &[offset]);
-                    pass.dispatch_workgroups(self.propagate_groups, 1, 1);
-                    dispatches += 1;
-                }
-                if let Some((bind, (x, y))) = &self.poisson {
-                    pass.set_pipeline(&self.poisson_kernel.pipeline);
-                    pass.set_bind_group(0, bind, &[offset]);
-                    pass.dispatch_workgroups(*x, *y, 1);
+                    pass.dispatch_workgroups_indirect(&self.counts, at);
                     dispatches += 1;
                 }
             }
-            Stage::Record => {
-                if record {
-                    pass.set_pipeline(&self.record.pipeline);
-                    pass.set_bind_group(0, &rs.bind_record, &[offset]);
-                    pass.dispatch_workgroups(self.record_groups.0, self.record_groups.1, 1);
-                    dispatches += 1;
-                }
-            }
+            // lif_step records spikes and voltages, and adds the Poisson drive
+            Stage::Record => {}
         }
         b.dispatched(dispatches);
         Ok(())
@@ -784,9 +795,10 @@ impl Backend for LifGpu {
         };
         let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
         self.e_l = params32.iter().map(|p| p.e_l).collect();
-        self.ctx
-            .queue()
-            .write_buffer(&self.params, 0, &padded(bytemuck::cast_slice(&params32)));
+        let (table, index) = param_table(&params32);
+        let q = self.ctx.queue();
+        q.write_buffer(&self.params, 0, &padded(bytemuck::cast_slice(&table)));
+        q.write_buffer(&self.param_index, 0, &padded(bytemuck::cast_slice(&index)));
         self.ctx.take_error()
     }
 
@@ -844,5 +856,118 @@ impl LifGpu {
         self.ctx.take_error()?;
         let data = read_mapped(&self.ctx, &self.state_staging, bytes, index)?;
         Ok(bytemuck::pod_collect_to_vec(&data))
+    }
+}
+
+/// The per-neuron index `lif_step` reads from `aux`, and the size of its drive cache.
+/// For neuron i, the streams that drive it are the pairs `(stream, cache entry)` at
+/// `aux[aux[i]..aux[i + 1]]` (from the (neuron, stream) pairs of `targets`; the cache
+/// entry is the pair's tag in `drive_cache`, followed by one entry per block of the
+/// stream, `blocks[stream]`), and its probes `aux[aux[at + i]..aux[at + i + 1]]`
+/// (indices into the probe list, of `probes[k]` = the neuron of probe k), where `at` is
+/// returned with it. Pointers are positions in `aux`, so one binding holds all.
+fn neuron_index(
+    n: usize,
+    targets: &[[u32; 2]],
+    blocks: &[u32],
+    probes: &[u32],
+) -> Result<(Vec<u32>, u32, u64)> {
+    // (n + 1 pointers + entries) twice, all addressed with u32
+    let len = 2 * (n as u64 + 1) + 2 * targets.len() as u64 + probes.len() as u64;
+    let cache: u64 = targets
+        .iter()
+        .map(|t| 1 + blocks[t[1] as usize] as u64)
+        .sum();
+    if len > u32::MAX as u64 || cache > u32::MAX as u64 {
+        return Err(Error::Limit(format!(
+            "the per-neuron drive and probe index (aux) would hold {len} entries and the \
+             drive cache {cache}, more than a u32 index reaches: {} Poisson drive targets \
+             on {n} neurons",
+            targets.len()
+        )));
+    }
+    let mut aux = Vec::with_capacity(len as usize);
+    // a CSR over neurons of (neuron, values) pairs, `width` values per pair
+    let csr = |aux: &mut Vec<u32>, mut pairs: Vec<(u32, Vec<u32>)>| {
+        let base = aux.len();
+        pairs.sort_unstable();
+        let width = pairs.first().map_or(1, |p| p.1.len());
+        let start = base + n + 1;
+        aux.resize(start, 0);
+        let mut k = 0;
+        for i in 0..=n {
+            while k < pairs.len() && (pairs[k].0 as usize) < i {
+                k += 1;
+            }
+            aux[base + i] = (start + k * width) as u32;
+        }
+        aux.extend(pairs.iter().flat_map(|p| p.1.iter().copied()));
+    };
+    let mut sorted: Vec<[u32; 2]> = targets.to_vec();
+    sorted.sort_unstable();
+    let mut at = 0u32;
+    let drives = sorted
+        .iter()
+        .map(|t| {
+            let e = (t[0], vec![t[1], at]);
+            at += 1 + blocks[t[1] as usize];
+            e
+        })
+        .collect();
+    csr(&mut aux, drives);
+    let probe_at = aux.len() as u32;
+    csr(
+        &mut aux,
+        probes
+            .iter()
+            .enumerate()
+            .map(|(k, &g)| (g, vec![k as u32]))
+            .collect(),
+    );
+    Ok((aux, probe_at, cache))
+}
+
+/// The distinct parameter sets of `params`, in order of first use, and each neuron's
+/// index into them (sets equal bit for bit share an entry, so the kernel computes with
+/// exactly the neuron's own values).
+fn param_table(params: &[LifParams<f32>]) -> (Vec<LifParams<f32>>, Vec<u32>) {
+    let mut seen: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
+    let mut table = Vec::new();
+    let index = params
+        .iter()
+        .map(|p| {
+            *seen.entry(bytemuck::bytes_of(p)).or_insert_with(|| {
+                table.push(*p);
+                (table.len() - 1) as u32
+            })
+        })
+        .collect();
+    (table, index)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neuron_index;
+
+    #[test]
+    fn the_neuron_index_lists_each_neurons_streams_and_probes() {
+        // neuron 1 driven by streams 0 and 2, neuron 3 by stream 1 (of 1, 3 and 2
+        // blocks); probes on 3, 0, 3
+        let targets = [[1, 2], [3, 1], [1, 0]];
+        let (aux, at, cache) = neuron_index(4, &targets, &[1, 3, 2], &[3, 0, 3]).unwrap();
+        let at = at as usize;
+        let list = |base: usize, i: usize| {
+            aux[aux[base + i] as usize..aux[base + i + 1] as usize].to_vec()
+        };
+        // (stream, cache entry): a tag and the stream's blocks each, neuron by neuron
+        assert_eq!(list(0, 0), Vec::<u32>::new());
+        assert_eq!(list(0, 1), vec![0, 0, 2, 2]);
+        assert_eq!(list(0, 2), Vec::<u32>::new());
+        assert_eq!(list(0, 3), vec![1, 5]);
+        assert_eq!(cache, 2 + 3 + 4);
+        assert_eq!(list(at, 0), vec![1]);
+        assert_eq!(list(at, 3), vec![0, 2]);
+        assert_eq!(list(at, 1), Vec::<u32>::new());
+        assert_eq!(aux.len(), 2 * 5 + 2 * 3 + 3);
     }
 }

@@ -32,24 +32,34 @@ pub struct KernelSpec {
 
 use BindKind::{ReadOnly, ReadWrite, StepUniform as Uni};
 
-/// `shaders/lif_step.wgsl`: u, params, state, ring, spike_count, spike_list, spike_bits,
-/// i_stim.
+/// `model/lif/lif_step.wgsl`: u, params, param_index, state, ring, counts, blocks,
+/// row_ptr, spike_bits, spike_rec, i_stim, streams, poisson_cdf, aux, probes, volt,
+/// drive_cache.
 pub const LIF_STEP: KernelSpec = KernelSpec {
     name: "lif_step",
     bindings: Cow::Borrowed(&[
         Uni,
         ReadOnly(64),
+        ReadOnly(4),
         ReadWrite(16),
         ReadWrite(4),
+        ReadWrite(64),
         ReadWrite(8),
+        ReadOnly(8),
         ReadWrite(4),
         ReadWrite(4),
         ReadOnly(4),
+        ReadOnly(32),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(16),
+        ReadWrite(4),
+        ReadWrite(16),
     ]),
 };
 
 /// `shaders/propagate.wgsl` with [`shaders::DEFAULT_CHUNKS`] (3) chunks: u, row_ptr,
-/// ring, spike_count, spike_list, palette, then per chunk c syn_word{c}, syn_weight{c},
+/// ring, counts, blocks, palette, then per chunk c syn_word{c}, syn_weight{c},
 /// syn_delay{c} ([`propagate_spec`] for another count).
 pub const PROPAGATE: KernelSpec = KernelSpec {
     name: "propagate",
@@ -57,8 +67,8 @@ pub const PROPAGATE: KernelSpec = KernelSpec {
         Uni,
         ReadOnly(8),
         ReadWrite(4),
+        ReadOnly(64),
         ReadOnly(8),
-        ReadOnly(4),
         ReadOnly(8),
         ReadOnly(4),
         ReadOnly(4),
@@ -82,18 +92,6 @@ pub fn propagate_spec(chunks: u32) -> KernelSpec {
         bindings: Cow::Owned(b),
     }
 }
-
-/// `shaders/record_voltage.wgsl`: u, params, state, probes, volt.
-pub const RECORD_VOLTAGE: KernelSpec = KernelSpec {
-    name: "record_voltage",
-    bindings: Cow::Borrowed(&[Uni, ReadOnly(64), ReadOnly(16), ReadOnly(16), ReadWrite(4)]),
-};
-
-/// `shaders/poisson_input.wgsl`: u, streams, poisson_targets, poisson_cdf, ring.
-pub const POISSON_INPUT: KernelSpec = KernelSpec {
-    name: "poisson_input",
-    bindings: Cow::Borrowed(&[Uni, ReadOnly(32), ReadOnly(8), ReadOnly(4), ReadWrite(4)]),
-};
 
 /// `shaders/hv_step.wgsl`: u, params, state, coupling, pulses, spike_bits, spike_frac,
 /// bad.
@@ -123,13 +121,15 @@ pub const HV_RECORD_VOLTAGE: KernelSpec = KernelSpec {
     bindings: Cow::Borrowed(&[Uni, ReadOnly(208), ReadOnly(16), ReadOnly(16), ReadWrite(4)]),
 };
 
-/// `shaders/source_spikes.wgsl`: u, spike_count, spike_list, spike_bits, source_ptr,
-/// source_ids.
+/// `shaders/source_spikes.wgsl`: u, counts, blocks, row_ptr, spike_bits, spike_rec,
+/// source_ptr, source_ids.
 pub const SOURCE_SPIKES: KernelSpec = KernelSpec {
     name: "source_spikes",
     bindings: Cow::Borrowed(&[
         Uni,
+        ReadWrite(64),
         ReadWrite(8),
+        ReadOnly(8),
         ReadWrite(4),
         ReadWrite(4),
         ReadOnly(4),
@@ -142,8 +142,6 @@ pub const KERNEL_SPECS: &[KernelSpec] = &[
     LIF_STEP,
     SOURCE_SPIKES,
     PROPAGATE,
-    RECORD_VOLTAGE,
-    POISSON_INPUT,
     HV_STEP,
     HV_GATHER,
     HV_RECORD_VOLTAGE,
@@ -179,6 +177,34 @@ pub fn layout_entries(bindings: &[BindKind]) -> Vec<wgpu::BindGroupLayoutEntry> 
         .collect()
 }
 
+/// The variable that turns wgpu's shader runtime checks off, to measure what they cost
+/// (`tools/gpu-bench.sh`): `all` (the default: every check on), `no-bounds`,
+/// `no-loop-bounding` or `none`.
+pub const CHECKS_ENV: &str = "GALVANI_GPU_CHECKS";
+
+/// The runtime checks [`CHECKS_ENV`] asks to keep, None for wgpu's default (all on).
+fn runtime_checks() -> Result<Option<wgpu::ShaderRuntimeChecks>> {
+    let Some(v) = std::env::var_os(CHECKS_ENV) else {
+        return Ok(None);
+    };
+    let checks = |bounds_checks, force_loop_bounding| {
+        let mut c = wgpu::ShaderRuntimeChecks::checked();
+        c.bounds_checks = bounds_checks;
+        c.force_loop_bounding = force_loop_bounding;
+        Some(c)
+    };
+    match v.to_str() {
+        Some("all") => Ok(None),
+        Some("no-bounds") => Ok(checks(false, true)),
+        Some("no-loop-bounding") => Ok(checks(true, false)),
+        Some("none") => Ok(checks(false, false)),
+        _ => Err(Error::Usage(format!(
+            "{CHECKS_ENV}={}: expected all, no-bounds, no-loop-bounding or none",
+            v.to_string_lossy()
+        ))),
+    }
+}
+
 /// A compiled kernel with its bind group layout.
 #[derive(Debug)]
 pub struct Kernel {
@@ -201,10 +227,25 @@ impl Kernel {
     /// [`Kernel::new`] from a preprocessed source (`propagate` with its chunk count).
     pub fn with_source(device: &wgpu::Device, spec: KernelSpec, src: String) -> Result<Kernel> {
         let scope = device.push_error_scope(wgpu::ErrorFilter::Validation);
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        let desc = wgpu::ShaderModuleDescriptor {
             label: Some(spec.name),
             source: wgpu::ShaderSource::Wgsl(src.into()),
-        });
+        };
+        let module = match runtime_checks()? {
+            None => device.create_shader_module(desc),
+            // SAFETY: measurement only, never the default (`runtime_checks`). Without
+            // bounds checks an out-of-range index is undefined behaviour instead of a
+            // clamped access; the kernels' indices are in range by construction: neuron
+            // ids < n (the dispatch guard `i >= u.n`, synapse targets and spike ids
+            // checked on the host), ring slots < slots (conditional subtraction or `%`),
+            // record rows < the batch (host-checked `begin_batch`), block-list entries
+            // < block_cap (the capacity is every row's blocks), spike ids < rec_cap
+            // (checked in the kernel), synapse chunks < their count (64-bit offsets
+            // within the table). Without loop bounding a loop that never ends would be
+            // undefined behaviour; every loop's bound is a count read once (rows, blocks,
+            // CDF lengths, probes, streams) and finite.
+            Some(checks) => unsafe { device.create_shader_module_trusted(desc, checks) },
+        };
         let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some(spec.name),
             entries: &layout_entries(&spec.bindings),

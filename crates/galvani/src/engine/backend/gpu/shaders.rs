@@ -39,6 +39,16 @@ pub const SHARED: &[ShaderFile] = &[
         "src/engine/shaders/shared/rng.wgsl",
         "@group(0) @binding(0) var<storage, read> poisson_cdf: array<f32>;\n"
     ),
+    wgsl!(
+        "spike_out",
+        "src/engine/shaders/shared/spike_out.wgsl",
+        "@group(0) @binding(0) var<uniform> u: StepUniform;\n\
+         @group(0) @binding(1) var<storage, read_write> counts: array<atomic<u32>, 16>;\n\
+         @group(0) @binding(2) var<storage, read_write> blocks: array<vec2<u32>>;\n\
+         @group(0) @binding(3) var<storage, read> row_ptr: array<vec2<u32>>;\n\
+         @group(0) @binding(4) var<storage, read_write> spike_bits: array<atomic<u32>>;\n\
+         @group(0) @binding(5) var<storage, read_write> spike_rec: array<atomic<u32>>;\n"
+    ),
 ];
 
 /// The kernels (entry point = name).
@@ -46,8 +56,6 @@ pub const KERNELS: &[ShaderFile] = &[
     wgsl!("lif_step", "src/model/lif/lif_step.wgsl"),
     wgsl!("source_spikes", "src/engine/shaders/source_spikes.wgsl"),
     wgsl!("propagate", "src/engine/shaders/propagate.wgsl"),
-    wgsl!("record_voltage", "src/engine/shaders/record_voltage.wgsl"),
-    wgsl!("poisson_input", "src/engine/shaders/poisson_input.wgsl"),
     wgsl!("hv_step", "src/model/hv/hv_step.wgsl"),
     wgsl!("hv_gather", "src/model/hv/hv_gather.wgsl"),
     wgsl!("hv_record_voltage", "src/model/hv/hv_record_voltage.wgsl"),

@@ -30,6 +30,13 @@ impl LifGpu {
         if !ring.is_empty() {
             q.write_buffer(&self.ring, 0, ring);
         }
+        // The step counters start over: a restored step may have the other parity than
+        // the last step run, whose counters would otherwise still hold its spikes.
+        q.write_buffer(
+            &self.counts,
+            0,
+            bytemuck::cast_slice(&super::layout::counts_init()),
+        );
         self.host_i_stim = bytemuck::pod_collect_to_vec(stim);
         if !stim.is_empty() {
             q.write_buffer(&self.i_stim, 0, stim);

@@ -28,6 +28,17 @@ pub(super) fn padded_size(bytes: u64) -> u64 {
     bytes.max(64).next_multiple_of(16)
 }
 
+/// What a record set holds: spike bits and voltage rows of `batch` steps (`words` words
+/// and `probes` values a step), and with `lists` the spike lists too (a header of
+/// `1 + batch` words and as many ids as the bit rows have words).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct RecordShape {
+    pub batch: u64,
+    pub words: u64,
+    pub probes: u64,
+    pub lists: bool,
+}
+
 /// Creates the buffers of one set-up on one device.
 #[derive(Clone, Copy)]
 pub(super) struct Uploader<'a> {
@@ -55,19 +66,23 @@ impl Uploader<'_> {
         })
     }
 
-    /// The buffers of one record set (`tag` "A" or "B"): spike bits and voltage rows of
-    /// `batch` steps, and a staging buffer of `staging_bytes` for their readback; `ext`
-    /// holds the model's own buffers and bind groups of the set.
+    /// The buffers of one record set (`tag` "A" or "B") of the given shape, and a
+    /// staging buffer of `staging_bytes` for their readback; `ext` holds the model's own
+    /// buffers and bind groups of the set, given (spike bits, voltage rows, spike lists).
     pub(super) fn record_set<X>(
         &self,
         tag: &str,
-        batch: u64,
-        words: u64,
-        probes: u64,
+        shape: RecordShape,
         staging_bytes: u64,
-        ext: impl FnOnce(&wgpu::Buffer, &wgpu::Buffer) -> X,
+        ext: impl FnOnce(&wgpu::Buffer, &wgpu::Buffer, Option<&wgpu::Buffer>) -> X,
     ) -> RecordSet<X> {
         use wgpu::BufferUsages as U;
+        let RecordShape {
+            batch,
+            words,
+            probes,
+            lists,
+        } = shape;
         let rec = |what: &str, bytes: u64| {
             self.empty(
                 &format!("{what} {tag}"),
@@ -76,20 +91,28 @@ impl Uploader<'_> {
             )
         };
         let spike_bits = rec("spike_bits", batch * words * 4);
+        let spike_rec = lists.then(|| rec("spike_rec", spike_rec_bytes(batch, words)));
         let volt = rec("volt", batch * probes * 4);
         let staging = self.empty(
             &format!("staging {tag}"),
             staging_bytes,
             U::MAP_READ | U::COPY_DST,
         );
-        let ext = ext(&spike_bits, &volt);
+        let ext = ext(&spike_bits, &volt, spike_rec.as_ref());
         RecordSet {
             spike_bits,
+            spike_rec,
             volt,
             staging,
             ext,
         }
     }
+}
+
+/// Bytes of a record set's spike lists for batches of `batch` steps with `words` words
+/// per bit row: the total, a count per row, and as many ids as the bit rows hold words.
+pub fn spike_rec_bytes(batch: u64, words: u64) -> u64 {
+    (1 + batch + batch * words) * 4
 }
 
 /// Compiles a model's kernels; the first error (a shader the device rejects) wins.

@@ -1,4 +1,6 @@
-// Counter-based random numbers: Philox4x32-10 and Poisson counts by inversion.
+// Counter-based random numbers: Philox4x32-10 and Poisson counts by inversion (the
+// Philox counter of a Poisson draw is (neuron, step >> 2, stream, block), lane step & 3:
+// see poisson_drive in model/lif/lif_step.wgsl).
 // CPU twin: src/rng.rs (identical bits; keep in sync).
 
 const PHILOX_M0: u32 = 0xD2511F53u;
@@ -51,13 +53,4 @@ fn poisson_inv(u: f32, cdf_at: u32, cdf_len: u32) -> u32 {
         k = k + select(0u, 1u, u >= poisson_cdf[cdf_at + j]);
     }
     return k;
-}
-
-fn poisson_count(key: vec2<u32>, stream: u32, neuron: u32, step: u32, blocks: u32, cdf_at: u32, cdf_len: u32) -> u32 {
-    var total = 0u;
-    for (var b = 0u; b < blocks; b = b + 1u) {
-        let r = philox4x32(vec4<u32>(neuron, step >> 2u, stream, b), key);
-        total = total + poisson_inv(uniform01(r[step & 3u]), cdf_at, cdf_len);
-    }
-    return total;
 }

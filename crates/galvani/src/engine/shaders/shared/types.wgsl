@@ -61,7 +61,31 @@ struct StepUniform {
     syn_shift: u32,
     syn_mode: u32,
     tgt_shift: u32,
+    block_cap: u32,
+    max_groups: u32,
+    probe_at: u32,
+    rec_cap: u32,
+    rec_at: u32,
+    probe_due: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
+
+// Row-parallel delivery: a spike's outgoing row is cut into blocks of BLOCK synapses,
+// and one workgroup walks one block with each invocation taking BLOCK_ITER synapses
+// WG_SIZE apart. So no workgroup loops longer than BLOCK_ITER per block, however long
+// the row.
+// keep in sync with src/backend/gpu/layout.rs BLOCK_ITER
+const BLOCK_ITER: u32 = 8u;
+const BLOCK: u32 = 512u; // WG_SIZE * BLOCK_ITER
+
+// The per-parity counters of a step (`counts` in lif_step, source_spikes, propagate):
+// at 8·parity, [spikes, blocks, groups_x, 1, 1, 0, 0, 0]; groups_x..+3 are the
+// propagate dispatch's indirect arguments (min(blocks, max_groups), 1, 1).
+// keep in sync with src/backend/gpu/layout.rs COUNT_*
+const COUNT_SPIKES: u32 = 0u;
+const COUNT_BLOCKS: u32 = 1u;
+const COUNT_GROUPS: u32 = 2u;
 
 // The layouts of the synapse table (StepUniform.syn_mode).
 // keep in sync with src/backend/gpu/layout.rs SYN_PALETTE, SYN_PACKED, SYN_WIDE
