@@ -300,3 +300,79 @@ fn a_restore_into_a_running_simulation_starts_clean() {
     let Some(ctx) = gpu() else { return };
     restore_repeats(Some(ctx));
 }
+
+/// One input, then silence: the synaptic current (τ 0.1 ms) and the membrane (τ 0.5 ms)
+/// decay through the range where f32 is subnormal, which a GPU may flush to zero. Both
+/// backends flush the LIF state there (`Real::flush`, `flush` in WGSL), so no recorded
+/// value is subnormal and the GPU's samples are the CPU's bit for bit.
+const DECAY: &str = r#"
+[simulation]
+dt_ms = 0.1
+duration_ms = 100.0
+seed = 3
+
+[[population]]
+name = "src"
+size = 1
+model = "spike_source"
+spike_times = [[1.0]]
+
+[[population]]
+name = "cell"
+size = 1
+model = "lif"
+synapse = "exp_current"
+[population.params]
+tau_m_ms = 0.5
+c_m_pf = 10.0
+e_l_mv = 0.0
+v_th_mv = 1000.0
+v_reset_mv = 0.0
+tau_ampa_ms = 0.1
+tau_gaba_a_ms = 0.1
+
+[[projection]]
+pre = "src"
+post = "cell"
+receptor = "ampa"
+weight = 1000.0
+delay_ms = 0.1
+connect = { rule = "all_to_all" }
+
+[record]
+voltage = [
+  { population = "cell", neurons = [0], every_steps = 1 },
+  { population = "cell", neurons = [0], variable = "syn_ampa", every_steps = 1 },
+]
+"#;
+
+#[test]
+fn no_lif_state_is_subnormal_and_the_gpu_decays_as_the_cpu() {
+    let run = |ctx| {
+        let net = Network::build(&cfg(DECAY), None, None).unwrap();
+        let steps = net.steps;
+        let mut sim = Simulation::new(net, ctx, Precision::F32).unwrap();
+        sim.run_steps(steps, &mut Unmonitored).unwrap();
+        let v = sim.samples("cell", "v_mv").unwrap().2;
+        let i = sim.samples("cell", "syn_ampa").unwrap().2;
+        (v, i)
+    };
+    let (v, i) = run(None);
+    for (what, xs) in [("v", &v), ("syn_ampa", &i)] {
+        // the input arrived and decayed to 0 within the run
+        assert!(xs.iter().any(|&x| x > 1.0), "{what} rose");
+        assert_eq!(*xs.last().unwrap(), 0.0, "{what} decayed to 0");
+        for &x in xs.iter() {
+            let x = x as f32;
+            assert!(
+                x == 0.0 || x.abs() >= f32::MIN_POSITIVE,
+                "{what} = {x:e} is subnormal"
+            );
+        }
+    }
+    let Some(ctx) = gpu() else { return };
+    let (gv, gi) = run(Some(ctx));
+    let bits = |xs: &[f64]| xs.iter().map(|&x| (x as f32).to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&gv), bits(&v));
+    assert_eq!(bits(&gi), bits(&i));
+}

@@ -51,6 +51,15 @@ pub trait Real:
     fn acc_bits(a: Self::Acc) -> u64;
     /// The inverse of [`Real::acc_bits`].
     fn acc_from_bits(b: u64) -> Self::Acc;
+    /// `x`, or 0 where it is subnormal in f32 (|x| < 2^-126): GPUs may flush f32
+    /// subnormals to zero (Vulkan leaves it to the implementation), so the LIF state,
+    /// its inputs and its constants never hold one on either backend, and a GPU that
+    /// flushes computes what the CPU computes. f64 keeps its subnormals (CPU only, as
+    /// NEST). WGSL twin: `flush` in `shaders/shared/types.wgsl`.
+    #[inline(always)]
+    fn flush(self) -> Self {
+        self
+    }
 }
 
 impl Real for f32 {
@@ -69,8 +78,8 @@ impl Real for f32 {
         *a = a.wrapping_add(b);
     }
     fn acc_value(a: i32, inv_scale: f32) -> f32 {
-        // Mirrors `f32(acc) * inv_scale` in shaders/lif_step.wgsl.
-        (a as f32) * inv_scale
+        // Mirrors `flush(f32(acc) * inv_scale)` in model/lif/lif_step.wgsl.
+        ((a as f32) * inv_scale).flush()
     }
     fn acc_times(w: i32, count: u32) -> i32 {
         w.wrapping_mul(count as i32)
@@ -80,6 +89,14 @@ impl Real for f32 {
     }
     fn acc_from_bits(b: u64) -> i32 {
         b as u32 as i32
+    }
+    #[inline(always)]
+    fn flush(self) -> f32 {
+        if self.abs() < f32::MIN_POSITIVE {
+            0.0
+        } else {
+            self
+        }
     }
 }
 

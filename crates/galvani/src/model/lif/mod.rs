@@ -226,20 +226,20 @@ impl LifParams<f64> {
     /// Rounds the derived constants to the working precision.
     pub fn cast<F: Real>(&self) -> LifParams<F> {
         LifParams {
-            p33: F::of(self.p33),
-            p30: F::of(self.p30),
-            p31_ampa: F::of(self.p31_ampa),
-            p31_gaba: F::of(self.p31_gaba),
-            p11_ampa: F::of(self.p11_ampa),
-            p11_gaba: F::of(self.p11_gaba),
-            i_e: F::of(self.i_e),
-            theta: F::of(self.theta),
-            reset: F::of(self.reset),
-            e_l: F::of(self.e_l),
-            e_ampa_rel: F::of(self.e_ampa_rel),
-            e_gaba_rel: F::of(self.e_gaba_rel),
-            dt_c_m: F::of(self.dt_c_m),
-            dt_tau_m: F::of(self.dt_tau_m),
+            p33: F::of(self.p33).flush(),
+            p30: F::of(self.p30).flush(),
+            p31_ampa: F::of(self.p31_ampa).flush(),
+            p31_gaba: F::of(self.p31_gaba).flush(),
+            p11_ampa: F::of(self.p11_ampa).flush(),
+            p11_gaba: F::of(self.p11_gaba).flush(),
+            i_e: F::of(self.i_e).flush(),
+            theta: F::of(self.theta).flush(),
+            reset: F::of(self.reset).flush(),
+            e_l: F::of(self.e_l).flush(),
+            e_ampa_rel: F::of(self.e_ampa_rel).flush(),
+            e_gaba_rel: F::of(self.e_gaba_rel).flush(),
+            dt_c_m: F::of(self.dt_c_m).flush(),
+            dt_tau_m: F::of(self.dt_tau_m).flush(),
             ref_steps: self.ref_steps,
             kind: self.kind,
         }
@@ -249,7 +249,7 @@ impl LifParams<f64> {
 /// The initial state for an absolute voltage `v0` (mV): `u = v0 − E_L` in f64, then rounded.
 pub fn initial_state<F: Real>(v0_mv: f64, e_l_mv: f64) -> LifState<F> {
     LifState {
-        u: F::of(v0_mv - e_l_mv),
+        u: F::of(v0_mv - e_l_mv).flush(),
         ..Default::default()
     }
 }
@@ -310,14 +310,15 @@ pub fn lif_kernel<F: Real, const KIND: u32>(
                 let u_inf = b_dt / a_dt;
                 u_inf + (*u - u_inf) * (-a_dt).exp()
             }
-        };
+        }
+        .flush();
     } else {
         *refrac -= 1;
     }
     // 2. synaptic currents decay and take this step's arrivals (also while refractory)
     if KIND != SYN_DELTA {
-        *i_ampa = *i_ampa * p.p11_ampa + in_ampa;
-        *i_gaba = *i_gaba * p.p11_gaba + in_gaba;
+        *i_ampa = (*i_ampa * p.p11_ampa + in_ampa).flush();
+        *i_gaba = (*i_gaba * p.p11_gaba + in_gaba).flush();
     }
     // 3. threshold, reset, refractoriness
     if *u >= p.theta {

@@ -183,7 +183,7 @@ pub fn current_pulses<'a, F: Real>(
                 Segments {
                     on: vec![*on],
                     off: vec![*off],
-                    amplitude: vec![F::of(*amplitude)],
+                    amplitude: vec![F::of(*amplitude).flush()],
                 },
             ),
             Drive::StepCurrent {
@@ -197,7 +197,7 @@ pub fn current_pulses<'a, F: Real>(
                     if a < b {
                         s.on.push(a);
                         s.off.push(b);
-                        s.amplitude.push(F::of(x));
+                        s.amplitude.push(F::of(x).flush());
                     }
                 }
                 if s.on.is_empty() {

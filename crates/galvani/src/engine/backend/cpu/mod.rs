@@ -758,7 +758,7 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
         for part in &mut self.parts {
             let vals = &values[part.first..part.first + part.state.len()];
             for ((s, p), &v) in part.state.iter_mut().zip(&part.params).zip(vals) {
-                s.u = F::of(v - p.e_l.f64());
+                s.u = F::of(v - p.e_l.f64()).flush();
             }
         }
         Ok(())

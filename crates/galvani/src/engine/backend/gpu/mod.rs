@@ -773,7 +773,7 @@ impl Backend for LifGpu {
         let mut state = self.read_raw_state()?;
         for ((s, &e_l), &v) in state.iter_mut().zip(&self.e_l).zip(values) {
             // as the CPU computes u (in f64, then rounded once)
-            s.u = (v - e_l as f64) as f32;
+            s.u = crate::real::Real::flush((v - e_l as f64) as f32);
         }
         self.ctx
             .queue()

@@ -133,6 +133,14 @@ fn pin(x: f32) -> f32 {
     return bitcast<f32>(bitcast<u32>(x) ^ pin_zero);
 }
 
+// x, or 0 where it is subnormal (|x| < 2^-126). A GPU may flush f32 subnormals to zero
+// and the CPU does not, so the LIF state and inputs are flushed on both (CPU twin:
+// Real::flush in src/engine/real.rs); on a flushing GPU a subnormal compares as 0 here
+// too, so both give +0.
+fn flush(x: f32) -> f32 {
+    return select(x, 0.0, abs(x) < 1.17549435e-38);
+}
+
 // ---- Herrera-Valdez (HV) model: spec ../shared/specs/hv-model.md ----
 
 // Per-neuron constants of the HV step, derived on the host (208 bytes): for each current
