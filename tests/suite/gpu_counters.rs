@@ -376,3 +376,29 @@ fn no_lif_state_is_subnormal_and_the_gpu_decays_as_the_cpu() {
     assert_eq!(bits(&gv), bits(&v));
     assert_eq!(bits(&gi), bits(&i));
 }
+
+/// The Poisson drive's Philox products in 16-bit halves (`GALVANI_GPU_INT64=0`, what a
+/// device without 64-bit integers runs) give the CPU's spikes as the 64-bit multiply
+/// does (the in-process runs use that one wherever the adapter has it, lavapipe
+/// included): `galvani compare` on Brunel (Poisson drive), both ways.
+#[test]
+fn both_philox_products_reproduce_the_cpu() {
+    if gpu().is_none() {
+        return;
+    }
+    let brunel = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/brunel.toml");
+    for int64 in ["0", "1"] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_galvani"))
+            .args(["compare", brunel, "--duration-ms", "30"])
+            .env(galvani::backend::gpu::INT64_ENV, int64)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(out.contains("identical spikes for at least 30 ms"), "{out}");
+    }
+}

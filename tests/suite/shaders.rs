@@ -17,8 +17,15 @@ use galvani::backend::gpu::shaders::{
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
 fn parse_and_validate(path: &str, src: &str) -> Result<naga::Module, String> {
+    // the 64-bit variants of shared modules (shaders::INT64_VARIANTS) need SHADER_INT64,
+    // which the backend requests only where the adapter has it; nothing else may
+    let caps = if path.ends_with("_u64.wgsl") {
+        Capabilities::SHADER_INT64
+    } else {
+        Capabilities::default()
+    };
     let m = naga::front::wgsl::parse_str(src).map_err(|e| e.emit_to_string_with_path(src, path))?;
-    Validator::new(ValidationFlags::all(), Capabilities::default())
+    Validator::new(ValidationFlags::all(), caps)
         .validate(&m)
         .map_err(|e| e.emit_to_string_with_path(src, path))?;
     Ok(m)
@@ -193,4 +200,40 @@ fn bind_group_layouts_match_the_shaders() {
         assert_eq!(ep.stage, naga::ShaderStage::Compute);
         assert_eq!(ep.workgroup_size, [WG_SIZE, 1, 1], "{}", spec.name);
     }
+}
+
+/// The kernels that import a module with a 64-bit variant validate with it too (and
+/// need SHADER_INT64 then), and the variant computes the same function: the same name
+/// and signature.
+#[test]
+fn int64_variants_validate_in_their_kernels() {
+    use galvani::backend::gpu::shaders::{INT64_VARIANTS, kernel_source_for};
+    for (module, variant) in INT64_VARIANTS {
+        let m = SHARED.iter().find(|f| f.name == *module).unwrap();
+        let v = SHARED.iter().find(|f| f.name == *variant).unwrap();
+        let sig = |src: &str| {
+            src.lines()
+                .filter(|l| l.starts_with("fn "))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sig(m.source), sig(v.source), "{variant} mirrors {module}");
+    }
+    let src = kernel_source_for("lif_step", 3, true).unwrap();
+    assert!(src.contains("u64(a) * u64(b)"));
+    let m = naga::front::wgsl::parse_str(&src).unwrap();
+    Validator::new(ValidationFlags::all(), Capabilities::SHADER_INT64)
+        .validate(&m)
+        .unwrap();
+    assert!(
+        Validator::new(ValidationFlags::all(), Capabilities::default())
+            .validate(&m)
+            .is_err(),
+        "the variant needs the capability"
+    );
+    assert!(
+        !kernel_source_for("lif_step", 3, false)
+            .unwrap()
+            .contains("u64(")
+    );
 }

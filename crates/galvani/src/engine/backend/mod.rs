@@ -114,24 +114,6 @@ impl<F> BatchOutput<F> {
         });
         from_bits.chain(from_lists)
     }
-
-    /// The neurons that spiked in row `s` of the batch, ascending.
-    pub fn row(&self, s: usize) -> Vec<u32> {
-        match &self.spikes {
-            SpikeRows::Lists { ptr, ids } => ids[ptr[s] as usize..ptr[s + 1] as usize].to_vec(),
-            SpikeRows::Bits { bits, words } => {
-                let mut out = Vec::new();
-                for (w, &x) in bits[s * words..(s + 1) * words].iter().enumerate() {
-                    let mut b = x;
-                    while b != 0 {
-                        out.push((w * 32) as u32 + b.trailing_zeros());
-                        b &= b - 1;
-                    }
-                }
-                out
-            }
-        }
-    }
 }
 
 impl<F> BatchOutput<F> {

@@ -36,6 +36,10 @@ impl std::fmt::Debug for GpuContext {
     }
 }
 
+/// Set to `0` to keep the kernels off 64-bit integers even where the adapter has them
+/// (the 16-bit-halves products of `shaders/shared/mulhilo.wgsl`; the same results).
+pub const INT64_ENV: &str = "GALVANI_GPU_INT64";
+
 fn instance() -> wgpu::Instance {
     // Backends and flags honour WGPU_BACKEND, WGPU_VALIDATION, … (wgpu's own variables).
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle_from_env();
@@ -199,9 +203,18 @@ impl GpuContext {
         }
         let mut limits = adapter.limits();
         adjust(&mut limits);
+        // 64-bit integers where the adapter has them (Philox's 32×32-bit products in one
+        // multiply, shaders::INT64_VARIANTS), unless GALVANI_GPU_INT64=0
+        let int64 = adapter.features().contains(wgpu::Features::SHADER_INT64)
+            && std::env::var(INT64_ENV).map_or(true, |v| v != "0");
+        let features = if int64 {
+            wgpu::Features::SHADER_INT64
+        } else {
+            wgpu::Features::empty()
+        };
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("galvani"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits,
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -256,6 +269,15 @@ impl GpuContext {
     /// The limits the device was created with.
     pub fn limits(&self) -> wgpu::Limits {
         self.inner.device.limits()
+    }
+
+    /// Whether the device runs shaders with 64-bit integers (SHADER_INT64, requested
+    /// where the adapter has it unless [`INT64_ENV`] is `0`).
+    pub fn int64(&self) -> bool {
+        self.inner
+            .device
+            .features()
+            .contains(wgpu::Features::SHADER_INT64)
     }
 
     /// The oldest error wgpu reported outside an error scope since the last call, as

@@ -52,7 +52,9 @@ mod state;
 mod upload;
 pub mod walk;
 
-pub use context::{ADAPTER_ENV, GpuContext, describe_adapter, human_bytes, list_adapters};
+pub use context::{
+    ADAPTER_ENV, GpuContext, INT64_ENV, describe_adapter, human_bytes, list_adapters,
+};
 pub use shaders::shader_sources;
 
 use self::batch::{Batches, InFlight, end_upload, read_mapped};
@@ -361,7 +363,9 @@ impl LifGpu {
         let drive_cache = empty("drive_cache", cache_len * 16, st);
         let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
         let [lif, propagate, source] = upload::compile([
-            Kernel::new(device, LIF_STEP),
+            shaders::kernel_source_for("lif_step", shaders::DEFAULT_CHUNKS, ctx.int64())
+                .map_err(Error::Gpu)
+                .and_then(|src| Kernel::with_source(device, LIF_STEP, src)),
             shaders::kernel_source_chunks("propagate", n_chunks)
                 .map_err(Error::Gpu)
                 .and_then(|src| Kernel::with_source(device, propagate_spec(n_chunks), src)),
@@ -605,10 +609,16 @@ impl LifGpu {
             return;
         }
         let max_groups = self.batches.base.max_groups;
-        let most = (0..out.steps as usize)
-            .map(|r| walk::propagate_walk(&self.row_len, out.row(r), max_groups))
-            .max()
-            .unwrap_or(0);
+        // one pass over the batch's spikes (sorted by step), a walk per step
+        let (mut most, mut step, mut w) = (0, None, walk::StepWalk::default());
+        for (s, i) in out.spikes() {
+            if step != Some(s) {
+                most = most.max(w.iterations(max_groups));
+                (step, w) = (Some(s), walk::StepWalk::default());
+            }
+            w.add(*self.row_len.get(i).unwrap_or(&0) as u64);
+        }
+        most = most.max(w.iterations(max_groups));
         let c = &mut self.batches.counters;
         c.max_propagate_iterations = c.max_propagate_iterations.max(most);
     }

@@ -39,6 +39,8 @@ pub const SHARED: &[ShaderFile] = &[
         "src/engine/shaders/shared/rng.wgsl",
         "@group(0) @binding(0) var<storage, read> poisson_cdf: array<f32>;\n"
     ),
+    wgsl!("mulhilo", "src/engine/shaders/shared/mulhilo.wgsl"),
+    wgsl!("mulhilo_u64", "src/engine/shaders/shared/mulhilo_u64.wgsl"),
     wgsl!(
         "spike_out",
         "src/engine/shaders/shared/spike_out.wgsl",
@@ -158,11 +160,34 @@ pub fn kernel_source(name: &str) -> Result<String, String> {
 
 /// The preprocessed source of one kernel, `propagate` with `chunks` synapse-array chunks.
 pub fn kernel_source_chunks(name: &str, chunks: u32) -> Result<String, String> {
+    kernel_source_for(name, chunks, false)
+}
+
+/// The shared modules that need a device feature: `(module, its variant)`; a device
+/// with SHADER_INT64 gets the variant wherever a kernel imports the module.
+pub const INT64_VARIANTS: &[(&str, &str)] = &[("mulhilo", "mulhilo_u64")];
+
+/// The preprocessed source of one kernel, with `chunks` synapse-array chunks, and with
+/// `int64` the modules of [`INT64_VARIANTS`] replaced by their 64-bit variants.
+pub fn kernel_source_for(name: &str, chunks: u32, int64: bool) -> Result<String, String> {
     let file = KERNELS
         .iter()
         .find(|f| f.name == name)
         .ok_or_else(|| format!("no kernel {name}"))?;
-    preprocess_chunks(file.source, SHARED, chunks).map_err(|e| format!("{}: {e}", file.path))
+    let shared: Vec<ShaderFile> = SHARED
+        .iter()
+        .map(|f| {
+            let variant = INT64_VARIANTS
+                .iter()
+                .find(|(m, _)| int64 && *m == f.name)
+                .and_then(|(_, v)| SHARED.iter().find(|g| g.name == *v));
+            match variant {
+                Some(v) => ShaderFile { name: f.name, ..*v },
+                None => *f,
+            }
+        })
+        .collect();
+    preprocess_chunks(file.source, &shared, chunks).map_err(|e| format!("{}: {e}", file.path))
 }
 
 /// Every `.wgsl` file as the device would see it: `(path, preprocessed WGSL)` for the

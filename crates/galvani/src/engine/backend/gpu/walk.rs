@@ -31,17 +31,37 @@ pub fn propagate_walk(
     spikes: impl IntoIterator<Item = u32>,
     max_groups: u32,
 ) -> u64 {
-    let (mut blocks, mut longest) = (0u64, 0u64);
+    let mut w = StepWalk::default();
     for i in spikes {
-        let len = *row_len.get(i as usize).unwrap_or(&0) as u64;
-        blocks += row_blocks(len);
-        longest = longest.max(block_iters(len, 0));
+        w.add(*row_len.get(i as usize).unwrap_or(&0) as u64);
     }
-    if blocks == 0 {
-        return 0;
+    w.iterations(max_groups)
+}
+
+/// [`propagate_walk`] built up one spiking row at a time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StepWalk {
+    /// Row blocks so far.
+    pub blocks: u64,
+    /// Strides of the longest block so far.
+    pub longest: u64,
+}
+
+impl StepWalk {
+    /// Adds a spiking row of `len` synapses.
+    pub fn add(&mut self, len: u64) {
+        self.blocks += row_blocks(len);
+        self.longest = self.longest.max(block_iters(len, 0));
     }
-    let groups = blocks.min(max_groups.max(1) as u64);
-    longest * blocks.div_ceil(groups)
+
+    /// The busiest workgroup's walk with at most `max_groups` workgroups.
+    pub fn iterations(&self, max_groups: u32) -> u64 {
+        if self.blocks == 0 {
+            return 0;
+        }
+        let groups = self.blocks.min(max_groups.max(1) as u64);
+        self.longest * self.blocks.div_ceil(groups)
+    }
 }
 
 /// The row blocks of a step whose spiking neurons are `spikes`, with outgoing rows of

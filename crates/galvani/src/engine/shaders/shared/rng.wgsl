@@ -8,21 +8,10 @@ const PHILOX_M1: u32 = 0xCD9E8D57u;
 const PHILOX_W0: u32 = 0x9E3779B9u;
 const PHILOX_W1: u32 = 0xBB67AE85u;
 
-// 32x32 -> 64-bit product as (hi, lo) from 16-bit halves (no u64 needed).
-fn mulhilo(a: u32, b: u32) -> vec2<u32> {
-    let a_lo = a & 0xFFFFu;
-    let a_hi = a >> 16u;
-    let b_lo = b & 0xFFFFu;
-    let b_hi = b >> 16u;
-    let ll = a_lo * b_lo;
-    let lh = a_lo * b_hi;
-    let hl = a_hi * b_lo;
-    let hh = a_hi * b_hi;
-    let mid = (ll >> 16u) + (lh & 0xFFFFu) + (hl & 0xFFFFu);
-    let lo = (ll & 0xFFFFu) | (mid << 16u);
-    let hi = hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u);
-    return vec2<u32>(hi, lo);
-}
+// mulhilo(a, b): the 32x32 -> 64-bit product as (hi, lo), from shared/mulhilo.wgsl
+// (16-bit halves, any device) or shared/mulhilo_u64.wgsl (a 64-bit multiply, devices
+// with SHADER_INT64); the same bits.
+#import mulhilo
 
 fn philox4x32(ctr: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
     var c = ctr;
