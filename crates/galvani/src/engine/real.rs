@@ -52,9 +52,9 @@ pub trait Real:
     /// The inverse of [`Real::acc_bits`].
     fn acc_from_bits(b: u64) -> Self::Acc;
     /// `x`, or 0 where it is subnormal in f32 (|x| < 2^-126): GPUs may flush f32
-    /// subnormals to zero (Vulkan leaves it to the implementation), so the LIF state,
-    /// its inputs and its constants never hold one on either backend, and a GPU that
-    /// flushes computes what the CPU computes. f64 keeps its subnormals (CPU only, as
+    /// subnormals to zero (Vulkan leaves it to the implementation), so the LIF state
+    /// and its constants never hold one on either backend (its inputs cannot: see
+    /// `acc_value`), and a GPU that flushes computes what the CPU computes. f64 keeps its subnormals (CPU only, as
     /// NEST). WGSL twin: `flush` in `shaders/shared/types.wgsl`.
     #[inline(always)]
     fn flush(self) -> Self {
@@ -78,8 +78,10 @@ impl Real for f32 {
         *a = a.wrapping_add(b);
     }
     fn acc_value(a: i32, inv_scale: f32) -> f32 {
-        // Mirrors `flush(f32(acc) * inv_scale)` in model/lif/lif_step.wgsl.
-        ((a as f32) * inv_scale).flush()
+        // Mirrors `f32(acc) * inv_scale` in model/lif/lif_step.wgsl. Never subnormal:
+        // the scale is at most 2^24 (connectivity::choose_fixed_point), so a nonzero
+        // input is at least 2^-24.
+        (a as f32) * inv_scale
     }
     fn acc_times(w: i32, count: u32) -> i32 {
         w.wrapping_mul(count as i32)
@@ -92,11 +94,10 @@ impl Real for f32 {
     }
     #[inline(always)]
     fn flush(self) -> f32 {
-        if self.abs() < f32::MIN_POSITIVE {
-            0.0
-        } else {
-            self
-        }
+        // without a branch (neurons share SIMD lanes): the bits masked to +0 where
+        // |x| < 2^-126, kept otherwise (NaN included)
+        let tiny = self.abs() < f32::MIN_POSITIVE;
+        f32::from_bits(self.to_bits() & (tiny as u32).wrapping_sub(1))
     }
 }
 

@@ -54,8 +54,8 @@
 // pins Mesa's lavapipe reassociated the delta update ((a + b) + c as (a + c) + b), one
 // ulp off now and then. exp_conductance also needs a division and exp(), which a GPU
 // computes to within a few ulps (not correctly rounded): close to the CPU, not equal.
-// The state and the inputs are flushed where subnormal (flush(), shared/types.wgsl), as
-// the CPU does (Real::flush), so a GPU that flushes subnormals computes the same.
+// The state is flushed where subnormal when stored (flush(), shared/types.wgsl), as the
+// CPU does (Real::flush), so a GPU that flushes subnormals computes the same.
 fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f32, i_stim: f32) -> bool {
     // 1. membrane (inputs held from the start of the step) or refractory countdown
     if (*s).refrac == 0u {
@@ -63,14 +63,14 @@ fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f
             // u = p30 * (i_e + i_stim) + p33 * u + (in_ampa + in_gaba)
             let a = pin(p.p30 * pin(p.i_e + i_stim));
             let b = pin(p.p33 * (*s).u);
-            (*s).u = flush(pin(pin(a + b) + pin(in_ampa + in_gaba)));
+            (*s).u = pin(pin(a + b) + pin(in_ampa + in_gaba));
         } else if p.kind == SYN_EXP_CURRENT {
             // u = u * p33 + i_ampa * p31_ampa + i_gaba * p31_gaba + (i_e + i_stim) * p30
             let a = pin((*s).u * p.p33);
             let b = pin((*s).i_ampa * p.p31_ampa);
             let c = pin((*s).i_gaba * p.p31_gaba);
             let d = pin(pin(p.i_e + i_stim) * p.p30);
-            (*s).u = flush(pin(pin(pin(a + b) + c) + d));
+            (*s).u = pin(pin(pin(a + b) + c) + d);
         } else {
             // du/dt = -A u + B with the conductances held: u -> u_inf + (u - u_inf) e^(-A dt)
             // a_dt = dt_tau_m + (i_ampa + i_gaba) * dt_c_m
@@ -81,7 +81,7 @@ fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f
             let b_dt = pin(pin(pin(ea + eg) + pin(p.i_e + i_stim)) * p.dt_c_m);
             // u_inf = b_dt / a_dt; u = u_inf + (u - u_inf) * exp(-a_dt)
             let u_inf = pin(b_dt / a_dt);
-            (*s).u = flush(pin(u_inf + pin(pin((*s).u - u_inf) * exp(-a_dt))));
+            (*s).u = pin(u_inf + pin(pin((*s).u - u_inf) * exp(-a_dt)));
         }
     } else {
         (*s).refrac -= 1u;
@@ -98,6 +98,9 @@ fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f
         (*s).refrac = p.ref_steps;
         return true;
     }
+    // subnormals flushed where stored, after the threshold saw u as computed (as the
+    // CPU twin)
+    (*s).u = flush((*s).u);
     return false;
 }
 
@@ -179,8 +182,9 @@ fn lif_step(
     }
     // Read and clear this step's input slot (f32(acc) * inv_scale, as Real::acc_value).
     let a = u.slot * 2u * u.n + 2u * i;
-    let in_ampa = flush(pin(f32(ring[a]) * u.inv_scale));
-    let in_gaba = flush(pin(f32(ring[a + 1u]) * u.inv_scale));
+    // (never subnormal: inv_scale ≥ 2^-24, connectivity::choose_fixed_point)
+    let in_ampa = pin(f32(ring[a]) * u.inv_scale);
+    let in_gaba = pin(f32(ring[a + 1u]) * u.inv_scale);
     ring[a] = 0;
     ring[a + 1u] = 0;
     if u.n_targets > 0u {

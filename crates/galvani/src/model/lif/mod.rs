@@ -310,13 +310,14 @@ pub fn lif_kernel<F: Real, const KIND: u32>(
                 let u_inf = b_dt / a_dt;
                 u_inf + (*u - u_inf) * (-a_dt).exp()
             }
-        }
-        .flush();
+        };
     } else {
         *refrac -= 1;
     }
     // 2. synaptic currents decay and take this step's arrivals (also while refractory)
     if KIND != SYN_DELTA {
+        // subnormals flushed where stored (Real::flush); u at the end, after the
+        // threshold has seen it as computed
         *i_ampa = (*i_ampa * p.p11_ampa + in_ampa).flush();
         *i_gaba = (*i_gaba * p.p11_gaba + in_gaba).flush();
     }
@@ -326,6 +327,7 @@ pub fn lif_kernel<F: Real, const KIND: u32>(
         *refrac = p.ref_steps;
         return true;
     }
+    *u = u.flush();
     false
 }
 
