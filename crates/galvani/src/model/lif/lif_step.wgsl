@@ -136,8 +136,8 @@ fn poisson_drive(i: u32) {
         }
         if c > 0u {
             let slot = (u.slot + s.delay) % u.slots;
-            let at = slot * 2u * u.n + 2u * i + s.receptor;
-            ring[at] = ring[at] + s.weight * i32(c);
+            let r = slot * 2u * u.n + 2u * i + s.receptor;
+            ring[r] = ring[r] + s.weight * i32(c);
         }
     }
 }

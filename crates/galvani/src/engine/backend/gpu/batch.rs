@@ -508,7 +508,7 @@ fn download_into(
     let mut encoder = ctx
         .device()
         .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("spike record, the rest"),
+            label: Some("download"),
         });
     encoder.copy_buffer_to_buffer(buffer, offset, staging, 0, bytes);
     let index = ctx.queue().submit([encoder.finish()]);
@@ -528,15 +528,7 @@ pub(super) fn download(ctx: &GpuContext, buffer: &wgpu::Buffer, bytes: u64) -> R
         usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
         mapped_at_creation: false,
     });
-    let mut encoder = ctx
-        .device()
-        .create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("checkpoint read"),
-        });
-    encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, bytes);
-    let index = ctx.queue().submit([encoder.finish()]);
-    ctx.take_error()?;
-    read_mapped(ctx, &staging, bytes, index)
+    download_into(ctx, buffer, 0, &staging, bytes)
 }
 
 /// Closes the two error scopes opened around a backend's uploads (validation, the inner

@@ -897,44 +897,43 @@ fn neuron_index(
         )));
     }
     let mut aux = Vec::with_capacity(len as usize);
-    // a CSR over neurons of (neuron, values) pairs, `width` values per pair
-    let csr = |aux: &mut Vec<u32>, mut pairs: Vec<(u32, Vec<u32>)>| {
-        let base = aux.len();
-        pairs.sort_unstable();
-        let width = pairs.first().map_or(1, |p| p.1.len());
-        let start = base + n + 1;
-        aux.resize(start, 0);
-        let mut k = 0;
-        for i in 0..=n {
-            while k < pairs.len() && (pairs[k].0 as usize) < i {
-                k += 1;
-            }
-            aux[base + i] = (start + k * width) as u32;
-        }
-        aux.extend(pairs.iter().flat_map(|p| p.1.iter().copied()));
-    };
     let mut sorted: Vec<[u32; 2]> = targets.to_vec();
     sorted.sort_unstable();
     let mut at = 0u32;
-    let drives = sorted
+    let drives: Vec<(u32, [u32; 2])> = sorted
         .iter()
         .map(|t| {
-            let e = (t[0], vec![t[1], at]);
+            let e = (t[0], [t[1], at]);
             at += 1 + blocks[t[1] as usize];
             e
         })
         .collect();
-    csr(&mut aux, drives);
+    csr(&mut aux, n, drives);
     let probe_at = aux.len() as u32;
-    csr(
-        &mut aux,
-        probes
-            .iter()
-            .enumerate()
-            .map(|(k, &g)| (g, vec![k as u32]))
-            .collect(),
-    );
+    let by_neuron: Vec<(u32, [u32; 1])> = probes
+        .iter()
+        .enumerate()
+        .map(|(k, &g)| (g, [k as u32]))
+        .collect();
+    csr(&mut aux, n, by_neuron);
     Ok((aux, probe_at, cache))
+}
+
+/// Appends to `aux` a CSR over `n` neurons of `(neuron, values)` pairs: n + 1 pointers
+/// (positions in `aux`), then the values of the pairs in neuron order.
+fn csr<const W: usize>(aux: &mut Vec<u32>, n: usize, mut pairs: Vec<(u32, [u32; W])>) {
+    pairs.sort_unstable();
+    let base = aux.len();
+    let start = base + n + 1;
+    aux.resize(start, 0);
+    let mut k = 0;
+    for i in 0..=n {
+        while k < pairs.len() && (pairs[k].0 as usize) < i {
+            k += 1;
+        }
+        aux[base + i] = (start + k * W) as u32;
+    }
+    aux.extend(pairs.iter().flat_map(|p| p.1));
 }
 
 /// The distinct parameter sets of `params`, in order of first use, and each neuron's

@@ -31,11 +31,7 @@ pub fn propagate_walk(
     spikes: impl IntoIterator<Item = u32>,
     max_groups: u32,
 ) -> u64 {
-    let mut w = StepWalk::default();
-    for i in spikes {
-        w.add(*row_len.get(i as usize).unwrap_or(&0) as u64);
-    }
-    w.iterations(max_groups)
+    StepWalk::of(row_len, spikes).iterations(max_groups)
 }
 
 /// [`propagate_walk`] built up one spiking row at a time.
@@ -48,6 +44,15 @@ pub struct StepWalk {
 }
 
 impl StepWalk {
+    /// The walk of a step whose spiking neurons are `spikes` (rows of `row_len[i]`).
+    pub fn of(row_len: &[u32], spikes: impl IntoIterator<Item = u32>) -> Self {
+        let mut w = StepWalk::default();
+        for i in spikes {
+            w.add(*row_len.get(i as usize).unwrap_or(&0) as u64);
+        }
+        w
+    }
+
     /// Adds a spiking row of `len` synapses.
     pub fn add(&mut self, len: u64) {
         self.blocks += row_blocks(len);
@@ -67,10 +72,7 @@ impl StepWalk {
 /// The row blocks of a step whose spiking neurons are `spikes`, with outgoing rows of
 /// `row_len[i]` synapses.
 pub fn step_blocks(row_len: &[u32], spikes: impl IntoIterator<Item = u32>) -> u64 {
-    spikes
-        .into_iter()
-        .map(|i| row_blocks(*row_len.get(i as usize).unwrap_or(&0) as u64))
-        .sum()
+    StepWalk::of(row_len, spikes).blocks
 }
 
 /// Entries one parity's block list needs so that every neuron may spike in one step:
@@ -78,5 +80,3 @@ pub fn step_blocks(row_len: &[u32], spikes: impl IntoIterator<Item = u32>) -> u6
 pub fn block_capacity(row_len: &[u32]) -> u64 {
     row_len.iter().map(|&l| row_blocks(l as u64)).sum()
 }
-
-const _: () = assert!(BLOCK == super::layout::WG_SIZE * BLOCK_ITER);
