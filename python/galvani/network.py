@@ -198,8 +198,8 @@ class Network:
         ``model``: ``"lif"``, ``"hv"``, or a source: ``"spike_source"`` (give
         ``spike_times``, one sequence or array of times in ms per neuron) or
         ``"poisson_source"`` (``params``: ``rate_hz``, ``start_ms``, ``duration_ms``).
-        ``synapse`` (LIF): ``"delta"``, ``"exp_current"`` (default) or
-        ``"exp_conductance"``. ``params`` and ``init`` map names (``tau_m_ms``,
+        ``synapse`` (LIF): ``"delta"``, ``"exp_current"`` (default), ``"alpha_current"``,
+        ``"exp_conductance"`` or ``"alpha_conductance"``. ``params`` and ``init`` map names (``tau_m_ms``,
         ``v_th_mv``, ...; ``init``: ``v_mv``, and ``w`` for HV) to a number, a numpy array
         or sequence of one value per neuron, or a distribution table such as
         ``{"uniform": [a, b]}``, ``{"normal": [mean, sd]}``, ``{"linspace": [a, b]}``.
@@ -239,8 +239,8 @@ class Network:
         ``rule``: ``"fixed_probability"`` (``p``, ``autapses``), ``"fixed_indegree"``
         (``k``, ``autapses``), ``"one_to_one"``, ``"all_to_all"`` (``autapses``) or
         ``"file"`` (``path``, a CSV edge list); the rule's keys are keyword arguments.
-        ``weight`` in pA (exp_current), mV (delta), nS (exp_conductance) or receptor
-        activation (HV); ``delay_ms`` rounded to whole steps, at least one (the default).
+        ``weight`` in pA (exp_current; the peak for alpha_current), mV (delta), nS
+        (conductance kinds) or receptor activation (HV); ``delay_ms`` rounded to whole steps, at least one (the default).
         For edges given as arrays, see :meth:`add_edges`.
         """
         connect = {"rule": rule, **rule_args}
@@ -323,7 +323,7 @@ class Network:
                        variable: str = "v_mv") -> None:
         """Records the membrane potential of ``neurons`` (default: all) of
         ``population`` every ``every_steps`` steps, and at t = 0; with ``variable``
-        ``"syn_ampa"`` or ``"syn_gaba_a"``, the synaptic current (pA, exp_current) or
+        ``"syn_ampa"`` or ``"syn_gaba_a"``, the synaptic current (pA, exp_current and alpha_current) or
         conductance (nS, exp_conductance) of that receptor instead
         (``Simulation.voltages(population, variable)``)."""
         probe: dict = {"population": population, "every_steps": int(every_steps)}

@@ -50,14 +50,37 @@ def test_spike_source_array_delivers_after_the_delay():
     sim.end()
 
 
+def test_if_curr_alpha_psp_is_the_closed_form():
+    """IF_curr_alpha (NEST iaf_psc_alpha): a weight of 0.1 nA is the current's peak, at
+    tau_syn after the arrival; V - v_rest = w·e/(cm·τ_s·a²)·(e^(−s/τ_m) − e^(−s/τ_s)(1 + a s)),
+    a = 1/τ_s − 1/τ_m, s = t − arrival."""
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0]))
+    post = sim.Population(2, sim.IF_curr_alpha(tau_m=20.0, cm=0.25, v_rest=-65.0,
+                                               v_thresh=0.0, tau_syn_E=2.0))
+    sim.Projection(src, post, sim.OneToOneConnector(),
+                   sim.StaticSynapse(weight=0.1, delay=1.0))
+    post.record("v")
+    sim.run(40.0)
+    v = post.get_data().segments[0].analogsignals[0]
+    t = v.times.magnitude
+    s = np.maximum(t - 6.0, 0.0)
+    w, c, tm, ts = 100.0, 250.0, 20.0, 2.0
+    a = 1.0 / ts - 1.0 / tm
+    exact = -65.0 + w * np.e / (c * ts * a * a) * (np.exp(-s / tm) - np.exp(-s / ts) * (1 + a * s))
+    assert np.max(np.abs(v.magnitude[:, 0] - exact)) < 1e-9
+    assert 12.0 < t[np.argmax(v.magnitude[:, 0])] < 16.0  # a rise over ~8 ms, not a jump
+    sim.end()
+
+
 def test_unsupported_models_say_so():
     sim.setup()
-    with pytest.raises(NotImplementedError, match="IF_curr_alpha"):
-        sim.Population(1, sim.IF_curr_alpha())
+    with pytest.raises(NotImplementedError, match="SpikeSourceGamma"):
+        sim.Population(1, sim.SpikeSourceGamma())
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
-    with pytest.raises(NotImplementedError, match="IF_cond_alpha"):
-        sim.IF_cond_alpha()
+    with pytest.raises(NotImplementedError, match="HH_cond_exp"):
+        sim.HH_cond_exp()
     sim.end()
 
 
@@ -300,11 +323,12 @@ def test_numpy_rng_connectors_keep_pynn_connections():
 def test_not_implemented_messages_list_their_own_kind():
     from galvani.pynn.standardmodels import unsupported_message
 
-    cells = "IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray, SpikeSourcePoisson"
+    cells = ("IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, "
+             "SpikeSourceArray, SpikeSourcePoisson")
     sim.setup()
     with pytest.raises(NotImplementedError) as e:
-        sim.IF_curr_alpha()
-    assert str(e.value) == ("galvani.pynn does not support the cell type IF_curr_alpha; "
+        sim.HH_cond_exp()
+    assert str(e.value) == ("galvani.pynn does not support the cell type HH_cond_exp; "
                             f"supported cell types: {cells}")
     with pytest.raises(NotImplementedError) as e:
         sim.TsodyksMarkramSynapse()

@@ -251,6 +251,18 @@ fn split_equals_whole(
     );
 }
 
+/// `alpha_current` neurons keep dI/dt per receptor (section `lif.dsyn`): saved at
+/// 12.3 ms, while their currents rise from input spikes, they continue exactly.
+#[test]
+fn alpha_checkpoint_continues_bit_for_bit_on_every_backend() {
+    let make = crate::alpha::single_net;
+    split_equals_whole(&make, None, Precision::F32, 123);
+    split_equals_whole(&make, None, Precision::F64, 123);
+    if let Some(ctx) = gpu() {
+        split_equals_whole(&make, Some(&ctx), Precision::F32, 123);
+    }
+}
+
 #[test]
 fn lif_checkpoint_continues_bit_for_bit_on_the_cpu() {
     // 517 steps: mid-batch, mid-pulse, with spikes in flight in the delay ring

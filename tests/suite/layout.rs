@@ -11,7 +11,10 @@ use galvani::backend::gpu::layout::{
 };
 use galvani::backend::gpu::shaders::{SHARED, preprocess};
 use galvani::model::hv::{HvParams, HvPulse, HvState};
-use galvani::model::lif::{LifParams, LifState, SYN_DELTA, SYN_EXP_CONDUCTANCE, SYN_EXP_CURRENT};
+use galvani::model::lif::{
+    LifParams, LifState, SYN_ALPHA_CONDUCTANCE, SYN_ALPHA_CURRENT, SYN_DELTA, SYN_EXP_CONDUCTANCE,
+    SYN_EXP_CURRENT,
+};
 
 fn types_module() -> naga::Module {
     let file = SHARED.iter().find(|f| f.name == "types").unwrap();
@@ -68,6 +71,18 @@ fn lif_params_matches_wgsl() {
             ("dt_tau_m", offset_of!(P, dt_tau_m)),
             ("ref_steps", offset_of!(P, ref_steps)),
             ("kind", offset_of!(P, kind)),
+            ("expm1_m", offset_of!(P, expm1_m)),
+            ("pd_ampa", offset_of!(P, pd_ampa)),
+            ("pd_gaba", offset_of!(P, pd_gaba)),
+            ("p21_ampa", offset_of!(P, p21_ampa)),
+            ("p21_gaba", offset_of!(P, p21_gaba)),
+            ("jump_ampa", offset_of!(P, jump_ampa)),
+            ("jump_gaba", offset_of!(P, jump_gaba)),
+            ("avg_g_ampa", offset_of!(P, avg_g_ampa)),
+            ("avg_d_ampa", offset_of!(P, avg_d_ampa)),
+            ("avg_g_gaba", offset_of!(P, avg_g_gaba)),
+            ("avg_d_gaba", offset_of!(P, avg_d_gaba)),
+            ("_pad", offset_of!(P, _pad)),
         ],
     );
 }
@@ -216,6 +231,11 @@ fn shared_constants_match() {
     assert_eq!(
         wgsl_u32_const(&m, "SYN_EXP_CONDUCTANCE"),
         SYN_EXP_CONDUCTANCE
+    );
+    assert_eq!(wgsl_u32_const(&m, "SYN_ALPHA_CURRENT"), SYN_ALPHA_CURRENT);
+    assert_eq!(
+        wgsl_u32_const(&m, "SYN_ALPHA_CONDUCTANCE"),
+        SYN_ALPHA_CONDUCTANCE
     );
 }
 

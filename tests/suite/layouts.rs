@@ -330,6 +330,7 @@ fn branch_free_kernel_equals_the_branchy_one() {
                     &mut x.i_ampa,
                     &mut x.i_gaba,
                     &mut x.refrac,
+                    &mut [F::zero(); 2],
                     a,
                     g,
                     stim,

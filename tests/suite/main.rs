@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod alpha;
 mod analytic;
 mod checkpoint;
 mod checkpoint_untrusted;

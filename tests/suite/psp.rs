@@ -146,3 +146,55 @@ fn exp_conductance_psp_matches_the_ode() {
         eprintln!("{name}: conductance PSP peak {peak:.4} mV (ODE {ref_peak:.4} mV)");
     }
 }
+
+/// alpha_conductance: C dV/dt = −g_L(V − E_L) + g(t)(E_AMPA − V),
+/// g(t) = w·(s/τ_s)·e^{1 − s/τ_s}, s = t − t_a (peak w at s = τ_s). The reference is RK4
+/// with a step of dt/100. The simulator integrates g exactly and V by exponential Euler
+/// with each step's mean conductance (a second-order scheme): the PSP must match to
+/// 0.01 % of its peak everywhere (measured: 1.8e-5 mV of 3.76 mV in f64 and 2.1e-5 in
+/// f32), far tighter than exp_conductance's held conductance.
+#[test]
+fn alpha_conductance_psp_matches_the_ode() {
+    let net = net(&pair("alpha_conductance", 2.0, "e_ampa_mv = 0.0"));
+    let (w, c, gl, ts, el, ee) = (2.0, 250.0, 250.0 / 20.0, 5.0, -65.0, 0.0);
+    let h = 0.001;
+    let f = |t: f64, v: f64| {
+        let s = t - T_A;
+        let g = if s < 0.0 {
+            0.0
+        } else {
+            w * s / ts * (1.0 - s / ts).exp()
+        };
+        (-gl * (v - el) + g * (ee - v)) / c
+    };
+    let mut refv = vec![(0.0, el)];
+    let (mut t, mut v) = (0.0, el);
+    for _ in 0..60_000 {
+        let k1 = f(t, v);
+        let k2 = f(t + h / 2.0, v + h / 2.0 * k1);
+        let k3 = f(t + h / 2.0, v + h / 2.0 * k2);
+        let k4 = f(t + h, v + h * k3);
+        v += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+        t += h;
+        refv.push((t, v));
+    }
+    let exact = |t: f64| refv[(t / h).round() as usize].1;
+    let ref_peak = refv.iter().map(|p| p.1 - el).fold(0.0, f64::max);
+    assert!(ref_peak > 1.0, "a visible PSP: {ref_peak} mV");
+    for (name, run) in every_backend(&net) {
+        let tr = trace(&run, &net, 0);
+        let err = tr
+            .iter()
+            .map(|&(t, v)| (v - exact(t)).abs())
+            .fold(0.0, f64::max);
+        eprintln!(
+            "{name}: alpha-conductance PSP peak {ref_peak:.4} mV, largest error {err:.2e} mV ({:.3} % of the peak)",
+            100.0 * err / ref_peak
+        );
+        let peak = check(name, &tr, exact, 1e-4 * ref_peak);
+        assert!(
+            (peak - ref_peak).abs() < 1e-4 * ref_peak,
+            "{name}: peak {peak} vs {ref_peak}"
+        );
+    }
+}

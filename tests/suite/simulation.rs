@@ -223,6 +223,49 @@ fn parameters_and_state_between_runs() {
     }
 }
 
+/// The GPU keeps a table of the distinct parameter sets (room for 16 here: CUBA has 1);
+/// per-neuron values set between runs outgrow it, and the GPU then makes a larger one
+/// and rebinds: the run goes on exactly as the CPU's.
+#[test]
+fn per_neuron_parameters_set_between_runs_outgrow_the_gpu_table() {
+    let Some(ctx) = gpu() else { return };
+    let n = net("tests/data/cuba4000/cuba_reference.toml");
+    let run = |gpu: Option<&GpuContext>| {
+        let mut s = sim(&n, gpu, Precision::F32);
+        s.run_steps(50, &mut Unmonitored).unwrap();
+        let i_e: Vec<f64> = (0..3200).map(|i| i as f64 * 0.05).collect();
+        s.set("exc", "i_e_pa", &i_e).unwrap();
+        s.run_steps(300, &mut Unmonitored).unwrap();
+        assert_eq!(s.get("exc", "i_e_pa").unwrap(), i_e);
+        s.records().spikes.clone()
+    };
+    let cpu = run(None);
+    assert!(cpu.len() > 1000);
+    assert_eq!(cpu, run(Some(&ctx)));
+}
+
+/// Setting a parameter to the value it has changes nothing, to the last bit: the state
+/// is not written back through V = u + E_L unless E_L itself changed (a round trip
+/// that moved one neuron of CUBA by an ulp and its trajectory with it).
+#[test]
+fn setting_a_parameter_to_its_value_changes_nothing() {
+    let n = net("tests/data/cuba4000/cuba_reference.toml");
+    for p in [Precision::F32, Precision::F64] {
+        let mut whole = sim(&n, None, p);
+        whole.run_steps(3000, &mut Unmonitored).unwrap();
+        let mut split = sim(&n, None, p);
+        split.run_steps(1200, &mut Unmonitored).unwrap();
+        split.set("exc", "i_e_pa", &[0.0]).unwrap();
+        split.run_steps(1800, &mut Unmonitored).unwrap();
+        assert_eq!(whole.records().spikes, split.records().spikes, "{p:?}");
+        let (a, b) = (
+            whole.get("exc", "v_mv").unwrap(),
+            split.get("exc", "v_mv").unwrap(),
+        );
+        assert!(a == b, "{p:?}: V differs");
+    }
+}
+
 #[test]
 fn hv_state_between_runs() {
     let n = net("configs/hv_pair.toml");

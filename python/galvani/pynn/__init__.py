@@ -1,7 +1,7 @@
 """galvani as a PyNN 0.13 backend: ``import galvani.pynn as sim``.
 
-Supported: the cell types IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray
-and SpikeSourcePoisson; the current sources DCSource, StepCurrentSource, ACSource and
+Supported: the cell types IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha,
+IF_curr_delta, SpikeSourceArray and SpikeSourcePoisson; the current sources DCSource, StepCurrentSource, ACSource and
 NoisyCurrentSource; StaticSynapse;
 PyNN's generic connectors (the standard ones on galvani's own connection rules, with
 ``NativeRNG`` or no rng; see ``galvani.pynn.connectors``); recording of spikes, v and gsyn into Neo blocks; run, run_until,
@@ -33,8 +33,8 @@ from pyNN.standardmodels import StandardCellType
 
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import (  # noqa: F401
-    IF_curr_exp, IF_cond_exp, IF_curr_delta, SpikeSourceArray, SpikeSourcePoisson,
-    DCSource, StepCurrentSource, StaticSynapse,
+    IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, SpikeSourceArray,
+    SpikeSourcePoisson, DCSource, StepCurrentSource, StaticSynapse,
 )
 from .populations import Population, PopulationView, Assembly  # noqa: F401
 from .projections import Projection  # noqa: F401

@@ -60,9 +60,26 @@ class IF_curr_exp(_Neuron, cells.IF_curr_exp):
     state_variable_translations = build_translations(_V)
 
 
+class IF_curr_alpha(_Neuron, cells.IF_curr_alpha):
+    __doc__ = cells.IF_curr_alpha.__doc__
+    # a weight is the current's peak (nA in PyNN, pA in galvani), as in NEST's
+    # iaf_psc_alpha
+    galvani_synapse = "alpha_current"
+    translations = build_translations(*_LIF_COMMON, *_EXP_SYN)
+    state_variable_translations = build_translations(_V)
+
+
 class IF_cond_exp(_Neuron, cells.IF_cond_exp):
     __doc__ = cells.IF_cond_exp.__doc__
     galvani_synapse = "exp_conductance"
+    translations = build_translations(*_LIF_COMMON, *_EXP_SYN, *_REVERSAL)
+    state_variable_translations = build_translations(_V)
+
+
+class IF_cond_alpha(_Neuron, cells.IF_cond_alpha):
+    __doc__ = cells.IF_cond_alpha.__doc__
+    # a weight is the conductance's peak (µS in PyNN, nS in galvani)
+    galvani_synapse = "alpha_conductance"
     translations = build_translations(*_LIF_COMMON, *_EXP_SYN, *_REVERSAL)
     state_variable_translations = build_translations(_V)
 
@@ -315,8 +332,8 @@ class NoisyCurrentSource(_Windowed, electrodes.NoisyCurrentSource):
 
 #: What galvani.pynn supports, by kind (the lists NotImplementedError messages give).
 SUPPORTED = {
-    "cell type": ["IF_curr_exp", "IF_cond_exp", "IF_curr_delta", "SpikeSourceArray",
-                  "SpikeSourcePoisson"],
+    "cell type": ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
+                  "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson"],
     "synapse type": ["StaticSynapse"],
     "current source": ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"],
 }
@@ -344,7 +361,7 @@ def _unsupported(kind, cls):
 
 
 _UNSUPPORTED_CELLS = [
-    "IF_curr_alpha", "IF_cond_alpha", "IF_facets_hardware1", "HH_cond_exp", "EIF_cond_alpha_isfa_ista",
+    "IF_facets_hardware1", "HH_cond_exp", "EIF_cond_alpha_isfa_ista",
     "EIF_cond_exp_isfa_ista", "IF_cond_exp_gsfa_grr", "Izhikevich", "SpikeSourceGamma",
     "SpikeSourceInhGamma", "SpikeSourcePoissonRefractory", "GIF_cond_exp", "IF_curr_dual_exp",
     "PointNeuron", "LIF", "AdExp",

@@ -565,7 +565,13 @@ impl Simulation {
         let net = &self.net;
         with_backend!(&mut self.engine, b => {
             b.write_params(net)?;
-            b.write_state(net, StateVar::V, &v)
+            // V stays where it was. Only a change of the potential the state is stored
+            // relative to (LIF: E_L) moves it; otherwise the state is left as it is,
+            // since writing V back would round u through u + E_L − E_L.
+            if b.read_state(StateVar::V)? != v {
+                b.write_state(net, StateVar::V, &v)?;
+            }
+            Ok(())
         })
     }
 

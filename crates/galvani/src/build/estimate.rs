@@ -32,9 +32,11 @@ pub const TABLE_BYTES_CONSTANT: u64 = 4;
 /// its backend's copy (up to 12 B), on top of the pattern.
 pub const HV_BYTES: u64 = 24;
 
-/// Host bytes per neuron, all arrays together (f64 derived constants, state, initial
-/// values, recording), generously.
-pub const BYTES_PER_NEURON: u64 = 512;
+/// Host bytes per neuron, all arrays together, generously: a LIF neuron in f64 holds
+/// about 600 (the network's derived constants, 216 B, and the backend's copy, 216 B;
+/// state 32 B and alpha state 16 B; the primary parameter columns, 88 B; initial
+/// values; recording).
+pub const BYTES_PER_NEURON: u64 = 768;
 
 /// What a config will cost.
 #[derive(Debug, Clone, PartialEq)]

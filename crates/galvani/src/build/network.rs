@@ -332,9 +332,7 @@ impl Network {
     /// synapses need `exp` and a division, which GPUs compute to a few ulp only.
     pub fn bitwise_portable(&self) -> bool {
         match &self.neurons {
-            Neurons::Lif { params, .. } => {
-                params.iter().all(|p| p.kind != lif::SYN_EXP_CONDUCTANCE)
-            }
+            Neurons::Lif { params, .. } => params.iter().all(|p| !lif::is_conductance(p.kind)),
             // HV needs exp() throughout
             Neurons::Hv(_) => false,
         }
@@ -493,11 +491,8 @@ fn build_lif(
             }
             continue;
         }
-        let kind = match p.synapse.as_deref().unwrap_or("exp_current") {
-            "delta" => lif::SYN_DELTA,
-            "exp_conductance" => lif::SYN_EXP_CONDUCTANCE,
-            _ => lif::SYN_EXP_CURRENT,
-        };
+        // checked by config validation against the model's table
+        let kind = lif::kind_code(p.synapse.as_deref()).unwrap_or(lif::SYN_EXP_CURRENT);
         let cols = param_columns(cfg, pi, p, lif::PARAMS, seed)?;
         let e_l = cols["e_l_mv"].clone();
         let v_spec = p.init.get("v_mv").cloned();

@@ -337,7 +337,8 @@ pub struct Population {
     pub size: i64,
     /// `"lif"` or `"hv"`.
     pub model: String,
-    /// LIF synapse kind: `"delta"`, `"exp_current"` (default) or `"exp_conductance"`.
+    /// LIF synapse kind: `"delta"`, `"exp_current"` (default), `"alpha_current"`,
+    /// `"exp_conductance"` or `"alpha_conductance"`.
     pub synapse: Option<String>,
     /// Parameters; omitted ones take the spec's defaults.
     #[serde(default)]
@@ -667,7 +668,11 @@ impl Config {
 
     /// Whether population `i` has conductance synapses (weights must be ≥ 0).
     pub fn is_conductance(&self, i: usize) -> bool {
-        self.populations[i].synapse.as_deref() == Some("exp_conductance")
+        self.populations[i]
+            .synapse
+            .as_deref()
+            .and_then(|k| crate::model::lif::kind_code(Some(k)))
+            .is_some_and(crate::model::lif::is_conductance)
     }
 
     /// Index of a population by name.

@@ -32,7 +32,7 @@ impl Config {
                     let p = &self.populations[pi];
                     if p.model != "lif" || p.synapse.as_deref() == Some("delta") {
                         return Err(self.err(format!(
-                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of exp_current and exp_conductance LIF populations; '{}' has none",
+                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of LIF populations with current or conductance synapses (not delta); '{}' has none",
                             v.population
                         )));
                     }

@@ -10,7 +10,7 @@
 //! fixed-point grid, `|round(w·s)| ≤ 2·|w|·s`). A value outside these ranges cannot arise
 //! from a run, and would make one continue with garbage.
 
-use super::cpu::state::{HV_COUPLING, HV_STATE, LIF_RING, LIF_STATE, STIM};
+use super::cpu::state::{HV_COUPLING, HV_STATE, LIF_DSYN, LIF_RING, LIF_STATE, STIM};
 use crate::checkpoint::{Checkpoint, INPUTS_ALLOWANCE, real_bytes};
 use crate::error::Result;
 use crate::network::{Network, Neurons};
@@ -29,13 +29,17 @@ pub fn state_sections(net: &Network, precision: Precision, stim: bool) -> Vec<(&
         Precision::F64 => 8,
     };
     match &net.neurons {
-        Neurons::Lif { .. } => {
+        Neurons::Lif { params, .. } => {
             let slots = net.synapses.max_delay as u64 + 1;
-            vec![
+            let mut s = vec![
                 (LIF_STATE, n * (3 * rb + 4)),
                 (LIF_RING, slots * 2 * n * rb),
                 (STIM, if stim { n * rb } else { 0 }),
-            ]
+            ];
+            if crate::model::lif::has_alpha(params) {
+                s.push((LIF_DSYN, n * 2 * rb));
+            }
+            s
         }
         Neurons::Hv(_) => vec![(HV_STATE, n * (2 * rb + 8)), (HV_COUPLING, 4 * n * rb)],
     }
@@ -96,6 +100,22 @@ pub fn check_state<F: Real>(
                             p.ref_steps
                         ),
                     ));
+                }
+            }
+            if crate::model::lif::has_alpha(params) {
+                let mut d = ck.reader(LIF_DSYN, 2 * n, rb)?;
+                for i in 0..2 * n {
+                    let x = d.real::<F>();
+                    if !x.f64().is_finite() {
+                        return Err(bad(
+                            LIF_DSYN,
+                            format!(
+                                "neuron {}: dI/dt ({}) is {x}, expected a finite number",
+                                i / 2,
+                                if i % 2 == 0 { "AMPA" } else { "GABA-A" }
+                            ),
+                        ));
+                    }
                 }
             }
             let slots = net.synapses.max_delay as usize + 1;

@@ -3,7 +3,8 @@
 
 use super::InputRing;
 use crate::model::lif::{
-    LifParams, LifState, SYN_DELTA, SYN_EXP_CONDUCTANCE, SYN_EXP_CURRENT, lif_kernel,
+    LifParams, LifState, SYN_ALPHA_CONDUCTANCE, SYN_ALPHA_CURRENT, SYN_DELTA, SYN_EXP_CONDUCTANCE,
+    SYN_EXP_CURRENT, lif_kernel,
 };
 use crate::real::Real;
 
@@ -25,13 +26,16 @@ pub struct NeuronRange<F> {
 /// neuron (spec section 4) and appends the ids of those that spiked, ascending.
 ///
 /// The arrays are those of one partition (a thread's neurons, [`super::Partition`]):
-/// neuron `k` of them is global neuron `first + k`, the id pushed to `spiked`.
+/// neuron `k` of them is global neuron `first + k`, the id pushed to `spiked`. `dsyn`
+/// holds dI/dt of the alpha currents per neuron, and is empty when no neuron has
+/// `alpha_current` synapses.
 #[allow(clippy::too_many_arguments, reason = "mirrors the shader's bindings")]
 pub fn lif_step<F: Real>(
     params: &[LifParams<F>],
     ranges: &[NeuronRange<F>],
     i_stim: &[F],
     state: &mut [LifState<F>],
+    dsyn: &mut [[F; 2]],
     ring: &mut InputRing<F>,
     inv_scale: F,
     step: u64,
@@ -50,9 +54,78 @@ pub fn lif_step<F: Real>(
             SYN_EXP_CURRENT => {
                 kind::<F, SYN_EXP_CURRENT>(params, r, i_stim, st, inp, inv_scale, first, spiked)
             }
+            SYN_ALPHA_CURRENT => alpha::<F, SYN_ALPHA_CURRENT>(
+                params,
+                r,
+                i_stim,
+                st,
+                &mut dsyn[a..b],
+                inp,
+                inv_scale,
+                first,
+                spiked,
+            ),
+            SYN_ALPHA_CONDUCTANCE => alpha::<F, SYN_ALPHA_CONDUCTANCE>(
+                params,
+                r,
+                i_stim,
+                st,
+                &mut dsyn[a..b],
+                inp,
+                inv_scale,
+                first,
+                spiked,
+            ),
             _ => {
                 kind::<F, SYN_EXP_CONDUCTANCE>(params, r, i_stim, st, inp, inv_scale, first, spiked)
             }
+        }
+    }
+}
+
+/// The loop of the alpha kinds: scalar (two more state variables per neuron, in
+/// `dsyn`), with the same kernel as every other kind.
+#[allow(clippy::too_many_arguments)]
+fn alpha<F: Real, const KIND: u32>(
+    params: &[LifParams<F>],
+    r: &NeuronRange<F>,
+    i_stim: &[F],
+    state: &mut [LifState<F>],
+    dsyn: &mut [[F; 2]],
+    input: &mut [F::Acc],
+    inv_scale: F,
+    first: usize,
+    spiked: &mut Vec<u32>,
+) {
+    let a = r.start;
+    for (k, ((s, di), acc)) in state
+        .iter_mut()
+        .zip(dsyn.iter_mut())
+        .zip(input.chunks_exact_mut(2))
+        .enumerate()
+    {
+        let x = F::acc_value(acc[0], inv_scale);
+        let y = F::acc_value(acc[1], inv_scale);
+        acc[0] = F::Acc::default();
+        acc[1] = F::Acc::default();
+        let p = r.shared.as_ref().unwrap_or(&params[a + k]);
+        let stim = if i_stim.is_empty() {
+            F::zero()
+        } else {
+            i_stim[a + k]
+        };
+        if lif_kernel::<F, KIND>(
+            p,
+            &mut s.u,
+            &mut s.i_ampa,
+            &mut s.i_gaba,
+            &mut s.refrac,
+            di,
+            x,
+            y,
+            stim,
+        ) {
+            spiked.push((first + a + k) as u32);
         }
     }
 }
@@ -114,6 +187,8 @@ fn range<'p, F: Real, const KIND: u32>(
     // states vectorize badly, and lanes measured 1.8× slower than the branchy loop
     // (CUBA 4000, 1 s: 0.117 s against 0.065 s on the development machine)
     if KIND == SYN_EXP_CONDUCTANCE || F::NAME == "f64" {
+        // (no alpha state in these kinds)
+        let mut di = [F::zero(); 2];
         for (k, (s, acc)) in state.iter_mut().zip(input.chunks_exact_mut(2)).enumerate() {
             let a = F::acc_value(acc[0], inv_scale);
             let g = F::acc_value(acc[1], inv_scale);
@@ -125,6 +200,7 @@ fn range<'p, F: Real, const KIND: u32>(
                 &mut s.i_ampa,
                 &mut s.i_gaba,
                 &mut s.refrac,
+                &mut di,
                 a,
                 g,
                 stim(k),

@@ -11,10 +11,12 @@
 #import spike_out
 
 @group(0) @binding(0) var<uniform> u: StepUniform;
-// The distinct parameter sets, and each neuron's index into them (a network has few
-// sets, and 4 bytes a neuron are read instead of 64).
+// The distinct parameter sets (a network has few; each neuron's index into them is
+// aux[i], so 4 bytes a neuron are read instead of 96).
 @group(0) @binding(1) var<storage, read> params: array<LifParams>;
-@group(0) @binding(2) var<storage, read> param_index: array<u32>;
+// alpha kinds: dI/dt (dg/dt) of the two alpha currents (conductances) per neuron (one
+// entry when the network has no alpha neuron: only those read it).
+@group(0) @binding(2) var<storage, read_write> dsyn: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> state: array<LifState>;
 // slots × 2n i32 fixed-point accumulators. This kernel reads and clears slot u.slot of
 // neuron i and adds neuron i's Poisson events to its later slots; propagate, the next
@@ -36,9 +38,8 @@
 // The Poisson drive streams and their CDF tables (rng.wgsl reads poisson_cdf by name).
 @group(0) @binding(11) var<storage, read> streams: array<PoissonStream>;
 @group(0) @binding(12) var<storage, read> poisson_cdf: array<f32>;
-// Per-neuron indexes into streams and probes: [drive_ptr (n + 1), (stream, cache entry)
-// pairs, then at probe_at probe_ptr (n + 1), probe ids]; the pointers are positions in
-// aux.
+// Per-neuron indexes: [param index (n), drive_ptr (n + 1), (stream, cache entry) pairs,
+// then at probe_at probe_ptr (n + 1), probe ids]; the pointers are positions in aux.
 @group(0) @binding(13) var<storage, read> aux: array<u32>;
 @group(0) @binding(14) var<storage, read> probes: array<Probe>;
 // rows × n_probes recorded values.
@@ -56,7 +57,7 @@
 // computes to within a few ulps (not correctly rounded): close to the CPU, not equal.
 // The state is flushed where subnormal when stored (flush(), shared/types.wgsl), as the
 // CPU does (Real::flush), so a GPU that flushes subnormals computes the same.
-fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f32, i_stim: f32) -> bool {
+fn lif_update(p: LifParams, s: ptr<function, LifState>, di: ptr<function, vec2<f32>>, in_ampa: f32, in_gaba: f32, i_stim: f32) -> bool {
     // 1. membrane (inputs held from the start of the step) or refractory countdown
     if (*s).refrac == 0u {
         if p.kind == SYN_DELTA {
@@ -71,6 +72,27 @@ fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f
             let c = pin((*s).i_gaba * p.p31_gaba);
             let d = pin(pin(p.i_e + i_stim) * p.p30);
             (*s).u = pin(pin(pin(a + b) + c) + d);
+        } else if p.kind == SYN_ALPHA_CURRENT {
+            // u = p30 * (i_e + i_stim) + pd_ampa * di[0] + p31_ampa * i_ampa
+            //     + pd_gaba * di[1] + p31_gaba * i_gaba + expm1_m * u + u
+            let a = pin(p.p30 * pin(p.i_e + i_stim));
+            let b = pin(p.pd_ampa * (*di).x);
+            let c = pin(p.p31_ampa * (*s).i_ampa);
+            let d = pin(p.pd_gaba * (*di).y);
+            let e = pin(p.p31_gaba * (*s).i_gaba);
+            let f = pin(p.expm1_m * (*s).u);
+            (*s).u = pin(pin(pin(pin(pin(pin(a + b) + c) + d) + e) + f) + (*s).u);
+        } else if p.kind == SYN_ALPHA_CONDUCTANCE {
+            // ga = i_ampa * avg_g_ampa + di[0] * avg_d_ampa (and gg), then as
+            // exp_conductance with ga, gg for the conductances
+            let ga = pin(pin((*s).i_ampa * p.avg_g_ampa) + pin((*di).x * p.avg_d_ampa));
+            let gg = pin(pin((*s).i_gaba * p.avg_g_gaba) + pin((*di).y * p.avg_d_gaba));
+            let a_dt = pin(p.dt_tau_m + pin(pin(ga + gg) * p.dt_c_m));
+            let ea = pin(ga * p.e_ampa_rel);
+            let eg = pin(gg * p.e_gaba_rel);
+            let b_dt = pin(pin(pin(ea + eg) + pin(p.i_e + i_stim)) * p.dt_c_m);
+            let u_inf = pin(b_dt / a_dt);
+            (*s).u = pin(u_inf + pin(pin((*s).u - u_inf) * exp(-a_dt)));
         } else {
             // du/dt = -A u + B with the conductances held: u -> u_inf + (u - u_inf) e^(-A dt)
             // a_dt = dt_tau_m + (i_ampa + i_gaba) * dt_c_m
@@ -87,7 +109,14 @@ fn lif_update(p: LifParams, s: ptr<function, LifState>, in_ampa: f32, in_gaba: f
         (*s).refrac -= 1u;
     }
     // 2. synaptic currents decay and take this step's arrivals (also while refractory)
-    if p.kind != SYN_DELTA {
+    if p.kind == SYN_ALPHA_CURRENT || p.kind == SYN_ALPHA_CONDUCTANCE {
+        // i_ampa = p21_ampa * di[0] + p11_ampa * i_ampa
+        // di[0] = di[0] * p11_ampa + jump_ampa * in_ampa (and the same for GABA-A)
+        (*s).i_ampa = flush(pin(pin(p.p21_ampa * (*di).x) + pin(p.p11_ampa * (*s).i_ampa)));
+        (*di).x = flush(pin(pin((*di).x * p.p11_ampa) + pin(p.jump_ampa * in_ampa)));
+        (*s).i_gaba = flush(pin(pin(p.p21_gaba * (*di).y) + pin(p.p11_gaba * (*s).i_gaba)));
+        (*di).y = flush(pin(pin((*di).y * p.p11_gaba) + pin(p.jump_gaba * in_gaba)));
+    } else if p.kind != SYN_DELTA {
         // i_ampa = i_ampa * p11_ampa + in_ampa; i_gaba = i_gaba * p11_gaba + in_gaba
         (*s).i_ampa = flush(pin(pin((*s).i_ampa * p.p11_ampa) + in_ampa));
         (*s).i_gaba = flush(pin(pin((*s).i_gaba * p.p11_gaba) + in_gaba));
@@ -115,7 +144,7 @@ fn poisson_drive(i: u32) {
     let key = vec2<u32>(u.key_lo, u.key_hi);
     let group = u.step >> 2u;
     let lane = u.step & 3u;
-    for (var j = aux[i]; j < aux[i + 1u]; j += 2u) {
+    for (var j = aux[u.n + i]; j < aux[u.n + i + 1u]; j += 2u) {
         let s = streams[aux[j]];
         let at = aux[j + 1u];
         let fresh = drive_cache[at].x != group + 1u;
@@ -190,10 +219,18 @@ fn lif_step(
     if u.n_targets > 0u {
         poisson_drive(i);
     }
-    let p = params[param_index[i]];
+    let p = params[aux[i]];
     var s = state[i];
-    let fired = lif_update(p, &s, in_ampa, in_gaba, i_stim[i]);
+    let alpha = p.kind == SYN_ALPHA_CURRENT || p.kind == SYN_ALPHA_CONDUCTANCE;
+    var di = vec2<f32>(0.0, 0.0);
+    if alpha {
+        di = dsyn[i];
+    }
+    let fired = lif_update(p, &s, &di, in_ampa, in_gaba, i_stim[i]);
     state[i] = s;
+    if alpha {
+        dsyn[i] = di;
+    }
     if u.probe_due != 0u {
         record(i, s, p.e_l);
     }

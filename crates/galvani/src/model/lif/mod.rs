@@ -17,6 +17,42 @@ pub const SYN_EXP_CURRENT: u32 = 1;
 /// `synapse = "exp_conductance"`: exponentially decaying conductances (nS) with reversal
 /// potentials; V by exponential Euler with the conductances held over the step.
 pub const SYN_EXP_CONDUCTANCE: u32 = 2;
+/// `synapse = "alpha_current"`: alpha-shaped currents (pA), `I(t) = w·(t/τ)·e^{1−t/τ}`
+/// (peak w at t = τ), integrated exactly as NEST's `iaf_psc_alpha`.
+pub const SYN_ALPHA_CURRENT: u32 = 3;
+/// `synapse = "alpha_conductance"`: alpha-shaped conductances (nS) with reversal
+/// potentials (NEST `iaf_cond_alpha`): g exactly, V by exponential Euler with each
+/// conductance averaged over the step.
+pub const SYN_ALPHA_CONDUCTANCE: u32 = 4;
+
+/// The synapse kinds (`synapse = "..."`) and their codes (`LifParams::kind`), the
+/// default first.
+pub const SYNAPSE_KINDS: &[(&str, u32)] = &[
+    ("exp_current", SYN_EXP_CURRENT),
+    ("delta", SYN_DELTA),
+    ("exp_conductance", SYN_EXP_CONDUCTANCE),
+    ("alpha_current", SYN_ALPHA_CURRENT),
+    ("alpha_conductance", SYN_ALPHA_CONDUCTANCE),
+];
+
+/// Whether a kind's synaptic variables are conductances (weights in nS, >= 0).
+pub fn is_conductance(kind: u32) -> bool {
+    kind == SYN_EXP_CONDUCTANCE || kind == SYN_ALPHA_CONDUCTANCE
+}
+
+/// Whether a kind's synapses are alpha functions (dI/dt or dg/dt per receptor kept as
+/// state).
+pub fn is_alpha(kind: u32) -> bool {
+    kind == SYN_ALPHA_CURRENT || kind == SYN_ALPHA_CONDUCTANCE
+}
+
+/// The code of a synapse kind named in a config (`None`: the default, `exp_current`).
+pub fn kind_code(name: Option<&str>) -> Option<u32> {
+    match name {
+        None => Some(SYN_EXP_CURRENT),
+        Some(n) => SYNAPSE_KINDS.iter().find(|k| k.0 == n).map(|k| k.1),
+    }
+}
 
 /// Parameter names a `model = "lif"` population accepts, with the spec's defaults.
 pub const PARAMS: &[Param] = &[
@@ -36,13 +72,15 @@ pub const PARAMS: &[Param] = &[
         "tau_ampa_ms",
         "ms",
         5.0,
-        "Excitatory (AMPA) synaptic time constant.",
+        "Excitatory (AMPA) synaptic time constant (τ_syn of the alpha function for \
+         `alpha_current`).",
     ),
     Param::new(
         "tau_gaba_a_ms",
         "ms",
         10.0,
-        "Inhibitory (GABA-A) synaptic time constant.",
+        "Inhibitory (GABA-A) synaptic time constant (τ_syn of the alpha function for \
+         `alpha_current`).",
     ),
     Param::new(
         "e_ampa_mv",
@@ -115,7 +153,8 @@ impl LifPrimary {
 /// Per-neuron constants of the LIF step, derived on the host.
 ///
 /// WGSL twin: `struct LifParams` in `shaders/shared/types.wgsl` (layout checked by
-/// `tests/layout.rs`; `LifParams<f32>` is what crosses the bus, 64 bytes).
+/// `tests/suite/layout.rs`; `LifParams<f32>` is what crosses the bus, 112 bytes). The
+/// GPU reads it from a table of the network's distinct sets, not per neuron.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct LifParams<F> {
@@ -149,15 +188,42 @@ pub struct LifParams<F> {
     pub dt_tau_m: F,
     /// round(t_ref/dt), steps.
     pub ref_steps: u32,
-    /// `SYN_DELTA`, `SYN_EXP_CURRENT` or `SYN_EXP_CONDUCTANCE`.
+    /// `SYN_DELTA`, `SYN_EXP_CURRENT`, `SYN_EXP_CONDUCTANCE`, `SYN_ALPHA_CURRENT` or
+    /// `SYN_ALPHA_CONDUCTANCE`.
     pub kind: u32,
+    /// `alpha_current`: expm1(−dt/τ_m) (NEST's V update is `expm1·u + u`).
+    pub expm1_m: F,
+    /// `alpha_current`: AMPA dI → V propagator (NEST's P31), mV/(pA/ms).
+    pub pd_ampa: F,
+    /// `alpha_current`: GABA-A dI → V propagator, mV/(pA/ms).
+    pub pd_gaba: F,
+    /// alpha kinds: AMPA dI → I (or dg → g) propagator, dt·P11 (NEST's P21), ms.
+    pub p21_ampa: F,
+    /// alpha kinds: GABA-A dI → I propagator, ms.
+    pub p21_gaba: F,
+    /// alpha kinds: the jump of dI (dg) per unit of weight, e/τ_AMPA (1/ms), so that a
+    /// weight w peaks at w pA (nS).
+    pub jump_ampa: F,
+    /// alpha kinds: e/τ_GABA-A (1/ms).
+    pub jump_gaba: F,
+    /// `alpha_conductance`: the AMPA conductance averaged over a step is
+    /// `g·avg_g_ampa + dg·avg_d_ampa` (exact for the alpha shape).
+    pub avg_g_ampa: F,
+    /// `alpha_conductance`: see `avg_g_ampa` (ms).
+    pub avg_d_ampa: F,
+    /// `alpha_conductance`: the same for GABA-A.
+    pub avg_g_gaba: F,
+    /// `alpha_conductance`: the same for GABA-A (ms).
+    pub avg_d_gaba: F,
+    /// Padding to a multiple of 16 bytes.
+    pub _pad: u32,
 }
 
 // SAFETY: with F = f32 every field is 4 bytes and 4-aligned: no padding, and every bit
 // pattern is valid. (`LifParams<f64>` is host-only and never cast to bytes.)
 unsafe impl bytemuck::Zeroable for LifParams<f32> {}
 unsafe impl bytemuck::Pod for LifParams<f32> {}
-const _: () = assert!(std::mem::size_of::<LifParams<f32>>() == 64);
+const _: () = assert!(std::mem::size_of::<LifParams<f32>>() == 112);
 
 /// Per-neuron LIF state.
 ///
@@ -180,33 +246,119 @@ unsafe impl bytemuck::Zeroable for LifState<f32> {}
 unsafe impl bytemuck::Pod for LifState<f32> {}
 const _: () = assert!(std::mem::size_of::<LifState<f32>>() == 16);
 
-/// NEST's `propagator_32`: the exact current → voltage propagator for an exponential
-/// synaptic current, with the singular limit τ_syn → τ_m handled (spec section 3).
-pub fn propagator_31(tau_syn: f64, tau_m: f64, c_m: f64, h: f64) -> f64 {
-    let p_linear =
-        1.0 / (2.0 * c_m * tau_m * tau_m) * h * h * (tau_syn - tau_m) * (-h / tau_m).exp();
-    let p_singular = h / c_m * (-h / tau_m).exp();
-    let p = -tau_m / (c_m * (1.0 - tau_m / tau_syn))
-        * (-h / tau_syn).exp()
-        * (h * (1.0 / tau_syn - 1.0 / tau_m)).exp_m1();
-    let dev = (p - p_singular).abs();
-    if tau_m == tau_syn || ((tau_m - tau_syn).abs() < 0.1 && dev > 2.0 * p_linear.abs()) {
-        p_singular
-    } else {
-        p
+/// e^x − 1 as NEST 3.10 computes it (`numerics::expm1` in libnestutil/numerics.h, in a
+/// build without `HAVE_EXPM1`, such as the `nest-simulator` wheel): its own Taylor
+/// series for |x| ≤ ln 2, e^x − 1 beyond. It differs from the C library's `expm1` in
+/// the last bit now and then (for x = −0.01, one ulp), so the constants of
+/// `iaf_psc_alpha` use it to be NEST's bit for bit.
+pub fn nest_expm1(x: f64) -> f64 {
+    if x == 0.0 {
+        return 0.0;
+    }
+    if x.abs() > std::f64::consts::LN_2 {
+        return x.exp() - 1.0;
+    }
+    let (mut sum, mut term, mut n) = (x, x * x / 2.0, 2.0);
+    while term.abs() > sum.abs() * f64::EPSILON {
+        sum += term;
+        n += 1.0;
+        term *= x / n;
+    }
+    sum
+}
+
+/// NEST's `IAFPropagator` for a synaptic time constant, membrane time constant and
+/// capacitance (libnestutil/iaf_propagator.cpp): its derived quantities, in its
+/// expressions, so that f64 runs reproduce NEST's constants bit for bit.
+struct IafPropagator {
+    h_min_regular: f64,
+    beta: f64,
+    gamma: f64,
+    inv_tau_syn: f64,
+    inv_tau_m: f64,
+    inv_c_m: f64,
+    inv_beta: f64,
+}
+
+impl IafPropagator {
+    fn new(tau_syn: f64, tau_m: f64, c_m: f64) -> Self {
+        IafPropagator {
+            // below this step the regular P31 loses its digits to cancellation
+            h_min_regular: 1e-7 * tau_m * tau_m / (tau_m - tau_syn).abs(),
+            // ∞ for τ_syn = τ_m: well defined
+            beta: tau_syn * tau_m / (tau_m - tau_syn),
+            gamma: tau_syn * tau_m / (tau_m - tau_syn) / c_m,
+            inv_tau_syn: 1.0 / tau_syn,
+            inv_tau_m: 1.0 / tau_m,
+            inv_c_m: 1.0 / c_m,
+            inv_beta: (tau_m - tau_syn) / (tau_syn * tau_m),
+        }
+    }
+
+    fn exp_h_tau(&self, h: f64) -> f64 {
+        (-h * self.inv_tau_m).exp()
+    }
+
+    /// NEST's `evaluate_P32_`: the I → V propagator (the singular form where the
+    /// regular one is not a positive normal number), with exp(−h/τ_syn) and
+    /// expm1(h/β).
+    fn p32(&self, h: f64) -> (f64, f64, f64) {
+        let exp_h_tau_syn = (-h * self.inv_tau_syn).exp();
+        let expm1_h_tau = nest_expm1(h * self.inv_beta);
+        let regular = self.gamma * exp_h_tau_syn * expm1_h_tau;
+        let p32 = if regular.is_normal() && regular > 0.0 {
+            regular
+        } else {
+            h * self.inv_c_m * self.exp_h_tau(h)
+        };
+        (p32, exp_h_tau_syn, expm1_h_tau)
     }
 }
 
-/// Derives the step constants of one neuron in f64 (spec section 3), using the same
-/// expressions as NEST (`expm1` for P30) so that an f64 run reproduces it.
+/// The exact propagator of an exponentially decaying current into the membrane over a
+/// step h (I → V): NEST 3.10's `IAFPropagatorExp` (`iaf_psc_exp`'s P21), with its
+/// singular form for τ_syn → τ_m.
+pub fn exp_propagator(tau_syn: f64, tau_m: f64, c_m: f64, h: f64) -> f64 {
+    IafPropagator::new(tau_syn, tau_m, c_m).p32(h).0
+}
+
+/// The exact propagators of an alpha-shaped current into the membrane over a step h:
+/// (dI → V, I → V), NEST's (P31, P32) of `iaf_psc_alpha`. The expressions, their order
+/// and the switches to the singular forms (τ_syn → τ_m) follow NEST 3.10's
+/// `IAFPropagatorAlpha` (libnestutil/iaf_propagator.cpp), so that f64 runs reproduce
+/// NEST's constants bit for bit.
+pub fn alpha_propagators(tau_syn: f64, tau_m: f64, c_m: f64, h: f64) -> (f64, f64) {
+    let q = IafPropagator::new(tau_syn, tau_m, c_m);
+    let (p32, exp_h_tau_syn, expm1_h_tau) = q.p32(h);
+    let (gamma, beta, inv_c_m) = (q.gamma, q.beta, q.inv_c_m);
+    let exp_h_tau = || q.exp_h_tau(h);
+    let p31 = if h > q.h_min_regular {
+        gamma * exp_h_tau_syn * (beta * expm1_h_tau - h)
+    } else {
+        0.5 * h * h * inv_c_m * exp_h_tau()
+    };
+    (p31, p32)
+}
+
+/// Derives the step constants of one neuron in f64 (spec section 3), each with the
+/// expression of the NEST model the kind reproduces (`iaf_psc_delta`, `iaf_psc_exp`,
+/// `iaf_psc_alpha`), so that an f64 run gives NEST's membrane potential bit for bit.
 pub fn derive(p: &LifPrimary, kind: u32, dt: f64) -> LifParams<f64> {
-    let p33 = (-dt / p.tau_m_ms).exp();
-    let p30 = -p.tau_m_ms / p.c_m_pf * (-dt / p.tau_m_ms).exp_m1();
-    LifParams {
+    let (tau, c) = (p.tau_m_ms, p.c_m_pf);
+    let p33 = (-dt / tau).exp();
+    let p30 = match kind {
+        // iaf_psc_delta: P30 = 1/C (1 − P33) τ
+        SYN_DELTA => 1.0 / c * (1.0 - p33) * tau,
+        // iaf_psc_alpha: −τ/C · expm1(−h/τ)
+        SYN_ALPHA_CURRENT => -tau / c * nest_expm1(-dt / tau),
+        // iaf_psc_exp: P20 = τ/C (1 − P22) (the conductance kinds do not use it)
+        _ => tau / c * (1.0 - p33),
+    };
+    let mut q = LifParams {
         p33,
         p30,
-        p31_ampa: propagator_31(p.tau_ampa_ms, p.tau_m_ms, p.c_m_pf, dt),
-        p31_gaba: propagator_31(p.tau_gaba_a_ms, p.tau_m_ms, p.c_m_pf, dt),
+        p31_ampa: exp_propagator(p.tau_ampa_ms, tau, c, dt),
+        p31_gaba: exp_propagator(p.tau_gaba_a_ms, tau, c, dt),
         p11_ampa: (-dt / p.tau_ampa_ms).exp(),
         p11_gaba: (-dt / p.tau_gaba_a_ms).exp(),
         i_e: p.i_e_pa,
@@ -219,7 +371,41 @@ pub fn derive(p: &LifPrimary, kind: u32, dt: f64) -> LifParams<f64> {
         dt_tau_m: dt / p.tau_m_ms,
         ref_steps: (p.t_ref_ms / dt).round() as u32,
         kind,
+        ..Default::default()
+    };
+    if kind == SYN_ALPHA_CURRENT {
+        // NEST's iaf_psc_alpha::pre_run_hook, with NEST's expm1: the I → V propagator
+        // replaces the exponential kernel's, P22 = P11
+        let (pd_a, p31_a) = alpha_propagators(p.tau_ampa_ms, p.tau_m_ms, p.c_m_pf, dt);
+        let (pd_g, p31_g) = alpha_propagators(p.tau_gaba_a_ms, p.tau_m_ms, p.c_m_pf, dt);
+        q.p31_ampa = p31_a;
+        q.p31_gaba = p31_g;
+        q.pd_ampa = pd_a;
+        q.pd_gaba = pd_g;
+        q.expm1_m = nest_expm1(-dt / p.tau_m_ms);
+        q.p21_ampa = dt * q.p11_ampa;
+        q.p21_gaba = dt * q.p11_gaba;
+        q.jump_ampa = 1.0 * std::f64::consts::E / p.tau_ampa_ms;
+        q.jump_gaba = 1.0 * std::f64::consts::E / p.tau_gaba_a_ms;
     }
+    if kind == SYN_ALPHA_CONDUCTANCE {
+        q.p21_ampa = dt * q.p11_ampa;
+        q.p21_gaba = dt * q.p11_gaba;
+        q.jump_ampa = std::f64::consts::E / p.tau_ampa_ms;
+        q.jump_gaba = std::f64::consts::E / p.tau_gaba_a_ms;
+        (q.avg_g_ampa, q.avg_d_ampa) = alpha_step_average(p.tau_ampa_ms, dt);
+        (q.avg_g_gaba, q.avg_d_gaba) = alpha_step_average(p.tau_gaba_a_ms, dt);
+    }
+    q
+}
+
+/// The mean over a step h of an alpha-shaped variable that starts the step at g with
+/// derivative-state D, `g(s) = (g + D s)·e^{−s/τ}`: `g·a + D·b`, returned as (a, b):
+/// a = τ(1 − e^{−h/τ})/h, b = τ(τ(1 − e^{−h/τ}) − h e^{−h/τ})/h.
+pub fn alpha_step_average(tau: f64, h: f64) -> (f64, f64) {
+    let one_minus = -(-h / tau).exp_m1();
+    let e = (-h / tau).exp();
+    (tau * one_minus / h, tau * (tau * one_minus - h * e) / h)
 }
 
 impl LifParams<f64> {
@@ -242,8 +428,26 @@ impl LifParams<f64> {
             dt_tau_m: F::of(self.dt_tau_m).flush(),
             ref_steps: self.ref_steps,
             kind: self.kind,
+            expm1_m: F::of(self.expm1_m).flush(),
+            pd_ampa: F::of(self.pd_ampa).flush(),
+            pd_gaba: F::of(self.pd_gaba).flush(),
+            p21_ampa: F::of(self.p21_ampa).flush(),
+            p21_gaba: F::of(self.p21_gaba).flush(),
+            jump_ampa: F::of(self.jump_ampa).flush(),
+            jump_gaba: F::of(self.jump_gaba).flush(),
+            avg_g_ampa: F::of(self.avg_g_ampa).flush(),
+            avg_d_ampa: F::of(self.avg_d_ampa).flush(),
+            avg_g_gaba: F::of(self.avg_g_gaba).flush(),
+            avg_d_gaba: F::of(self.avg_d_gaba).flush(),
+            _pad: 0,
         }
     }
+}
+
+/// Whether any neuron has alpha synapses (the backends then keep dI/dt or dg/dt per
+/// neuron and receptor).
+pub fn has_alpha<F>(params: &[LifParams<F>]) -> bool {
+    params.iter().any(|p| is_alpha(p.kind))
 }
 
 /// The initial state for an absolute voltage `v0` (mV): `u = v0 − E_L` in f64, then rounded.
@@ -257,32 +461,41 @@ pub fn initial_state<F: Real>(v0_mv: f64, e_l_mv: f64) -> LifState<F> {
 /// One step of one neuron (spec section 4), given the synaptic input arriving in this
 /// step on each receptor (pA for current synapses, mV for delta) and the stimulus
 /// current of this step (pA, added to I_e: `(I_e + i_stim)·P30`, as NEST does; exact
-/// for i_stim = 0). Returns whether it
-/// spiked (stamped at the end of the step).
+/// for i_stim = 0). `di` holds dI/dt of the two alpha currents (`alpha_current` only;
+/// other kinds leave it alone). Returns whether it spiked (stamped at the end of the
+/// step).
 ///
-/// Mirrors `lif_update` in `shaders/lif_step.wgsl`; the operation order follows NEST's
-/// `iaf_psc_exp` / `iaf_psc_delta` so that f64 runs reproduce them bit for bit.
+/// Mirrors `lif_update` in `lif_step.wgsl`; the operation order follows NEST's
+/// `iaf_psc_exp` / `iaf_psc_delta` / `iaf_psc_alpha` so that f64 runs reproduce them
+/// bit for bit.
 #[inline(always)]
 pub fn lif_update<F: Real>(
     p: &LifParams<F>,
     s: &mut LifState<F>,
+    di: &mut [F; 2],
     in_ampa: F,
     in_gaba: F,
     i_stim: F,
 ) -> bool {
     let (u, ia, ig, r) = (&mut s.u, &mut s.i_ampa, &mut s.i_gaba, &mut s.refrac);
     match p.kind {
-        SYN_DELTA => lif_kernel::<F, SYN_DELTA>(p, u, ia, ig, r, in_ampa, in_gaba, i_stim),
+        SYN_DELTA => lif_kernel::<F, SYN_DELTA>(p, u, ia, ig, r, di, in_ampa, in_gaba, i_stim),
         SYN_EXP_CURRENT => {
-            lif_kernel::<F, SYN_EXP_CURRENT>(p, u, ia, ig, r, in_ampa, in_gaba, i_stim)
+            lif_kernel::<F, SYN_EXP_CURRENT>(p, u, ia, ig, r, di, in_ampa, in_gaba, i_stim)
         }
-        _ => lif_kernel::<F, SYN_EXP_CONDUCTANCE>(p, u, ia, ig, r, in_ampa, in_gaba, i_stim),
+        SYN_ALPHA_CURRENT => {
+            lif_kernel::<F, SYN_ALPHA_CURRENT>(p, u, ia, ig, r, di, in_ampa, in_gaba, i_stim)
+        }
+        SYN_ALPHA_CONDUCTANCE => {
+            lif_kernel::<F, SYN_ALPHA_CONDUCTANCE>(p, u, ia, ig, r, di, in_ampa, in_gaba, i_stim)
+        }
+        _ => lif_kernel::<F, SYN_EXP_CONDUCTANCE>(p, u, ia, ig, r, di, in_ampa, in_gaba, i_stim),
     }
 }
 
 /// [`lif_update`] on separate state variables, with the synapse kind a compile-time
-/// constant (`KIND` = `p.kind`). For `exp_conductance` the fields `i_ampa`, `i_gaba`
-/// hold the conductances (nS).
+/// constant (`KIND` = `p.kind`). For the conductance kinds the fields `i_ampa`, `i_gaba`
+/// hold the conductances (nS), and `di` their dg/dt (alpha).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 pub fn lif_kernel<F: Real, const KIND: u32>(
@@ -291,6 +504,7 @@ pub fn lif_kernel<F: Real, const KIND: u32>(
     i_ampa: &mut F,
     i_gaba: &mut F,
     refrac: &mut u32,
+    di: &mut [F; 2],
     in_ampa: F,
     in_gaba: F,
     i_stim: F,
@@ -301,6 +515,27 @@ pub fn lif_kernel<F: Real, const KIND: u32>(
             SYN_DELTA => p.p30 * (p.i_e + i_stim) + p.p33 * *u + (in_ampa + in_gaba),
             SYN_EXP_CURRENT => {
                 *u * p.p33 + *i_ampa * p.p31_ampa + *i_gaba * p.p31_gaba + (p.i_e + i_stim) * p.p30
+            }
+            // NEST's iaf_psc_alpha: P30 (y0 + I_e) + P31 dI_ex + P32 I_ex + P31 dI_in
+            // + P32 I_in + expm1 y3 + y3
+            SYN_ALPHA_CURRENT => {
+                p.p30 * (p.i_e + i_stim)
+                    + p.pd_ampa * di[0]
+                    + p.p31_ampa * *i_ampa
+                    + p.pd_gaba * di[1]
+                    + p.p31_gaba * *i_gaba
+                    + p.expm1_m * *u
+                    + *u
+            }
+            SYN_ALPHA_CONDUCTANCE => {
+                // as exp_conductance, with each conductance's mean over the step (exact
+                // for the alpha shape) in place of its value at the start
+                let ga = *i_ampa * p.avg_g_ampa + di[0] * p.avg_d_ampa;
+                let gg = *i_gaba * p.avg_g_gaba + di[1] * p.avg_d_gaba;
+                let a_dt = p.dt_tau_m + (ga + gg) * p.dt_c_m;
+                let b_dt = (ga * p.e_ampa_rel + gg * p.e_gaba_rel + (p.i_e + i_stim)) * p.dt_c_m;
+                let u_inf = b_dt / a_dt;
+                u_inf + (*u - u_inf) * (-a_dt).exp()
             }
             _ => {
                 // du/dt = −A·u + B with the conductances held: u → u∞ + (u − u∞)·e^{−A·dt}
@@ -315,7 +550,14 @@ pub fn lif_kernel<F: Real, const KIND: u32>(
         *refrac -= 1;
     }
     // 2. synaptic currents decay and take this step's arrivals (also while refractory)
-    if KIND != SYN_DELTA {
+    if KIND == SYN_ALPHA_CURRENT || KIND == SYN_ALPHA_CONDUCTANCE {
+        // I ← P21·dI + P22·I (P22 = P11); dI ← dI·P11, then + (e/τ)·(arrivals):
+        // NEST's order, one rounding each
+        *i_ampa = (p.p21_ampa * di[0] + p.p11_ampa * *i_ampa).flush();
+        di[0] = (di[0] * p.p11_ampa + p.jump_ampa * in_ampa).flush();
+        *i_gaba = (p.p21_gaba * di[1] + p.p11_gaba * *i_gaba).flush();
+        di[1] = (di[1] * p.p11_gaba + p.jump_gaba * in_gaba).flush();
+    } else if KIND != SYN_DELTA {
         // subnormals flushed where stored (Real::flush); u at the end, after the
         // threshold has seen it as computed
         *i_ampa = (*i_ampa * p.p11_ampa + in_ampa).flush();
@@ -340,7 +582,8 @@ impl super::NeuronModel for Lif {
     }
     fn summary(&self) -> &'static str {
         "Leaky integrate-and-fire neuron, integrated exactly (NEST `iaf_psc_delta`, \
-         `iaf_psc_exp`, `iaf_cond_exp`-like; PyNN `IF_curr_exp`, `IF_cond_exp`)."
+         `iaf_psc_exp`, `iaf_psc_alpha`; `iaf_cond_exp`- and `iaf_cond_alpha`-like; PyNN \
+         `IF_curr_exp`, `IF_curr_alpha`, `IF_cond_exp`, `IF_cond_alpha`)."
     }
     fn spec(&self) -> &'static str {
         "src/model/lif/spec.md"
@@ -352,7 +595,16 @@ impl super::NeuronModel for Lif {
         INIT
     }
     fn synapses(&self) -> &'static [&'static str] {
-        &["exp_current", "delta", "exp_conductance"]
+        const NAMES: [&str; SYNAPSE_KINDS.len()] = {
+            let mut n = [""; SYNAPSE_KINDS.len()];
+            let mut k = 0;
+            while k < n.len() {
+                n[k] = SYNAPSE_KINDS[k].0;
+                k += 1;
+            }
+            n
+        };
+        &NAMES
     }
     fn probes(&self) -> &'static [&'static str] {
         &["v_mv", "syn_ampa", "syn_gaba_a"]

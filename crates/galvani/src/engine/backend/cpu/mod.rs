@@ -73,6 +73,9 @@ struct LifPart<F: Real> {
     params: Vec<LifParams<F>>,
     ranges: Vec<NeuronRange<F>>,
     state: Vec<LifState<F>>,
+    /// dI/dt of the two alpha currents per neuron (empty when the network has no
+    /// `alpha_current` neurons).
+    dsyn: Vec<[F; 2]>,
     syn: CpuSynapses<F>,
     ring: InputRing<F>,
     /// Streams restricted to this partition's neurons (global ids: the generator's key).
@@ -439,6 +442,7 @@ impl<F: Real> LifCpu<F> {
         tables: Option<Vec<CpuSynapses<F>>>,
     ) -> Result<Self> {
         let slots = net.synapses.max_delay as usize + 1;
+        let alpha = lif::has_alpha(params);
         let mut parts: Vec<LifPart<F>> = ranges
             .iter()
             .map(|r| {
@@ -484,6 +488,11 @@ impl<F: Real> LifCpu<F> {
                     state: (a..b)
                         .map(|i| lif::initial_state::<F>(v0[i], params[i].e_l))
                         .collect(),
+                    dsyn: if alpha {
+                        vec![[F::zero(); 2]; r.len()]
+                    } else {
+                        Vec::new()
+                    },
                     syn: CpuSynapses {
                         row_ptr: Vec::new(),
                         word: Vec::new(),
@@ -699,6 +708,7 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
                 &p.ranges,
                 &p.i_stim,
                 &mut p.state,
+                &mut p.dsyn,
                 &mut p.ring,
                 inv_scale,
                 step,

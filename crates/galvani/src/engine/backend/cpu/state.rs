@@ -12,6 +12,9 @@ use crate::real::Real;
 pub const LIF_STATE: &str = "lif.state";
 /// The delay ring (pending synaptic input), `slots × 2n` accumulators.
 pub const LIF_RING: &str = "lif.ring";
+/// dI/dt of the alpha currents, two per neuron (only in networks with `alpha_current`
+/// neurons).
+pub const LIF_DSYN: &str = "lif.dsyn";
 /// The stimulus current per neuron (empty without current pulses).
 pub const STIM: &str = "stim.i";
 /// HV state per neuron.
@@ -37,6 +40,15 @@ impl<F: Real> LifCpu<F> {
             e.u32(s.refrac);
         }
         ck.put(LIF_STATE, e.0);
+        let dsyn_len: usize = self.parts.iter().map(|p| p.dsyn.len()).sum();
+        if dsyn_len > 0 {
+            let mut e = Enc::with_capacity(dsyn_len * 2 * rb);
+            for d in self.parts.iter().flat_map(|p| &p.dsyn) {
+                e.real(d[0]);
+                e.real(d[1]);
+            }
+            ck.put(LIF_DSYN, e.0);
+        }
         let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
         let slots = self.parts[0].ring.slots;
         let mut e = Enc::with_capacity(ring_len * acc_bytes::<F>());
@@ -70,6 +82,13 @@ impl<F: Real> LifCpu<F> {
             s.i_ampa = d.real();
             s.i_gaba = d.real();
             s.refrac = d.word();
+        }
+        let dsyn_len: usize = self.parts.iter().map(|p| p.dsyn.len()).sum();
+        if dsyn_len > 0 {
+            let mut d = ck.reader(LIF_DSYN, dsyn_len, 2 * rb)?;
+            for x in self.parts.iter_mut().flat_map(|p| &mut p.dsyn) {
+                *x = [d.real(), d.real()];
+            }
         }
         let slots = self.parts[0].ring.slots;
         for slot in 0..slots {

@@ -8,7 +8,7 @@ use super::layout::{GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform};
 use crate::backend::cpu::Values;
 use crate::error::{Error, Result};
 use crate::model::lif::{LifParams, LifState};
-use crate::network::{Drive, Network};
+use crate::network::{Drive, Network, Neurons};
 
 /// One buffer of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,20 +181,32 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
     );
     let rec_cause = format!("{batch} steps per batch × {words} words");
     let volt_cause = format!("{batch} steps per batch × {probes} probes");
+    // the device holds the distinct parameter sets, not one per neuron
+    let sets = match &net.neurons {
+        Neurons::Lif { params, .. } => {
+            let p32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
+            super::param_table(&p32).0.len()
+        }
+        Neurons::Hv(_) => 1,
+    };
+    let sets_cause = format!("{sets} distinct parameter sets");
     vec![
         spec(
             "params",
-            "neuron parameters",
-            n,
+            "neuron parameter sets",
+            super::param_capacity(sets) as u64,
             size_of::<LifParams<f32>>() as u64,
             true,
-            &neurons,
+            &sets_cause,
         ),
         spec(
-            "param_index",
-            "neuron parameter indices",
-            n,
-            4,
+            "dsyn",
+            "alpha-current derivatives",
+            match &net.neurons {
+                Neurons::Lif { params, .. } if crate::model::lif::has_alpha(params) => n,
+                _ => 1,
+            },
+            8,
             true,
             &neurons,
         ),
@@ -319,8 +331,8 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
         ),
         spec(
             "aux",
-            "the per-neuron drive and probe index",
-            2 * (n + 1) + 2 * n_targets + probes,
+            "the per-neuron parameter, drive and probe index",
+            n + 2 * (n + 1) + 2 * n_targets + probes,
             4,
             true,
             &targets_cause,

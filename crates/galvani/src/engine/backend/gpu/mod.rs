@@ -149,6 +149,67 @@ impl Backend for GpuBackend {
     }
 }
 
+/// The buffers `lif_step` binds besides a record set's (spike_bits, spike_rec, volt),
+/// kept so that its bind groups can be rebuilt when the parameter table grows.
+struct LifShared {
+    uniforms: wgpu::Buffer,
+    params: wgpu::Buffer,
+    dsyn: wgpu::Buffer,
+    state: wgpu::Buffer,
+    ring: wgpu::Buffer,
+    counts: wgpu::Buffer,
+    blocks: wgpu::Buffer,
+    row_ptr: wgpu::Buffer,
+    i_stim: wgpu::Buffer,
+    streams: wgpu::Buffer,
+    cdf: wgpu::Buffer,
+    aux: wgpu::Buffer,
+    probes: wgpu::Buffer,
+    drive_cache: wgpu::Buffer,
+}
+
+impl LifShared {
+    /// `lif_step`'s bind group for one record set (binding order: [`LIF_STEP`]).
+    fn bind(
+        &self,
+        lif: &Kernel,
+        device: &wgpu::Device,
+        spike_bits: &wgpu::Buffer,
+        spike_rec: &wgpu::Buffer,
+        volt: &wgpu::Buffer,
+    ) -> wgpu::BindGroup {
+        lif.bind(
+            device,
+            &[
+                &self.uniforms,
+                &self.params,
+                &self.dsyn,
+                &self.state,
+                &self.ring,
+                &self.counts,
+                &self.blocks,
+                &self.row_ptr,
+                spike_bits,
+                spike_rec,
+                &self.i_stim,
+                &self.streams,
+                &self.cdf,
+                &self.aux,
+                &self.probes,
+                volt,
+                &self.drive_cache,
+            ],
+        )
+    }
+}
+
+/// The parameter sets the device table has room for when a network has `sets`
+/// distinct ones: a power of two, at least 16 (so that `write_params` rarely needs a
+/// larger table; when it does, it makes one and rebinds).
+pub fn param_capacity(sets: usize) -> usize {
+    sets.max(16).next_power_of_two()
+}
+
 /// The LIF kernels (f32, i32 fixed-point input accumulators).
 struct LifGpu {
     ctx: GpuContext,
@@ -159,10 +220,15 @@ struct LifGpu {
     /// The delay ring (`slots × 2n` i32), kept for checkpoints.
     ring: wgpu::Buffer,
     ring_bytes: u64,
-    /// The distinct derived-constant sets (room for n) and each neuron's index into
-    /// them ([`param_table`]; both rewritten by `write_params`).
-    params: wgpu::Buffer,
-    param_index: wgpu::Buffer,
+    /// The buffers lif_step binds, among them the distinct derived-constant sets
+    /// (`params`, room for `param_cap`) and the per-neuron index (`aux`,
+    /// [`neuron_index`]) whose first n entries are each neuron's index into them
+    /// ([`param_table`]; both rewritten by `write_params`).
+    shared: LifShared,
+    param_cap: usize,
+    /// dI/dt of the alpha currents (2n f32 when the network has `alpha_current`
+    /// neurons, else one unused entry).
+    dsyn: Option<wgpu::Buffer>,
     /// The uniforms, probes, record sets and the batches open and in flight.
     batches: Batches<LifBinds>,
     bind_propagate: wgpu::BindGroup,
@@ -265,7 +331,11 @@ impl LifGpu {
         }
         let probe_neurons: Vec<u32> = net.probes.iter().map(|p| p.global as u32).collect();
         let stream_blocks: Vec<u32> = streams.iter().map(|s| s.blocks).collect();
-        let (aux, probe_at, cache_len) = neuron_index(n, &targets, &stream_blocks, &probe_neurons)?;
+        let (table, param_index) = param_table(&params32);
+        let (aux, probe_at, cache_len) =
+            neuron_index(&param_index, &targets, &stream_blocks, &probe_neurons)?;
+        drop(param_index);
+        let alpha = lif::has_alpha(params);
         let pulses = current_pulses::<f32>(&net.drives);
         let key = crate::rng::key(net.seed);
 
@@ -276,18 +346,18 @@ impl LifGpu {
         let init = |label: &str, data: &[u8], usage: U| up.init(label, data, usage);
         let empty = |label: &str, bytes: u64, usage: U| up.empty(label, bytes, usage);
         let st = U::STORAGE;
-        // The distinct parameter sets and an index per neuron: lif_step reads 4 bytes
-        // per neuron and a table that stays in cache (PD14: 8 sets), not 64 bytes. The
-        // table is sized for n sets, so that write_params can change any neuron's.
-        let (table, param_index) = param_table(&params32);
+        // The distinct parameter sets and an index per neuron (in aux): lif_step reads
+        // 4 bytes per neuron and a table that stays in cache (PD14: 8 sets), not 112
+        // bytes per neuron.
+        let param_cap = param_capacity(table.len());
         let mut room = table;
-        room.resize(n, LifParams::default());
+        room.resize(param_cap, LifParams::default());
         let params_buf = init("params", bytemuck::cast_slice(&room), st | U::COPY_DST);
         drop(room);
-        let param_index_buf = init(
-            "param_index",
-            bytemuck::cast_slice(&param_index),
-            st | U::COPY_DST,
+        let dsyn_buf = empty(
+            "dsyn",
+            if alpha { n as u64 * 8 } else { 8 },
+            st | U::COPY_SRC | U::COPY_DST,
         );
         let state = init(
             "state",
@@ -358,7 +428,7 @@ impl LifGpu {
         let i_stim = empty("i_stim", n as u64 * 4, st | U::COPY_DST);
         let streams_buf = init("streams", bytemuck::cast_slice(&streams), st);
         let cdf_buf = init("poisson_cdf", bytemuck::cast_slice(&cdf), st);
-        let aux_buf = init("aux", bytemuck::cast_slice(&aux), st);
+        let aux_buf = init("aux", bytemuck::cast_slice(&aux), st | U::COPY_DST);
         // wgpu zero-initialises buffers: every tag says "no group held"
         let drive_cache = empty("drive_cache", cache_len * 16, st);
         let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
@@ -379,6 +449,22 @@ impl LifGpu {
             (batch_cap as u64 * n_src).min(1 << 16) * 4,
             st | U::COPY_DST,
         );
+        let shared = LifShared {
+            uniforms: uniforms.clone(),
+            params: params_buf,
+            dsyn: dsyn_buf,
+            state: state.clone(),
+            ring: ring.clone(),
+            counts: counts.clone(),
+            blocks: blocks.clone(),
+            row_ptr: row_ptr.clone(),
+            i_stim: i_stim.clone(),
+            streams: streams_buf,
+            cdf: cdf_buf,
+            aux: aux_buf,
+            probes: probe_buf.clone(),
+            drive_cache,
+        };
         let make_set = |tag: &str| {
             let staging =
                 spike_rec_bytes(batch_cap as u64, words) + batch_cap as u64 * n_probes * 4;
@@ -393,28 +479,7 @@ impl LifGpu {
                 staging,
                 |spike_bits, volt, spike_rec| {
                     let spike_rec = spike_rec.expect("LIF record sets have spike lists");
-                    let bind_lif = lif.bind(
-                        device,
-                        &[
-                            &uniforms,
-                            &params_buf,
-                            &param_index_buf,
-                            &state,
-                            &ring,
-                            &counts,
-                            &blocks,
-                            &row_ptr,
-                            spike_bits,
-                            spike_rec,
-                            &i_stim,
-                            &streams_buf,
-                            &cdf_buf,
-                            &aux_buf,
-                            &probe_buf,
-                            volt,
-                            &drive_cache,
-                        ],
-                    );
+                    let bind_lif = shared.bind(&lif, device, spike_bits, spike_rec, volt);
                     let bind_source = source.bind(
                         device,
                         &[
@@ -481,8 +546,9 @@ impl LifGpu {
             state_staging,
             ring,
             ring_bytes: slots as u64 * 2 * n as u64 * 4,
-            params: params_buf,
-            param_index: param_index_buf,
+            dsyn: alpha.then(|| shared.dsyn.clone()),
+            shared,
+            param_cap,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),
             bind_propagate,
             counts: counts.clone(),
@@ -806,9 +872,47 @@ impl Backend for LifGpu {
         let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
         self.e_l = params32.iter().map(|p| p.e_l).collect();
         let (table, index) = param_table(&params32);
+        if table.len() > self.param_cap {
+            // a larger table, and lif_step's bind groups rebuilt around it (batches in
+            // flight keep the old ones)
+            self.param_cap = param_capacity(table.len());
+            let bytes = self.param_cap as u64 * size_of::<LifParams<f32>>() as u64;
+            limits::check_buffer(
+                &limits::BufferSpec {
+                    name: "params",
+                    what: "neuron parameter sets",
+                    bytes,
+                    storage: true,
+                    elements: self.param_cap as u64,
+                    cause: format!("{} distinct parameter sets", table.len()),
+                },
+                &self.ctx.limits(),
+            )?;
+            let device = self.ctx.device();
+            self.shared.params = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("params"),
+                size: bytes,
+                usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            for set in &mut self.batches.sets {
+                let rec = set
+                    .spike_rec
+                    .as_ref()
+                    .expect("LIF record sets have spike lists");
+                set.ext.bind_lif =
+                    self.shared
+                        .bind(&self.lif, device, &set.spike_bits, rec, &set.volt);
+            }
+        }
         let q = self.ctx.queue();
-        q.write_buffer(&self.params, 0, &padded(bytemuck::cast_slice(&table)));
-        q.write_buffer(&self.param_index, 0, &padded(bytemuck::cast_slice(&index)));
+        q.write_buffer(
+            &self.shared.params,
+            0,
+            &padded(bytemuck::cast_slice(&table)),
+        );
+        // aux begins with the parameter indices (neuron_index)
+        q.write_buffer(&self.shared.aux, 0, &padded(bytemuck::cast_slice(&index)));
         self.ctx.take_error()
     }
 
@@ -870,20 +974,22 @@ impl LifGpu {
 }
 
 /// The per-neuron index `lif_step` reads from `aux`, and the size of its drive cache.
-/// For neuron i, the streams that drive it are the pairs `(stream, cache entry)` at
-/// `aux[aux[i]..aux[i + 1]]` (from the (neuron, stream) pairs of `targets`; the cache
+/// For neuron i (of n = `param_index.len()`), its parameter set is `aux[i]`, the
+/// streams that drive it are the pairs `(stream, cache entry)` at
+/// `aux[aux[n + i]..aux[n + i + 1]]` (from the (neuron, stream) pairs of `targets`; the cache
 /// entry is the pair's tag in `drive_cache`, followed by one entry per block of the
 /// stream, `blocks[stream]`), and its probes `aux[aux[at + i]..aux[at + i + 1]]`
 /// (indices into the probe list, of `probes[k]` = the neuron of probe k), where `at` is
 /// returned with it. Pointers are positions in `aux`, so one binding holds all.
 fn neuron_index(
-    n: usize,
+    param_index: &[u32],
     targets: &[[u32; 2]],
     blocks: &[u32],
     probes: &[u32],
 ) -> Result<(Vec<u32>, u32, u64)> {
-    // (n + 1 pointers + entries) twice, all addressed with u32
-    let len = 2 * (n as u64 + 1) + 2 * targets.len() as u64 + probes.len() as u64;
+    let n = param_index.len();
+    // n indices, then (n + 1 pointers + entries) twice, all addressed with u32
+    let len = n as u64 + 2 * (n as u64 + 1) + 2 * targets.len() as u64 + probes.len() as u64;
     let cache: u64 = targets
         .iter()
         .map(|t| 1 + blocks[t[1] as usize] as u64)
@@ -897,6 +1003,7 @@ fn neuron_index(
         )));
     }
     let mut aux = Vec::with_capacity(len as usize);
+    aux.extend_from_slice(param_index);
     let mut sorted: Vec<[u32; 2]> = targets.to_vec();
     sorted.sort_unstable();
     let mut at = 0u32;
@@ -939,7 +1046,7 @@ fn csr<const W: usize>(aux: &mut Vec<u32>, n: usize, mut pairs: Vec<(u32, [u32; 
 /// The distinct parameter sets of `params`, in order of first use, and each neuron's
 /// index into them (sets equal bit for bit share an entry, so the kernel computes with
 /// exactly the neuron's own values).
-fn param_table(params: &[LifParams<f32>]) -> (Vec<LifParams<f32>>, Vec<u32>) {
+pub(super) fn param_table(params: &[LifParams<f32>]) -> (Vec<LifParams<f32>>, Vec<u32>) {
     let mut seen: std::collections::HashMap<&[u8], u32> = std::collections::HashMap::new();
     let mut table = Vec::new();
     let index = params
@@ -963,20 +1070,22 @@ mod tests {
         // neuron 1 driven by streams 0 and 2, neuron 3 by stream 1 (of 1, 3 and 2
         // blocks); probes on 3, 0, 3
         let targets = [[1, 2], [3, 1], [1, 0]];
-        let (aux, at, cache) = neuron_index(4, &targets, &[1, 3, 2], &[3, 0, 3]).unwrap();
+        let (aux, at, cache) =
+            neuron_index(&[0, 1, 1, 0], &targets, &[1, 3, 2], &[3, 0, 3]).unwrap();
+        assert_eq!(aux[..4], [0, 1, 1, 0], "the parameter indices come first");
         let at = at as usize;
         let list = |base: usize, i: usize| {
             aux[aux[base + i] as usize..aux[base + i + 1] as usize].to_vec()
         };
         // (stream, cache entry): a tag and the stream's blocks each, neuron by neuron
-        assert_eq!(list(0, 0), Vec::<u32>::new());
-        assert_eq!(list(0, 1), vec![0, 0, 2, 2]);
-        assert_eq!(list(0, 2), Vec::<u32>::new());
-        assert_eq!(list(0, 3), vec![1, 5]);
+        assert_eq!(list(4, 0), Vec::<u32>::new());
+        assert_eq!(list(4, 1), vec![0, 0, 2, 2]);
+        assert_eq!(list(4, 2), Vec::<u32>::new());
+        assert_eq!(list(4, 3), vec![1, 5]);
         assert_eq!(cache, 2 + 3 + 4);
         assert_eq!(list(at, 0), vec![1]);
         assert_eq!(list(at, 3), vec![0, 2]);
         assert_eq!(list(at, 1), Vec::<u32>::new());
-        assert_eq!(aux.len(), 2 * 5 + 2 * 3 + 3);
+        assert_eq!(aux.len(), 4 + 2 * 5 + 2 * 3 + 3);
     }
 }

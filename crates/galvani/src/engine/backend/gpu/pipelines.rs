@@ -32,15 +32,15 @@ pub struct KernelSpec {
 
 use BindKind::{ReadOnly, ReadWrite, StepUniform as Uni};
 
-/// `model/lif/lif_step.wgsl`: u, params, param_index, state, ring, counts, blocks,
+/// `model/lif/lif_step.wgsl`: u, params, dsyn, state, ring, counts, blocks,
 /// row_ptr, spike_bits, spike_rec, i_stim, streams, poisson_cdf, aux, probes, volt,
 /// drive_cache.
 pub const LIF_STEP: KernelSpec = KernelSpec {
     name: "lif_step",
     bindings: Cow::Borrowed(&[
         Uni,
-        ReadOnly(64),
-        ReadOnly(4),
+        ReadOnly(112),
+        ReadWrite(8),
         ReadWrite(16),
         ReadWrite(4),
         ReadWrite(64),

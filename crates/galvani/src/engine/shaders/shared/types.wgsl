@@ -6,12 +6,15 @@
 const WG_SIZE: u32 = 64u;
 
 // Synapse kinds (LifParams.kind).
-// keep in sync with src/model/lif.rs SYN_DELTA, SYN_EXP_CURRENT, SYN_EXP_CONDUCTANCE
+// keep in sync with src/model/lif/mod.rs SYN_DELTA, SYN_EXP_CURRENT, SYN_EXP_CONDUCTANCE,
+// SYN_ALPHA_CURRENT, SYN_ALPHA_CONDUCTANCE
 const SYN_DELTA: u32 = 0u;
 const SYN_EXP_CURRENT: u32 = 1u;
 const SYN_EXP_CONDUCTANCE: u32 = 2u;
+const SYN_ALPHA_CURRENT: u32 = 3u;
+const SYN_ALPHA_CONDUCTANCE: u32 = 4u;
 
-// Per-neuron constants of the LIF step, derived on the host (64 bytes).
+// Per-neuron constants of the LIF step, derived on the host (112 bytes).
 // keep in sync with src/model/lif.rs LifParams (LifParams<f32>)
 struct LifParams {
     p33: f32,
@@ -30,6 +33,18 @@ struct LifParams {
     dt_tau_m: f32,
     ref_steps: u32,
     kind: u32,
+    expm1_m: f32,
+    pd_ampa: f32,
+    pd_gaba: f32,
+    p21_ampa: f32,
+    p21_gaba: f32,
+    jump_ampa: f32,
+    jump_gaba: f32,
+    avg_g_ampa: f32,
+    avg_d_ampa: f32,
+    avg_g_gaba: f32,
+    avg_d_gaba: f32,
+    _pad: u32,
 }
 
 // Per-neuron LIF state (16 bytes): u = V - E_L.
