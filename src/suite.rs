@@ -41,6 +41,12 @@ fn cuba_64k() -> String {
         .replace("p = 0.02", "p = 0.00125")
 }
 
+/// CUBA with alpha-shaped currents (`alpha_current`, NEST's `iaf_psc_alpha`): the cost
+/// of the alpha kinds' two more state variables per neuron against `cuba-4k`.
+fn cuba_alpha() -> String {
+    CUBA.replace("synapse = \"exp_current\"", "synapse = \"alpha_current\"")
+}
+
 /// `configs/pd14.toml` under the working folder, else next to the binary (a release
 /// build: `target/release/` two levels below the repository).
 fn find_pd14() -> Option<PathBuf> {
@@ -59,6 +65,11 @@ fn entries() -> Result<Vec<Entry>> {
         Entry {
             name: "cuba-4k",
             cfg: parse(CUBA, "cuba.toml")?,
+            duration_ms: 1000.0,
+        },
+        Entry {
+            name: "cuba-4k-alpha",
+            cfg: parse(&cuba_alpha(), "cuba_alpha.toml")?,
             duration_ms: 1000.0,
         },
         Entry {

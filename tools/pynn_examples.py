@@ -6,8 +6,9 @@ command line) and reports which run to the end.
 Usage: pynn_examples.py [--sdist DIR_OR_TARBALL] [--timeout S] [--only NAME ...]
 
 Without --sdist it fetches the sdist with pip (as tools/pynn_scenarios.py does). Each
-script runs in its own process, in a scratch folder, with MPLBACKEND=Agg and a time
-limit (default 300 s); a script passes when it exits 0. For each failure the last line
+script runs in its own process, in a scratch folder with the `Results/` folder the
+examples write into, with MPLBACKEND=Agg and a time limit (default 300 s); a script
+passes when it exits 0. For each failure the last line
 of its error output is shown (for a missing feature, galvani.pynn's NotImplementedError
 naming it). Scripts that need something no simulator backend provides (a GUI, NeuroML
 files, a plotting-only input) fail the same way on every backend and are listed too.
@@ -53,6 +54,8 @@ def main():
         passed, failed = [], []
         for s in scripts:
             run_dir = tempfile.mkdtemp(dir=work)
+            # PyNN's examples write their figures and data into ./Results
+            os.makedirs(os.path.join(run_dir, "Results"))
             cmd = [sys.executable, os.path.join(HERE, "pynn_run.py"), os.path.join(examples, s),
                    "galvani", *ARGS.get(s, [])]
             try:

@@ -323,8 +323,9 @@ class Network:
                        variable: str = "v_mv") -> None:
         """Records the membrane potential of ``neurons`` (default: all) of
         ``population`` every ``every_steps`` steps, and at t = 0; with ``variable``
-        ``"syn_ampa"`` or ``"syn_gaba_a"``, the synaptic current (pA, exp_current and alpha_current) or
-        conductance (nS, exp_conductance) of that receptor instead
+        ``"syn_ampa"`` or ``"syn_gaba_a"``, the synaptic current (pA, current kinds) or
+        conductance (nS, conductance kinds) of that receptor instead, and with
+        ``"dsyn_ampa"`` or ``"dsyn_gaba_a"`` (alpha kinds) its derivative state
         (``Simulation.voltages(population, variable)``)."""
         probe: dict = {"population": population, "every_steps": int(every_steps)}
         if variable != "v_mv":

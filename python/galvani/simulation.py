@@ -270,8 +270,9 @@ class Simulation:
     def voltages(self, population: str, variable: str = "v_mv") -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(times_ms, neurons, v_mv)`` of the recorded probes of ``population``,
         starting with the t = 0 sample: float64, int64, float64, by time, then probe.
-        ``variable``: ``"syn_ampa"`` / ``"syn_gaba_a"`` for the probes of synaptic
-        variables (``record_voltage(..., variable=...)``)."""
+        ``variable``: ``"syn_ampa"`` / ``"syn_gaba_a"`` (and ``"dsyn_ampa"`` /
+        ``"dsyn_gaba_a"`` for alpha synapses) for the probes of synaptic variables
+        (``record_voltage(..., variable=...)``)."""
         return self._sim.voltages(population, variable)
 
     def get(self, population: str, name: str) -> np.ndarray:

@@ -58,7 +58,10 @@ receptor = "ampa"
 weight = 100.0
 connect = { rule = "one_to_one" }
 [record]
-voltage = [{ population = "post", neurons = [0] }]
+voltage = [
+  { population = "post", neurons = [0] },
+  { population = "post", neurons = [0], variable = "dsyn_ampa" },
+]
 "#;
     let net = net(text);
     let (w, c, tm, ts) = (100.0f64, 250.0, 20.0, 2.0);
@@ -92,6 +95,22 @@ voltage = [{ population = "post", neurons = [0] }]
             peak.0 > 3.0 && peak.0 < 10.0 && peak.1 > -64.0,
             "{name}: peak {peak:?}"
         );
+        // the derivative state (probe dsyn_ampa): w·e/τ_s at the arrival, then decaying
+        // with τ_s
+        let d = trace(&run, &net, 1);
+        assert_eq!(d.len(), tr.len());
+        for &(t, x) in &d {
+            let s = t - 0.2;
+            let exact = if s < -1e-9 {
+                0.0
+            } else {
+                w * std::f64::consts::E / ts * (-s / ts).exp()
+            };
+            assert!(
+                (x - exact).abs() <= 1e-5 * w,
+                "{name}: dsyn at t = {t}: {x} vs {exact}"
+            );
+        }
     }
 }
 

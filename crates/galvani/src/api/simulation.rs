@@ -943,16 +943,21 @@ impl Simulation {
     }
 
     /// Samples of `population`'s probes of `variable` (`v_mv`, `syn_ampa`,
-    /// `syn_gaba_a`; see `[record] voltage`), as [`Simulation::voltages`].
+    /// `syn_gaba_a`, `dsyn_ampa`, `dsyn_gaba_a`; see `[record] voltage`), as
+    /// [`Simulation::voltages`].
     pub fn samples(
         &self,
         population: &str,
         variable: &str,
     ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
         self.population(population)?;
-        if !matches!(variable, "v_mv" | "syn_ampa" | "syn_gaba_a") {
+        if !matches!(
+            variable,
+            "v_mv" | "syn_ampa" | "syn_gaba_a" | "dsyn_ampa" | "dsyn_gaba_a"
+        ) {
             return Err(Error::Usage(format!(
-                "samples: unknown variable '{variable}'; expected v_mv, syn_ampa or syn_gaba_a"
+                "samples: unknown variable '{variable}'; expected v_mv, syn_ampa, syn_gaba_a, \
+                 dsyn_ampa or dsyn_gaba_a"
             )));
         }
         let (mut t, mut n, mut v) = (Vec::new(), Vec::new(), Vec::new());

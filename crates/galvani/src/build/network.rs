@@ -41,7 +41,8 @@ pub struct Probe {
     pub global: usize,
     /// Sampling interval in steps (samples after steps n with (n+1) % every == 0, and at t = 0).
     pub every: u32,
-    /// What it samples: [`PROBE_V`], [`PROBE_SYN_AMPA`] or [`PROBE_SYN_GABA`].
+    /// What it samples: [`PROBE_V`], [`PROBE_SYN_AMPA`], [`PROBE_SYN_GABA`],
+    /// [`PROBE_DSYN_AMPA`] or [`PROBE_DSYN_GABA`].
     pub var: u32,
 }
 
@@ -51,6 +52,11 @@ pub const PROBE_V: u32 = 0;
 pub const PROBE_SYN_AMPA: u32 = 1;
 /// A probe of the GABA-A synaptic variable.
 pub const PROBE_SYN_GABA: u32 = 2;
+/// A probe of the AMPA synaptic variable's derivative state (alpha kinds: dI/dt in
+/// pA/ms, dg/dt in nS/ms).
+pub const PROBE_DSYN_AMPA: u32 = 3;
+/// A probe of the GABA-A synaptic variable's derivative state (alpha kinds).
+pub const PROBE_DSYN_GABA: u32 = 4;
 
 impl Probe {
     /// The config name of what it samples.
@@ -58,6 +64,8 @@ impl Probe {
         match self.var {
             PROBE_SYN_AMPA => "syn_ampa",
             PROBE_SYN_GABA => "syn_gaba_a",
+            PROBE_DSYN_AMPA => "dsyn_ampa",
+            PROBE_DSYN_GABA => "dsyn_gaba_a",
             _ => "v_mv",
         }
     }
@@ -287,6 +295,8 @@ impl Network {
             let var = match v.variable.as_deref() {
                 Some("syn_ampa") => PROBE_SYN_AMPA,
                 Some("syn_gaba_a") => PROBE_SYN_GABA,
+                Some("dsyn_ampa") => PROBE_DSYN_AMPA,
+                Some("dsyn_gaba_a") => PROBE_DSYN_GABA,
                 _ => PROBE_V,
             };
             let neurons: Vec<usize> = match &v.neurons {

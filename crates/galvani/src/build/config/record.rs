@@ -37,9 +37,19 @@ impl Config {
                         )));
                     }
                 }
+                var @ ("dsyn_ampa" | "dsyn_gaba_a") => {
+                    let p = &self.populations[pi];
+                    let kind = crate::model::lif::kind_code(p.synapse.as_deref());
+                    if p.model != "lif" || !kind.is_some_and(crate::model::lif::is_alpha) {
+                        return Err(self.err(format!(
+                            "record.voltage[{i}].variable: '{var}' is the derivative state of alpha synapses (alpha_current, alpha_conductance); '{}' has none",
+                            v.population
+                        )));
+                    }
+                }
                 other => {
                     return Err(self.err(format!(
-                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\" or \"syn_gaba_a\""
+                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\", \"syn_gaba_a\", \"dsyn_ampa\" or \"dsyn_gaba_a\""
                     )));
                 }
             }

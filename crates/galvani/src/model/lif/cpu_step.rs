@@ -84,7 +84,8 @@ pub fn lif_step<F: Real>(
 }
 
 /// The loop of the alpha kinds: scalar (two more state variables per neuron, in
-/// `dsyn`), with the same kernel as every other kind.
+/// `dsyn`), with the same kernel as every other kind, specialised as [`kind`]'s loops
+/// are (constants shared by the range kept in registers; with or without pulses).
 #[allow(clippy::too_many_arguments)]
 fn alpha<F: Real, const KIND: u32>(
     params: &[LifParams<F>],
@@ -98,6 +99,56 @@ fn alpha<F: Real, const KIND: u32>(
     spiked: &mut Vec<u32>,
 ) {
     let a = r.start;
+    let g = first + a;
+    match (&r.shared, i_stim.is_empty()) {
+        (Some(p), true) => {
+            let p = *p;
+            alpha_range::<F, KIND>(
+                |_| &p,
+                |_| F::zero(),
+                state,
+                dsyn,
+                input,
+                inv_scale,
+                g,
+                spiked,
+            )
+        }
+        (_, true) => alpha_range::<F, KIND>(
+            |k| &params[a + k],
+            |_| F::zero(),
+            state,
+            dsyn,
+            input,
+            inv_scale,
+            g,
+            spiked,
+        ),
+        (_, false) => alpha_range::<F, KIND>(
+            |k| &params[a + k],
+            |k| i_stim[a + k],
+            state,
+            dsyn,
+            input,
+            inv_scale,
+            g,
+            spiked,
+        ),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn alpha_range<'p, F: Real, const KIND: u32>(
+    p: impl Fn(usize) -> &'p LifParams<F>,
+    stim: impl Fn(usize) -> F,
+    state: &mut [LifState<F>],
+    dsyn: &mut [[F; 2]],
+    input: &mut [F::Acc],
+    inv_scale: F,
+    start: usize,
+    spiked: &mut Vec<u32>,
+) {
     for (k, ((s, di), acc)) in state
         .iter_mut()
         .zip(dsyn.iter_mut())
@@ -108,14 +159,8 @@ fn alpha<F: Real, const KIND: u32>(
         let y = F::acc_value(acc[1], inv_scale);
         acc[0] = F::Acc::default();
         acc[1] = F::Acc::default();
-        let p = r.shared.as_ref().unwrap_or(&params[a + k]);
-        let stim = if i_stim.is_empty() {
-            F::zero()
-        } else {
-            i_stim[a + k]
-        };
         if lif_kernel::<F, KIND>(
-            p,
+            p(k),
             &mut s.u,
             &mut s.i_ampa,
             &mut s.i_gaba,
@@ -123,9 +168,9 @@ fn alpha<F: Real, const KIND: u32>(
             di,
             x,
             y,
-            stim,
+            stim(k),
         ) {
-            spiked.push((first + a + k) as u32);
+            spiked.push((start + k) as u32);
         }
     }
 }

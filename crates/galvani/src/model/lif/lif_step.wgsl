@@ -172,7 +172,7 @@ fn poisson_drive(i: u32) {
 }
 
 // The neuron's probes that sample after this step (CPU twin: record_voltage).
-fn record(i: u32, s: LifState, e_l: f32) {
+fn record(i: u32, s: LifState, di: vec2<f32>, e_l: f32) {
     for (var j = aux[u.probe_at + i]; j < aux[u.probe_at + i + 1u]; j++) {
         let k = aux[j];
         let p = probes[k];
@@ -183,6 +183,10 @@ fn record(i: u32, s: LifState, e_l: f32) {
                 x = s.i_ampa;
             } else if p.variable == 2u {
                 x = s.i_gaba;
+            } else if p.variable == 3u {
+                x = di.x;
+            } else if p.variable == 4u {
+                x = di.y;
             }
             volt[u.row * u.n_probes + k] = x;
         }
@@ -232,7 +236,7 @@ fn lif_step(
         dsyn[i] = di;
     }
     if u.probe_due != 0u {
-        record(i, s, p.e_l);
+        record(i, s, di, p.e_l);
     }
     if fired {
         spiked(i);

@@ -607,7 +607,7 @@ impl super::NeuronModel for Lif {
         &NAMES
     }
     fn probes(&self) -> &'static [&'static str] {
-        &["v_mv", "syn_ampa", "syn_gaba_a"]
+        &["v_mv", "syn_ampa", "syn_gaba_a", "dsyn_ampa", "dsyn_gaba_a"]
     }
     fn kernels(&self) -> &'static [&'static str] {
         &["lif_step"]

@@ -749,7 +749,7 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
         _interp: &mut Vec<(u64, u32, f32)>,
     ) {
         for p in &self.parts {
-            record_voltage(&p.params, &p.state, &p.probes, step, vrow)
+            record_voltage(&p.params, &p.state, &p.dsyn, &p.probes, step, vrow)
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::model::hv::{HvParams, HvState};
 use crate::model::lif::{LifParams, LifState};
-use crate::network::{PROBE_SYN_AMPA, PROBE_SYN_GABA};
+use crate::network::{PROBE_DSYN_AMPA, PROBE_DSYN_GABA, PROBE_SYN_AMPA, PROBE_SYN_GABA};
 use crate::real::Real;
 
 /// Sets the bit of every neuron that spiked in a step's row of the spike bitfield.
@@ -15,12 +15,13 @@ pub fn record_spikes(spiked: &[u32], row: &mut [u32]) {
 }
 
 /// Writes what each probe that samples after `step` samples into `row`: the absolute
-/// voltage, or the AMPA / GABA-A synaptic variable (`var`, see [`crate::network::Probe`]).
-/// The arrays are a partition's; a probe is (its slot in `row`, local neuron, period,
-/// variable).
+/// voltage, the AMPA / GABA-A synaptic variable or (alpha kinds, `dsyn`) its derivative
+/// state (`var`, see [`crate::network::Probe`]). The arrays are a partition's; a probe is
+/// (its slot in `row`, local neuron, period, variable).
 pub fn record_voltage<F: Real>(
     params: &[LifParams<F>],
     state: &[LifState<F>],
+    dsyn: &[[F; 2]],
     probes: &[(usize, usize, u32, u32)],
     step: u64,
     row: &mut [F],
@@ -30,6 +31,8 @@ pub fn record_voltage<F: Real>(
             row[k] = match var {
                 PROBE_SYN_AMPA => state[g].i_ampa,
                 PROBE_SYN_GABA => state[g].i_gaba,
+                PROBE_DSYN_AMPA => dsyn[g][0],
+                PROBE_DSYN_GABA => dsyn[g][1],
                 _ => state[g].u + params[g].e_l,
             };
         }

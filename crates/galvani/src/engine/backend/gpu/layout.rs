@@ -146,7 +146,8 @@ pub struct GpuProbe {
     /// The first row of the batch the probe samples after: it samples after rows r with
     /// `r % every == first_row`, i.e. after steps with `(step + 1) % every == 0`.
     pub first_row: u32,
-    /// What it samples: `network::PROBE_V`, `PROBE_SYN_AMPA` or `PROBE_SYN_GABA`.
+    /// What it samples: `network::PROBE_V`, `PROBE_SYN_AMPA`, `PROBE_SYN_GABA`,
+    /// `PROBE_DSYN_AMPA` or `PROBE_DSYN_GABA`.
     pub variable: u32,
 }
 const _: () = assert!(std::mem::size_of::<GpuProbe>() == 16);

@@ -114,7 +114,8 @@ struct Probe {
     neuron: u32,
     every: u32,
     first_row: u32,
-    // 0: v (mV); 1: AMPA, 2: GABA-A synaptic variable (network::PROBE_*)
+    // 0: v (mV); 1: AMPA, 2: GABA-A synaptic variable; 3, 4: their derivative states
+    // (alpha kinds) (network::PROBE_*)
     variable: u32,
 }
 
