@@ -290,7 +290,7 @@ fn a_long_current_schedule_is_not_multiplied_by_its_neurons_or_steps() {
     });
     for gpu in [None, gpu()] {
         let on_gpu = gpu.is_some();
-        let mut sim = Simulation::new(net(), gpu, Precision::F32).unwrap();
+        let mut sim = Simulation::new(net(), gpu.as_deref().cloned(), Precision::F32).unwrap();
         sim.restore(&ck).unwrap();
         let steps = if on_gpu { 2_000 } else { 20_000 };
         sim.run_steps(steps, &mut galvani::sim::Unmonitored)
@@ -371,7 +371,7 @@ fn a_refused_load_changes_nothing_on_the_gpu() {
         let at = b.len() - 4;
         b[at..].copy_from_slice(&u32::MAX.to_le_bytes())
     });
-    let mut sim = Simulation::new(net(), Some(ctx), Precision::F32).unwrap();
+    let mut sim = Simulation::new(net(), Some(ctx.clone()), Precision::F32).unwrap();
     sim.run_steps(7, &mut galvani::sim::Unmonitored).unwrap();
     let before = sim.checkpoint().unwrap().to_bytes();
     let e = sim.restore(&ck).unwrap_err().to_string();

@@ -30,11 +30,66 @@ pub fn gpu_required() -> bool {
         .unwrap_or(false)
 }
 
+/// One test at a time on the GPU in this process. Once, lavapipe (the CI's device)
+/// crashed a test thread running CUBA on it (SIGSEGV with the instruction pointer at
+/// the fault address: JIT code that had been freed) while another test drove its own
+/// device beside it. Whether the second device caused it is not known; taking turns
+/// rules it out and costs little, since lavapipe spreads each dispatch over both cores.
+static GPU_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+thread_local! {
+    /// How many [`Gpu`] values this thread holds (a test may open a second device while
+    /// it holds the turn).
+    static HELD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// A GPU context and this test's turn on the GPU (released when it is dropped, after
+/// the context). Dereferences to the [`GpuContext`].
+pub struct Gpu {
+    ctx: GpuContext,
+    _turn: Option<std::sync::MutexGuard<'static, ()>>,
+}
+
+impl std::ops::Deref for Gpu {
+    type Target = GpuContext;
+    fn deref(&self) -> &GpuContext {
+        &self.ctx
+    }
+}
+
+impl Drop for Gpu {
+    fn drop(&mut self) {
+        HELD.with(|h| h.set(h.get() - 1));
+    }
+}
+
+/// The device the tests share: one per process, so that every backend built on it
+/// reuses its compiled kernels ([`GpuContext::kernel`]). Tests that need other limits
+/// open their own.
+///
+/// Mesa's lavapipe (LLVM 15, the CI's device) leaves about 2.4 memory mappings behind
+/// per step run (executable JIT sections: measured 2 429 for 1 000 steps of CUBA), and
+/// a process may hold 65 530 (vm.max_map_count): past that LLVM aborts ("Unable to
+/// allocate section memory") or a thread jumps into unmapped code (SIGSEGV). The test
+/// process runs every GPU test, so GPU tests keep their runs short (a few hundred ms of
+/// simulated time each).
+static SHARED: std::sync::OnceLock<Result<GpuContext, String>> = std::sync::OnceLock::new();
+
 /// The GPU, or `None` with a visible message when there is none (a failure instead
-/// when GALVANI_REQUIRE_GPU=1).
-pub fn gpu() -> Option<GpuContext> {
-    match GpuContext::new() {
-        Ok(c) => Some(c),
+/// when GALVANI_REQUIRE_GPU=1). Holding it holds this process's turn on the GPU.
+pub fn gpu() -> Option<Gpu> {
+    let turn =
+        (HELD.with(|h| h.get()) == 0).then(|| GPU_TURN.lock().unwrap_or_else(|e| e.into_inner()));
+    match SHARED.get_or_init(|| GpuContext::new().map_err(|e| e.to_string())) {
+        Ok(ctx) => {
+            // what an earlier test left unreported is not this test's error
+            let _ = ctx.take_error();
+            HELD.with(|h| h.set(h.get() + 1));
+            Some(Gpu {
+                ctx: ctx.clone(),
+                _turn: turn,
+            })
+        }
         Err(e) => {
             assert!(
                 !gpu_required(),

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+use crate::common::gpu;
+
 use galvani::Error;
 use galvani::backend::cpu::CpuBackend;
 use galvani::backend::gpu::limits::{check_limits, dispatch_2d, max_syn_chunks, syn_chunk_len};
@@ -12,18 +14,6 @@ use galvani::network::Network;
 use galvani::sim::Collect;
 use galvani::sim::drive;
 use galvani::stats::agreement;
-
-fn gpu() -> Option<GpuContext> {
-    match GpuContext::new() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            let required = std::env::var("GALVANI_REQUIRE_GPU").is_ok_and(|v| v == "1");
-            assert!(!required, "GALVANI_REQUIRE_GPU=1 but: {e}");
-            eprintln!("skipping: no GPU adapter ({e})");
-            None
-        }
-    }
-}
 
 fn cuba(duration_ms: f64) -> Network {
     let path =
@@ -296,7 +286,7 @@ spikes = true
 /// fewer than the network's 320 k.
 #[test]
 fn too_big_network_fails_with_limit_error() {
-    let Some(_) = gpu() else { return };
+    let Some(_gpu) = gpu() else { return };
     let ctx = GpuContext::with_limits(|l| {
         // (room for CUBA's per-neuron arrays: 4000 parameter sets of 96 bytes)
         l.max_storage_buffer_binding_size = 400 << 10;
@@ -328,7 +318,7 @@ fn too_big_network_fails_with_limit_error() {
 /// (lavapipe's Vulkan: 32 per stage, 9 chunks); spikes stay identical to the CPU f32 run.
 #[test]
 fn synapse_arrays_split_across_bindings_match_cpu_f32() {
-    let Some(_) = gpu() else { return };
+    let Some(_gpu) = gpu() else { return };
     let text =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("configs/cuba.toml"))
             .unwrap()
@@ -438,7 +428,7 @@ fn stage_outside_a_batch_is_an_error() {
 /// 64 become 8 × 8, and propagate runs 8 workgroups looping over the spike list.
 #[test]
 fn two_dimensional_dispatch_matches_cpu_f32() {
-    let Some(_) = gpu() else { return };
+    let Some(_gpu) = gpu() else { return };
     let ctx = GpuContext::with_limits(|l| l.max_compute_workgroups_per_dimension = 8).unwrap();
     let net = cuba(60.0);
     let cpu = cpu32(&net);

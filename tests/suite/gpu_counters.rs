@@ -141,7 +141,7 @@ fn a_long_row_is_walked_in_parallel_blocks() {
     let Some(ctx) = gpu() else { return };
     let net = Network::build(&cfg(FAN_OUT), None, None).unwrap();
     let steps = net.steps;
-    let mut sim = Simulation::new(net, Some(ctx), Precision::F32).unwrap();
+    let mut sim = Simulation::new(net, Some(ctx.clone()), Precision::F32).unwrap();
     let c = sim.run_steps(steps, &mut Unmonitored).unwrap().gpu.unwrap();
     // one spike, a row of 10 000 synapses: 20 blocks of 512 side by side, each
     // workgroup BLOCK_ITER iterations (was 157 when one workgroup walked the row)
@@ -214,7 +214,7 @@ fn pd14_meets_the_hot_path_targets() {
     let net = Network::build(&cfg(&toml), None, None).unwrap();
     let steps = net.steps;
     assert_eq!(steps, 500);
-    let mut sim = Simulation::new(net, Some(ctx), Precision::F32).unwrap();
+    let mut sim = Simulation::new(net, Some(ctx.clone()), Precision::F32).unwrap();
     let c = sim.run_steps(steps, &mut Unmonitored).unwrap().gpu.unwrap();
     let k = spikes(&sim);
     assert!(k > 100, "PD14 fires ({k} spikes)");
@@ -225,7 +225,7 @@ fn pd14_meets_the_hot_path_targets() {
 
 #[test]
 fn summary_json_reports_the_gpu_counts() {
-    let Some(_) = gpu() else { return };
+    let Some(_gpu) = gpu() else { return };
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("net.toml");
     std::fs::write(&config, DRIVEN).unwrap();
@@ -298,7 +298,7 @@ fn restore_repeats(ctx: Option<galvani::backend::gpu::GpuContext>) {
 fn a_restore_into_a_running_simulation_starts_clean() {
     restore_repeats(None);
     let Some(ctx) = gpu() else { return };
-    restore_repeats(Some(ctx));
+    restore_repeats(Some(ctx.clone()));
 }
 
 /// One input, then silence: the synaptic current (τ 0.1 ms) and the membrane (τ 0.5 ms)
@@ -371,7 +371,7 @@ fn no_lif_state_is_subnormal_and_the_gpu_decays_as_the_cpu() {
         }
     }
     let Some(ctx) = gpu() else { return };
-    let (gv, gi) = run(Some(ctx));
+    let (gv, gi) = run(Some(ctx.clone()));
     let bits = |xs: &[f64]| xs.iter().map(|&x| (x as f32).to_bits()).collect::<Vec<_>>();
     assert_eq!(bits(&gv), bits(&v));
     assert_eq!(bits(&gi), bits(&i));

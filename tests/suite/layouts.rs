@@ -270,7 +270,7 @@ fn every_layout_holds_the_network_and_gives_the_same_spikes() {
     let want = (run::<f32>(&net, 1), run::<f64>(&net, 1));
     assert!(want.0.spikes.len() > 500, "{}", want.0.spikes.len());
     for layout in ["palette", "packed", "wide"] {
-        same_spikes_in(&net, layout, &want, gpu.as_ref());
+        same_spikes_in(&net, layout, &want, gpu.as_deref());
     }
     // per-synapse weights and delays: packed (8 B per synapse in f32), wide
     let net = drawn(200.0);
@@ -284,7 +284,7 @@ fn every_layout_holds_the_network_and_gives_the_same_spikes() {
     let want = (run::<f32>(&net, 1), run::<f64>(&net, 1));
     assert!(want.0.spikes.len() > 500, "{}", want.0.spikes.len());
     for layout in ["packed", "wide"] {
-        same_spikes_in(&net, layout, &want, gpu.as_ref());
+        same_spikes_in(&net, layout, &want, gpu.as_deref());
     }
     // a palette is impossible with drawn values: the automatic choice stands
     force_layout(Some("palette"));

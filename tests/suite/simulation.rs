@@ -5,23 +5,13 @@
 
 use std::path::Path;
 
+use crate::common::gpu;
+
 use galvani::Simulation;
 use galvani::backend::gpu::GpuContext;
 use galvani::network::Network;
 use galvani::real::Precision;
 use galvani::sim::{Collect, Unmonitored};
-
-fn gpu() -> Option<GpuContext> {
-    match GpuContext::new() {
-        Ok(c) => Some(c),
-        Err(e) => {
-            let required = std::env::var("GALVANI_REQUIRE_GPU").is_ok_and(|v| v == "1");
-            assert!(!required, "GALVANI_REQUIRE_GPU=1 but: {e}");
-            eprintln!("skipping the GPU cases: no GPU adapter ({e})");
-            None
-        }
-    }
-}
 
 fn net(config: &str) -> Network {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(config);
@@ -273,7 +263,7 @@ fn hv_state_between_runs() {
     let mut cases = vec![None];
     let ctx = gpu();
     if let Some(c) = &ctx {
-        cases.push(Some(c));
+        cases.push(Some(&**c));
     }
     for g in cases {
         let mut s = sim(&n, g, Precision::F32);
@@ -302,7 +292,7 @@ fn hv_state_between_runs() {
 /// every call, and a later reset onto a backend that fits brings it back.
 #[test]
 fn a_failed_switch_leaves_a_clear_error_and_a_later_one_recovers() {
-    let Some(_) = gpu() else { return };
+    let Some(_gpu) = gpu() else { return };
     let n = net("configs/cuba.toml");
     // bindings too small for CUBA's neuron parameters: the GPU backend cannot be built
     let tiny = GpuContext::with_limits(|l| l.max_storage_buffer_binding_size = 64 << 10).unwrap();

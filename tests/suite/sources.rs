@@ -224,7 +224,7 @@ connect = {{ rule = "fixed_probability", p = 0.05 }}
 fn simulation(net: &Network, gpu: bool) -> Option<Simulation> {
     if gpu {
         let ctx = crate::common::gpu()?;
-        Some(Simulation::new(net.clone(), Some(ctx), Precision::F32).unwrap())
+        Some(Simulation::new(net.clone(), Some(ctx.clone()), Precision::F32).unwrap())
     } else {
         Some(Simulation::new(net.clone(), None, Precision::F32).unwrap())
     }
@@ -655,7 +655,10 @@ voltage = [{ population = "n", neurons = [0, 1] }]
     let gpu = crate::common::gpu();
     let mut cases = vec![(None, Precision::F64), (None, Precision::F32)];
     if let Some(ctx) = &gpu {
-        cases.push((Some(ctx.clone()), Precision::F32));
+        cases.push((
+            Some(galvani::backend::gpu::GpuContext::clone(ctx)),
+            Precision::F32,
+        ));
     }
     for (ctx, precision) in cases {
         let mut a = Simulation::new(base.clone(), ctx.clone(), precision).unwrap();

@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use super::pipelines::{Kernel, KernelSpec};
 use crate::error::{Error, Result};
 
 /// The environment variable that picks an adapter: a case-insensitive substring of the
@@ -26,7 +27,12 @@ struct Inner {
     /// Errors wgpu reported outside any error scope (validation, out of memory, device
     /// loss), oldest first; drained by [`GpuContext::take_error`].
     errors: Arc<Mutex<Vec<String>>>,
+    /// The kernels compiled on this device, by (entry point, source, runtime checks):
+    /// every backend built on the context reuses them ([`GpuContext::kernel`]).
+    kernels: Mutex<KernelCache>,
 }
+
+type KernelCache = std::collections::HashMap<(&'static str, String, String), Kernel>;
 
 impl std::fmt::Debug for GpuContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -242,8 +248,34 @@ impl GpuContext {
                 queue,
                 describe,
                 errors,
+                kernels: Mutex::default(),
             }),
         })
+    }
+
+    /// The kernel `spec` compiled from `src` (preprocessed WGSL), compiled once per
+    /// context: later backends on the same device (a Python session's simulations, a
+    /// `reset`, the test suite) reuse its pipeline instead of compiling it again.
+    pub fn kernel(&self, spec: KernelSpec, src: String) -> Result<Kernel> {
+        let key = (
+            spec.name,
+            src,
+            format!("{:?}", super::pipelines::runtime_checks()?),
+        );
+        let mut cache = self.inner.kernels.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = cache.get(&key) {
+            return Ok(k.clone());
+        }
+        let k = Kernel::with_source(&self.inner.device, spec, key.1.clone())?;
+        cache.insert(key, k.clone());
+        Ok(k)
+    }
+
+    /// [`GpuContext::kernel`] for a kernel whose source is its file's
+    /// ([`super::shaders::kernel_source`]).
+    pub fn kernel_named(&self, spec: KernelSpec) -> Result<Kernel> {
+        let src = super::shaders::kernel_source(spec.name).map_err(Error::Gpu)?;
+        self.kernel(spec, src)
     }
 
     /// The adapter in one line, e.g. "llvmpipe (LLVM 15.0.6, 256 bits) via Vulkan (Cpu)".

@@ -274,9 +274,9 @@ impl HvGpu {
             U::MAP_READ | U::COPY_DST,
         );
         let [step_kernel, gather_kernel, record_kernel] = upload::compile([
-            Kernel::new(device, HV_STEP),
-            Kernel::new(device, HV_GATHER),
-            Kernel::new(device, HV_RECORD_VOLTAGE),
+            ctx.kernel_named(HV_STEP),
+            ctx.kernel_named(HV_GATHER),
+            ctx.kernel_named(HV_RECORD_VOLTAGE),
         ])?;
         let make_set = |tag: &str| {
             // the spike-crossing fractions: one f32 per neuron and step, HV's own

@@ -435,11 +435,11 @@ impl LifGpu {
         let [lif, propagate, source] = upload::compile([
             shaders::kernel_source_for("lif_step", shaders::DEFAULT_CHUNKS, ctx.int64())
                 .map_err(Error::Gpu)
-                .and_then(|src| Kernel::with_source(device, LIF_STEP, src)),
+                .and_then(|src| ctx.kernel(LIF_STEP, src)),
             shaders::kernel_source_chunks("propagate", n_chunks)
                 .map_err(Error::Gpu)
-                .and_then(|src| Kernel::with_source(device, propagate_spec(n_chunks), src)),
-            Kernel::new(device, SOURCE_SPIKES),
+                .and_then(|src| ctx.kernel(propagate_spec(n_chunks), src)),
+            ctx.kernel_named(SOURCE_SPIKES),
         ])?;
         let n_src: u64 = net.sources.iter().map(|s| s.size as u64).sum();
         let source_ptr = empty("source_ptr", (batch_cap as u64 + 1) * 4, st | U::COPY_DST);

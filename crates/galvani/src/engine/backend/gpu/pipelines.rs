@@ -183,7 +183,7 @@ pub fn layout_entries(bindings: &[BindKind]) -> Vec<wgpu::BindGroupLayoutEntry> 
 pub const CHECKS_ENV: &str = "GALVANI_GPU_CHECKS";
 
 /// The runtime checks [`CHECKS_ENV`] asks to keep, None for wgpu's default (all on).
-fn runtime_checks() -> Result<Option<wgpu::ShaderRuntimeChecks>> {
+pub(super) fn runtime_checks() -> Result<Option<wgpu::ShaderRuntimeChecks>> {
     let Some(v) = std::env::var_os(CHECKS_ENV) else {
         return Ok(None);
     };
@@ -205,8 +205,8 @@ fn runtime_checks() -> Result<Option<wgpu::ShaderRuntimeChecks>> {
     }
 }
 
-/// A compiled kernel with its bind group layout.
-#[derive(Debug)]
+/// A compiled kernel with its bind group layout (`Clone` shares the pipeline).
+#[derive(Clone, Debug)]
 pub struct Kernel {
     /// The spec it was built from.
     pub spec: KernelSpec,
