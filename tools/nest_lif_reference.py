@@ -179,6 +179,32 @@ SINGLE = [
 SINGLE_MS = 150.0
 
 
+def simulate_and_write(nest, neurons, ms, prefix):
+    """Records every neuron's V after every step and its spikes, simulates `ms`, and
+    writes `<prefix>_v.csv` (V with repr: every bit) and `<prefix>_spikes.csv`
+    (population `n<i>`); returns the rows of both."""
+    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": DT})
+    rec = nest.Create("spike_recorder")
+    for nrn in neurons:
+        nest.Connect(mm, nrn)
+        nest.Connect(nrn, rec)
+    nest.Simulate(ms)
+    index = {nrn.global_id: i for i, nrn in enumerate(neurons)}
+    ev = mm.get("events")
+    rows = sorted((round(t / DT), index[s], v) for s, t, v in zip(ev["senders"], ev["times"], ev["V_m"]))
+    with open(os.path.join(OUT, f"{prefix}_v.csv"), "w") as f:
+        f.write("time_ms,neuron,v_mv\n")
+        for step, i, v in rows:
+            f.write(f"{step * DT:.1f},{i},{float(v)!r}\n")
+    sp = rec.get("events")
+    srows = sorted((round(t / DT), index[s]) for s, t in zip(sp["senders"], sp["times"]))
+    with open(os.path.join(OUT, f"{prefix}_spikes.csv"), "w") as f:
+        f.write("time_ms,population,neuron\n")
+        for step, i in srows:
+            f.write(f"{step * DT:.1f},n{i},0\n")
+    return rows, srows
+
+
 def run_single(nest, prefix, model, synapse, scale):
     nest.ResetKernel()
     nest.set(resolution=DT, local_num_threads=1, print_time=False)
@@ -202,25 +228,7 @@ def run_single(nest, prefix, model, synapse, scale):
                 g = nest.Create("spike_generator", params={"spike_times": ts})
                 nest.Connect(g, nrn, syn_spec={"weight": w, "delay": d})
                 gens.append((len(neurons) - 1, kind, ts, w, d))
-    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": DT})
-    rec = nest.Create("spike_recorder")
-    for nrn in neurons:
-        nest.Connect(mm, nrn)
-        nest.Connect(nrn, rec)
-    nest.Simulate(SINGLE_MS)
-    ev = mm.get("events")
-    index = {nrn.global_id: i for i, nrn in enumerate(neurons)}
-    rows = sorted((round(t / DT), index[s], v) for s, t, v in zip(ev["senders"], ev["times"], ev["V_m"]))
-    with open(os.path.join(OUT, f"{prefix}_v.csv"), "w") as f:
-        f.write("time_ms,neuron,v_mv\n")
-        for step, i, v in rows:
-            f.write(f"{step * DT:.1f},{i},{float(v)!r}\n")
-    sp = rec.get("events")
-    srows = sorted((round(t / DT), index[s]) for s, t in zip(sp["senders"], sp["times"]))
-    with open(os.path.join(OUT, f"{prefix}_spikes.csv"), "w") as f:
-        f.write("time_ms,population,neuron\n")
-        for step, i in srows:
-            f.write(f"{step * DT:.1f},n{i},0\n")
+    rows, srows = simulate_and_write(nest, neurons, SINGLE_MS, prefix)
     write_toml(f"{prefix}.toml", model, synapse, [s["params"] for s in SINGLE], gens,
                SINGLE_MS, f"{prefix}_v.csv", f"{prefix}_spikes.csv")
     print(f"{model}: {len(SINGLE)} single neurons, {len(rows)} samples, {len(srows)} spikes")
@@ -266,25 +274,7 @@ def run_cond(nest):
             # NEST's conductance models take the sign of the weight as the receptor
             nest.Connect(g, nrn, syn_spec={"weight": w if kind == "exc" else -w, "delay": d})
             gens.append((i, kind, times, w, d))
-    mm = nest.Create("multimeter", params={"record_from": ["V_m"], "interval": DT})
-    rec = nest.Create("spike_recorder")
-    for nrn in neurons:
-        nest.Connect(mm, nrn)
-        nest.Connect(nrn, rec)
-    nest.Simulate(COND_MS)
-    index = {nrn.global_id: i for i, nrn in enumerate(neurons)}
-    ev = mm.get("events")
-    rows = sorted((round(t / DT), index[s], v) for s, t, v in zip(ev["senders"], ev["times"], ev["V_m"]))
-    with open(os.path.join(OUT, "cond_v.csv"), "w") as f:
-        f.write("time_ms,neuron,v_mv\n")
-        for step, i, v in rows:
-            f.write(f"{step * DT:.1f},{i},{float(v)!r}\n")
-    sp = rec.get("events")
-    srows = sorted((round(t / DT), index[s]) for s, t in zip(sp["senders"], sp["times"]))
-    with open(os.path.join(OUT, "cond_spikes.csv"), "w") as f:
-        f.write("time_ms,population,neuron\n")
-        for step, i in srows:
-            f.write(f"{step * DT:.1f},n{i},0\n")
+    rows, srows = simulate_and_write(nest, neurons, COND_MS, "cond")
     write_toml("cond.toml", "iaf_cond_alpha", "alpha_conductance", [c["params"] for c in COND],
                gens, COND_MS, "cond_v.csv", "cond_spikes.csv")
     print(f"cond neurons: {len(COND)}, {len(srows)} spikes")

@@ -19,12 +19,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from pynn_scenarios import fetch  # noqa: E402
+from pynn_scenarios import source_tree  # noqa: E402
 
 # Arguments PyNN's examples take besides the simulator name (from their docstrings).
 ARGS = {"VAbenchmarks.py": ["CUBA"]}
@@ -38,14 +37,7 @@ def main():
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="pynn-examples-")
     try:
-        src = args.sdist or fetch(work)
-        if os.path.isfile(src):
-            with tarfile.open(src) as t:
-                t.extractall(work, filter="data")
-            root = next(os.path.join(work, d) for d in os.listdir(work)
-                        if os.path.isdir(os.path.join(work, d)) and d.lower().startswith("pynn"))
-        else:
-            root = src
+        root = source_tree(args.sdist, work)
         examples = os.path.join(root, "examples")
         scripts = sorted(f for f in os.listdir(examples) if f.endswith(".py"))
         if args.only:

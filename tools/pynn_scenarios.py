@@ -109,6 +109,18 @@ def fetch(dest):
     return os.path.join(dest, tars[0])
 
 
+def source_tree(sdist, work):
+    """The PyNN 0.13.0 source tree: `sdist` (a folder, or a tarball unpacked into
+    `work`), or the sdist fetched into `work`."""
+    src = sdist or fetch(work)
+    if not os.path.isfile(src):
+        return src
+    with tarfile.open(src) as t:
+        t.extractall(work, filter="data")
+    return next(os.path.join(work, d) for d in os.listdir(work)
+                if os.path.isdir(os.path.join(work, d)) and d.lower().startswith("pynn"))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sdist")
@@ -116,14 +128,7 @@ def main():
     args, rest = ap.parse_known_args()
     work = tempfile.mkdtemp(prefix="pynn-scenarios-")
     try:
-        src = args.sdist or fetch(work)
-        if os.path.isfile(src):
-            with tarfile.open(src) as t:
-                t.extractall(work, filter="data")
-            root = next(os.path.join(work, d) for d in os.listdir(work)
-                        if os.path.isdir(os.path.join(work, d)) and d.lower().startswith("pynn"))
-        else:
-            root = src
+        root = source_tree(args.sdist, work)
         pkg = os.path.join(work, "galvani_scenarios")
         shutil.copytree(os.path.join(root, "test", "system", "scenarios"), pkg)
         with open(os.path.join(pkg, "fixtures.py"), "w") as f:

@@ -4,7 +4,7 @@
 use super::InputRing;
 use crate::model::lif::{
     LifParams, LifState, SYN_ALPHA_CONDUCTANCE, SYN_ALPHA_CURRENT, SYN_DELTA, SYN_EXP_CONDUCTANCE,
-    SYN_EXP_CURRENT, lif_kernel,
+    SYN_EXP_CURRENT, is_alpha, lif_kernel,
 };
 use crate::real::Real;
 
@@ -49,144 +49,35 @@ pub fn lif_step<F: Real>(
         let (st, inp) = (&mut state[a..b], &mut input[2 * a..2 * b]);
         // Specialised loops: kind (uniform within a population), shared or per-neuron
         // constants, with or without pulses.
+        // (empty where the network has no alpha neurons; only the alpha kinds read it)
+        let ds = dsyn.get_mut(a..b).unwrap_or_default();
+        let args = (params, r, i_stim, st, ds, inp, inv_scale, first);
         match params[a].kind {
-            SYN_DELTA => kind::<F, SYN_DELTA>(params, r, i_stim, st, inp, inv_scale, first, spiked),
-            SYN_EXP_CURRENT => {
-                kind::<F, SYN_EXP_CURRENT>(params, r, i_stim, st, inp, inv_scale, first, spiked)
-            }
-            SYN_ALPHA_CURRENT => alpha::<F, SYN_ALPHA_CURRENT>(
-                params,
-                r,
-                i_stim,
-                st,
-                &mut dsyn[a..b],
-                inp,
-                inv_scale,
-                first,
-                spiked,
-            ),
-            SYN_ALPHA_CONDUCTANCE => alpha::<F, SYN_ALPHA_CONDUCTANCE>(
-                params,
-                r,
-                i_stim,
-                st,
-                &mut dsyn[a..b],
-                inp,
-                inv_scale,
-                first,
-                spiked,
-            ),
-            _ => {
-                kind::<F, SYN_EXP_CONDUCTANCE>(params, r, i_stim, st, inp, inv_scale, first, spiked)
-            }
+            SYN_DELTA => kind::<F, SYN_DELTA>(args, spiked),
+            SYN_EXP_CURRENT => kind::<F, SYN_EXP_CURRENT>(args, spiked),
+            SYN_ALPHA_CURRENT => kind::<F, SYN_ALPHA_CURRENT>(args, spiked),
+            SYN_ALPHA_CONDUCTANCE => kind::<F, SYN_ALPHA_CONDUCTANCE>(args, spiked),
+            _ => kind::<F, SYN_EXP_CONDUCTANCE>(args, spiked),
         }
     }
 }
 
-/// The loop of the alpha kinds: scalar (two more state variables per neuron, in
-/// `dsyn`), with the same kernel as every other kind, specialised as [`kind`]'s loops
-/// are (constants shared by the range kept in registers; with or without pulses).
-#[allow(clippy::too_many_arguments)]
-fn alpha<F: Real, const KIND: u32>(
-    params: &[LifParams<F>],
-    r: &NeuronRange<F>,
-    i_stim: &[F],
-    state: &mut [LifState<F>],
-    dsyn: &mut [[F; 2]],
-    input: &mut [F::Acc],
-    inv_scale: F,
-    first: usize,
-    spiked: &mut Vec<u32>,
-) {
-    let a = r.start;
-    let g = first + a;
-    match (&r.shared, i_stim.is_empty()) {
-        (Some(p), true) => {
-            let p = *p;
-            alpha_range::<F, KIND>(
-                |_| &p,
-                |_| F::zero(),
-                state,
-                dsyn,
-                input,
-                inv_scale,
-                g,
-                spiked,
-            )
-        }
-        (_, true) => alpha_range::<F, KIND>(
-            |k| &params[a + k],
-            |_| F::zero(),
-            state,
-            dsyn,
-            input,
-            inv_scale,
-            g,
-            spiked,
-        ),
-        (_, false) => alpha_range::<F, KIND>(
-            |k| &params[a + k],
-            |k| i_stim[a + k],
-            state,
-            dsyn,
-            input,
-            inv_scale,
-            g,
-            spiked,
-        ),
-    }
-}
+/// One range's arrays and constants: params, range, i_stim, state, dsyn (empty or the
+/// range's), input, 1/scale, the partition's first neuron.
+type RangeArgs<'a, F> = (
+    &'a [LifParams<F>],
+    &'a NeuronRange<F>,
+    &'a [F],
+    &'a mut [LifState<F>],
+    &'a mut [[F; 2]],
+    &'a mut [<F as Real>::Acc],
+    F,
+    usize,
+);
 
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn alpha_range<'p, F: Real, const KIND: u32>(
-    p: impl Fn(usize) -> &'p LifParams<F>,
-    stim: impl Fn(usize) -> F,
-    state: &mut [LifState<F>],
-    dsyn: &mut [[F; 2]],
-    input: &mut [F::Acc],
-    inv_scale: F,
-    start: usize,
-    spiked: &mut Vec<u32>,
-) {
-    for (k, ((s, di), acc)) in state
-        .iter_mut()
-        .zip(dsyn.iter_mut())
-        .zip(input.chunks_exact_mut(2))
-        .enumerate()
-    {
-        let x = F::acc_value(acc[0], inv_scale);
-        let y = F::acc_value(acc[1], inv_scale);
-        acc[0] = F::Acc::default();
-        acc[1] = F::Acc::default();
-        if lif_kernel::<F, KIND>(
-            p(k),
-            &mut s.u,
-            &mut s.i_ampa,
-            &mut s.i_gaba,
-            &mut s.refrac,
-            di,
-            x,
-            y,
-            stim(k),
-        ) {
-            spiked.push((start + k) as u32);
-        }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn kind<F: Real, const KIND: u32>(
-    params: &[LifParams<F>],
-    r: &NeuronRange<F>,
-    i_stim: &[F],
-    st: &mut [LifState<F>],
-    inp: &mut [F::Acc],
-    inv_scale: F,
-    first: usize,
-    spiked: &mut Vec<u32>,
-) {
+fn kind<F: Real, const KIND: u32>(args: RangeArgs<'_, F>, spiked: &mut Vec<u32>) {
+    let (params, r, i_stim, st, ds, inp, inv_scale, first) = args;
     let a = r.start;
     let g = first + a;
     match (&r.shared, i_stim.is_empty()) {
@@ -194,12 +85,13 @@ fn kind<F: Real, const KIND: u32>(
             // A local copy: its fields stay in registers across the loop (through the
             // reference LLVM reloads them after every store to the state).
             let p = *p;
-            range::<F, KIND>(|_| &p, |_| F::zero(), st, inp, inv_scale, g, spiked)
+            range::<F, KIND>(|_| &p, |_| F::zero(), st, ds, inp, inv_scale, g, spiked)
         }
         (_, true) => range::<F, KIND>(
             |k| &params[a + k],
             |_| F::zero(),
             st,
+            ds,
             inp,
             inv_scale,
             g,
@@ -209,6 +101,7 @@ fn kind<F: Real, const KIND: u32>(
             |k| &params[a + k],
             |k| i_stim[a + k],
             st,
+            ds,
             inp,
             inv_scale,
             g,
@@ -223,6 +116,7 @@ fn range<'p, F: Real, const KIND: u32>(
     p: impl Fn(usize) -> &'p LifParams<F>,
     stim: impl Fn(usize) -> F,
     state: &mut [LifState<F>],
+    dsyn: &mut [[F; 2]],
     input: &mut [F::Acc],
     inv_scale: F,
     start: usize,
@@ -230,10 +124,12 @@ fn range<'p, F: Real, const KIND: u32>(
 ) {
     // exp() per neuron: nothing to gain from lanes; f64 (NEST's precision): its 32-byte
     // states vectorize badly, and lanes measured 1.8× slower than the branchy loop
-    // (CUBA 4000, 1 s: 0.117 s against 0.065 s on the development machine)
-    if KIND == SYN_EXP_CONDUCTANCE || F::NAME == "f64" {
-        // (no alpha state in these kinds)
-        let mut di = [F::zero(); 2];
+    // (CUBA 4000, 1 s: 0.117 s against 0.065 s on the development machine); the alpha
+    // kinds: scalar for now, with their two more state variables in `dsyn`
+    let alpha = is_alpha(KIND);
+    if KIND == SYN_EXP_CONDUCTANCE || F::NAME == "f64" || alpha {
+        // the other kinds have no alpha state: a scratch pair they leave alone
+        let mut scratch = [F::zero(); 2];
         for (k, (s, acc)) in state.iter_mut().zip(input.chunks_exact_mut(2)).enumerate() {
             let a = F::acc_value(acc[0], inv_scale);
             let g = F::acc_value(acc[1], inv_scale);
@@ -245,7 +141,7 @@ fn range<'p, F: Real, const KIND: u32>(
                 &mut s.i_ampa,
                 &mut s.i_gaba,
                 &mut s.refrac,
-                &mut di,
+                if alpha { &mut dsyn[k] } else { &mut scratch },
                 a,
                 g,
                 stim(k),

@@ -226,9 +226,9 @@ struct LifGpu {
     /// ([`param_table`]; both rewritten by `write_params`).
     shared: LifShared,
     param_cap: usize,
-    /// dI/dt of the alpha currents (2n f32 when the network has `alpha_current`
-    /// neurons, else one unused entry).
-    dsyn: Option<wgpu::Buffer>,
+    /// Whether the network has alpha neurons: then `shared.dsyn` holds their dI/dt
+    /// (2n f32; else one unused entry) and checkpoints carry it.
+    alpha: bool,
     /// The uniforms, probes, record sets and the batches open and in flight.
     batches: Batches<LifBinds>,
     bind_propagate: wgpu::BindGroup,
@@ -546,7 +546,7 @@ impl LifGpu {
             state_staging,
             ring,
             ring_bytes: slots as u64 * 2 * n as u64 * 4,
-            dsyn: alpha.then(|| shared.dsyn.clone()),
+            alpha,
             shared,
             param_cap,
             batches: Batches::new(ctx, net, base, batch_cap, uniforms, probe_buf, sets),

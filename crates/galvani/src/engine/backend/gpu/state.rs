@@ -12,8 +12,8 @@ impl LifGpu {
     pub(super) fn save_sections(&mut self, ck: &mut Checkpoint) -> Result<()> {
         let n = self.e_l.len() as u64;
         ck.put(LIF_STATE, download(&self.ctx, &self.state, n * 16)?);
-        if let Some(dsyn) = &self.dsyn {
-            ck.put(LIF_DSYN, download(&self.ctx, dsyn, n * 8)?);
+        if self.alpha {
+            ck.put(LIF_DSYN, download(&self.ctx, &self.shared.dsyn, n * 8)?);
         }
         ck.put(LIF_RING, download(&self.ctx, &self.ring, self.ring_bytes)?);
         ck.put(STIM, bytemuck::cast_slice(&self.host_i_stim).to_vec());
@@ -25,16 +25,15 @@ impl LifGpu {
         let state = ck.reader(LIF_STATE, n, 16)?;
         let ring = ck.reader(LIF_RING, self.ring_bytes as usize / 4, 4)?;
         let stim = ck.reader(STIM, self.host_i_stim.len(), 4)?;
-        let dsyn = match &self.dsyn {
-            Some(_) => Some(ck.reader(LIF_DSYN, 2 * n, 4)?.rest()),
-            None => None,
+        let dsyn = if self.alpha {
+            ck.reader(LIF_DSYN, 2 * n, 4)?.rest()
+        } else {
+            &[]
         };
         let (state, ring, stim) = (state.rest(), ring.rest(), stim.rest());
         let q = self.ctx.queue();
-        if let (Some(buf), Some(d)) = (&self.dsyn, dsyn)
-            && !d.is_empty()
-        {
-            q.write_buffer(buf, 0, d);
+        if !dsyn.is_empty() {
+            q.write_buffer(&self.shared.dsyn, 0, dsyn);
         }
         if !state.is_empty() {
             q.write_buffer(&self.state, 0, state);
