@@ -271,7 +271,7 @@ class Simulation:
         """``(times_ms, neurons, v_mv)`` of the recorded probes of ``population``,
         starting with the t = 0 sample: float64, int64, float64, by time, then probe.
         ``variable``: ``"syn_ampa"`` / ``"syn_gaba_a"`` (and ``"dsyn_ampa"`` /
-        ``"dsyn_gaba_a"`` for alpha synapses) for the probes of synaptic variables
+        ``"dsyn_gaba_a"`` for alpha synapses; ``"u"`` for Izhikevich) for the probes of other variables
         (``record_voltage(..., variable=...)``)."""
         return self._sim.voltages(population, variable)
 

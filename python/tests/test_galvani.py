@@ -359,3 +359,26 @@ def test_load_refuses_another_network(tmp_path):
     (tmp_path / "bad.galvani").write_bytes(b"nothing")
     with pytest.raises(ValueError, match="not a galvani checkpoint"):
         sim.load(tmp_path / "bad.galvani")
+
+
+def test_izhikevich_state_reads_and_writes_from_python():
+    """A point model's state variables are get/set between runs: u as well as V."""
+    net = galvani.Network()
+    net.add_population("n", 2, "izhikevich", params={"i_e_pa": 10.0},
+                       init={"v_mv": -70.0, "u": -14.0})
+    net.record_voltage("n", [0])
+    sim = galvani.Simulation(net, backend="cpu", precision="f64")
+    assert list(sim.get("n", "u")) == [-14.0, -14.0]
+    sim.run(0.1)
+    # one Euler step of NEST's consistent scheme by hand
+    assert sim.get("n", "u")[0] == -14.0 + 0.1 * 0.02 * (0.2 * -70.0 - -14.0)
+    dv = 0.04 * -70.0 * -70.0 + 5.0 * -70.0 + 140.0 - -14.0 + 0.0 + 10.0
+    assert sim.get("n", "v_mv")[0] == -70.0 + (0.1 * dv + 0.0)
+    sim.set("n", "u", [5.0, -3.0])
+    assert list(sim.get("n", "u")) == [5.0, -3.0]
+    sim.set("n", "d", 4.0)
+    assert list(sim.get("n", "d")) == [4.0, 4.0]
+    with pytest.raises(ValueError, match="c_mv"):
+        sim.set("n", "c_mv", 40.0)
+    with pytest.raises(ValueError, match="unknown variable 'w'"):
+        sim.get("n", "w")

@@ -323,7 +323,7 @@ def test_numpy_rng_connectors_keep_pynn_connections():
 def test_not_implemented_messages_list_their_own_kind():
     from galvani.pynn.standardmodels import unsupported_message
 
-    cells = ("IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, "
+    cells = ("IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, Izhikevich, "
              "SpikeSourceArray, SpikeSourcePoisson")
     sim.setup()
     with pytest.raises(NotImplementedError) as e:
@@ -367,4 +367,31 @@ def test_native_projection_set_and_len():
     built = sim.simulator.state.net.to_dict()["projection"]
     assert [b["connect"]["rule"] for b in built] == ["fixed_indegree", "edges"]
     assert sorted(built[1]["connect"]["weight"]) == list(np.arange(900.0))
+    sim.end()
+
+
+def test_izhikevich_matches_nests_update_and_records_u():
+    """PyNN's Izhikevich is NEST's izhikevich: i_offset in nA (× 1000 into I_e), weights
+    are jumps of V in mV, v and u recordable; one step by hand from the defaults."""
+    sim.setup(timestep=0.1)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[5.0]))
+    p = sim.Population(2, sim.Izhikevich(a=0.02, b=0.2, c=-65.0, d=6.0, i_offset=0.0))
+    sim.Projection(src, p, sim.OneToOneConnector(), sim.StaticSynapse(weight=3.0, delay=1.0))
+    p.record(["v", "u", "spikes"])
+    sim.run(10.0)
+    seg = p.get_data().segments[0]
+    sig = {s.name: s.magnitude[:, 0] for s in seg.analogsignals}
+    assert sig["v"][0] == -70.0 and sig["u"][0] == -14.0
+    dv = 0.04 * -70.0 * -70.0 + 5.0 * -70.0 + 140.0 - -14.0
+    assert sig["v"][1] == pytest.approx(-70.0 + 0.1 * dv, abs=1e-12)
+    # the 3 mV jump arrives at 6.0 ms (step 60)
+    d = np.diff(sig["v"])
+    assert np.argmax(d) == 60 - 1 and d.max() > 2.9
+    sim.end()
+    sim.setup(timestep=0.1)
+    q = sim.Population(1, sim.Izhikevich(i_offset=0.01))  # 10 in I_e: tonic spiking
+    q.initialize(v=-65.0, u=-13.0)
+    q.record("spikes")
+    sim.run(200.0)
+    assert len(q.get_data().segments[0].spiketrains[0]) > 3
     sim.end()

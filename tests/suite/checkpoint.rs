@@ -191,7 +191,7 @@ fn hv_net() -> Network {
 /// Runs `net` for all its steps in one piece, and again as: `split` steps, save, a new
 /// simulation loads the file and runs the rest. The second half's records, spike counts
 /// and the final state must equal the uninterrupted run's, bit for bit.
-fn split_equals_whole(
+pub(crate) fn split_equals_whole(
     make: &dyn Fn() -> Network,
     gpu: Option<&GpuContext>,
     p: Precision,

@@ -242,9 +242,17 @@ fn bad_cases() -> Vec<(&'static str, String, Vec<&'static str>)> {
             "unknown model",
             g.replace(
                 "model = \"lif\"\n[population.params]",
+                "model = \"adex2\"\n[population.params]",
+            ),
+            vec!["unknown model", "adex2", "\"izhikevich\""],
+        ),
+        (
+            "another model's key",
+            g.replace(
+                "model = \"lif\"\n[population.params]",
                 "model = \"izhikevich\"\n[population.params]",
             ),
-            vec!["unknown model", "izhikevich"],
+            vec!["e_l_mv", "expected one of: a, b, c_mv"],
         ),
         (
             "unknown synapse",

@@ -16,6 +16,7 @@ mod fuzz_corpus;
 mod gpu;
 mod gpu_counters;
 mod hv;
+mod izhikevich;
 mod layout;
 mod layouts;
 mod limits;

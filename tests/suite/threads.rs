@@ -175,6 +175,7 @@ fn brunel_and_coba_same_spikes_for_any_thread_count() {
             global: 5,
             every: 1,
             var: galvani::network::PROBE_V,
+            name: "v_mv",
         });
         net.probes.push(galvani::network::Probe {
             pop,
@@ -182,6 +183,7 @@ fn brunel_and_coba_same_spikes_for_any_thread_count() {
             global: net.n - 1,
             every: 2,
             var: galvani::network::PROBE_SYN_AMPA,
+            name: "syn_ampa",
         });
         let (s32, s64) = same_for_any_threads(&net);
         assert!(s32 > 0 && s64 > 0, "{name} fires");
@@ -208,6 +210,7 @@ fn hv_same_spikes_for_any_thread_count() {
                 global: g,
                 every: 7,
                 var: galvani::network::PROBE_V,
+                name: "v_mv",
             }
         })
         .collect();

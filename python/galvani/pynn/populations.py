@@ -126,7 +126,7 @@ class Population(_ParamMixin, common.Population):
         self._parameters = ps.as_dict()
         if "spike_times" in self._parameters:
             _check_times(_seq_list(self._native_values("spike_times"), self.size))
-        self._init_v = None
+        self._init = {}  # PyNN state variable -> initial values set so far
         for c in self.all_cells:
             c.parent = self
         state.id_counter += self.size
@@ -176,26 +176,33 @@ class Population(_ParamMixin, common.Population):
     # -- initial values -------------------------------------------------------------
 
     def _set_initial(self, variable, idx, values):
-        if variable != "v":
-            return  # galvani's LIF has no other state to initialise
         if not hasattr(self.celltype, "galvani_synapse"):
             return
-        v = self._current_init_v()
+        name = self._galvani_state(variable)
+        if name is None:
+            return  # a PyNN state variable galvani's model does not keep
+        v = self._current_init(variable)
         v[idx] = np.asarray(values, dtype=float)
-        self._init_v = v
+        self._init[variable] = v
         if state.sim is not None and not state.dirty:
-            state.sim.set(self._gname, "v_mv", v)
+            state.sim.set(self._gname, name, v)
+
+    def _galvani_state(self, variable):
+        """galvani's name of a PyNN state variable (``v`` -> ``v_mv``), or None."""
+        t = getattr(self.celltype, "state_variable_translations", {})
+        return t[variable]["translated_name"] if variable in t else None
 
     def _set_initial_value_array(self, variable, initial_values):
         initial_values.shape = (self.size,)
         self._set_initial(variable, np.arange(self.size), initial_values.evaluate(simplify=False))
 
-    def _current_init_v(self):
-        if self._init_v is not None:
-            return self._init_v.copy()
-        iv = self.initial_values.get("v") if hasattr(self, "initial_values") else None
+    def _current_init(self, variable):
+        if variable in self._init:
+            return self._init[variable].copy()
+        iv = self.initial_values.get(variable) if hasattr(self, "initial_values") else None
         if iv is None:
-            return np.full(self.size, -65.0)
+            default = self.celltype.default_initial_values.get(variable, -65.0)
+            return np.full(self.size, float(default))
         iv = iv.copy() if hasattr(iv, "copy") else iv
         try:
             iv.shape = (self.size,)
@@ -203,9 +210,17 @@ class Population(_ParamMixin, common.Population):
         except AttributeError:
             return np.full(self.size, float(iv))
 
+    def _init_values(self):
+        """galvani's initial values: every state variable the model keeps."""
+        out = {}
+        for variable in getattr(self.celltype, "state_variable_translations", {}):
+            out[self._galvani_state(variable)] = self._current_init(variable)
+        return out
+
     def _apply_initial_values(self):
         if hasattr(self.celltype, "galvani_synapse"):
-            state.sim.set(self._gname, "v_mv", self._current_init_v())
+            for name, values in self._init_values().items():
+                state.sim.set(self._gname, name, values)
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -229,6 +244,6 @@ class Population(_ParamMixin, common.Population):
             params = {k: np.asarray(self._native_values(k), dtype=float)
                       for k in self._parameters}
             net.add_population(
-                self._gname, self.size, model="lif", synapse=ct.galvani_synapse,
-                params=params, init={"v_mv": self._current_init_v()},
+                self._gname, self.size, model=ct.galvani_model, synapse=ct.galvani_synapse,
+                params=params, init=self._init_values(),
             )

@@ -13,6 +13,7 @@ v_thresh (mV)           v_th_mv                            1
 v_reset (mV)            v_reset_mv                         1
 tau_refrac (ms)         t_ref_ms                           1
 i_offset (nA)           i_e_pa                             × 1000
+a, b, c (mV), d         a, b, c_mv, d (Izhikevich)         1
 tau_syn_E / tau_syn_I   tau_ampa_ms / tau_gaba_a_ms        1
 e_rev_E / e_rev_I (mV)  e_ampa_mv / e_gaba_a_mv            1
 weight (nA, µS, mV)     projection weight (pA, nS, mV)     × 1000 (× 1 for delta)
@@ -90,6 +91,23 @@ class IF_curr_delta(_Neuron, cells.IF_curr_delta):
     weight_scale = 1.0
     translations = build_translations(*_LIF_COMMON)
     state_variable_translations = build_translations(_V)
+
+
+class Izhikevich(_Neuron, cells.Izhikevich):
+    __doc__ = cells.Izhikevich.__doc__
+    # NEST's izhikevich: delta synapses, a weight is a jump of V in mV (as pyNN.nest,
+    # which undoes PyNN's nA scaling for this model)
+    galvani_model = "izhikevich"
+    galvani_synapse = None
+    weight_scale = 1.0
+    translations = build_translations(
+        ("a", "a"),
+        ("b", "b"),
+        ("c", "c_mv"),
+        ("d", "d"),
+        ("i_offset", "i_e_pa", 1000.0),
+    )
+    state_variable_translations = build_translations(_V, ("u", "u"))
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
@@ -333,7 +351,7 @@ class NoisyCurrentSource(_Windowed, electrodes.NoisyCurrentSource):
 #: What galvani.pynn supports, by kind (the lists NotImplementedError messages give).
 SUPPORTED = {
     "cell type": ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
-                  "IF_curr_delta", "SpikeSourceArray", "SpikeSourcePoisson"],
+                  "IF_curr_delta", "Izhikevich", "SpikeSourceArray", "SpikeSourcePoisson"],
     "synapse type": ["StaticSynapse"],
     "current source": ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"],
 }
@@ -362,7 +380,7 @@ def _unsupported(kind, cls):
 
 _UNSUPPORTED_CELLS = [
     "IF_facets_hardware1", "HH_cond_exp", "EIF_cond_alpha_isfa_ista",
-    "EIF_cond_exp_isfa_ista", "IF_cond_exp_gsfa_grr", "Izhikevich", "SpikeSourceGamma",
+    "EIF_cond_exp_isfa_ista", "IF_cond_exp_gsfa_grr", "SpikeSourceGamma",
     "SpikeSourceInhGamma", "SpikeSourcePoissonRefractory", "GIF_cond_exp", "IF_curr_dual_exp",
     "PointNeuron", "LIF", "AdExp",
 ]

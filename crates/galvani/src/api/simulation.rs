@@ -373,6 +373,13 @@ impl Simulation {
         if !self.model().init().iter().any(|i| i.name == key) {
             return None;
         }
+        if let Neurons::Point(p) = &self.net.neurons {
+            return match p.dynamics.state().iter().position(|s| *s == key) {
+                Some(0) => Some(StateVar::V),
+                Some(k) => Some(StateVar::Point(k as u32, p.dynamics.state()[k])),
+                None => None,
+            };
+        }
         match key {
             "v_mv" => Some(StateVar::V),
             "w" => Some(StateVar::W),
@@ -881,6 +888,35 @@ impl Simulation {
     ) -> Result<Neurons> {
         let dt = self.net.dt_ms;
         let mut neurons = self.net.neurons.clone();
+        if let Neurons::Point(pn) = &mut neurons {
+            // every neuron's constants, the changed ones re-derived, stored again once
+            // per distinct set
+            let k = pn.dynamics.n_consts();
+            let mut sets: Vec<Option<Vec<f64>>> = pn
+                .set
+                .iter()
+                .map(|&s| {
+                    (s != crate::model::point::SILENT)
+                        .then(|| pn.consts[s as usize * k..(s as usize + 1) * k].to_vec())
+                })
+                .collect();
+            for i in indices {
+                if sets[i].is_none() {
+                    continue;
+                }
+                let (pop, local) = self.net.locate(i);
+                let lookup = |key: &str| value(i, key);
+                if let Err((key, msg)) = pn.dynamics.check(&lookup) {
+                    return Err(Error::Usage(format!(
+                        "{at}: {key} (neuron {local} of '{}'): {msg}",
+                        self.net.populations[pop].name
+                    )));
+                }
+                sets[i] = Some(pn.dynamics.derive(&lookup, dt));
+            }
+            pn.set_constants(sets.into_iter());
+            return Ok(neurons);
+        }
         for i in indices {
             let (pop, local) = self.net.locate(i);
             let lookup = |k: &str| value(i, k);
@@ -909,6 +945,7 @@ impl Simulation {
                     h.params[i].pulse_at = pulse_at;
                     h.params[i].pulse_len = pulse_len;
                 }
+                Neurons::Point(_) => unreachable!("handled above"),
             }
         }
         Ok(neurons)
@@ -942,22 +979,25 @@ impl Simulation {
         self.samples(population, "v_mv")
     }
 
-    /// Samples of `population`'s probes of `variable` (`v_mv`, `syn_ampa`,
-    /// `syn_gaba_a`, `dsyn_ampa`, `dsyn_gaba_a`; see `[record] voltage`), as
-    /// [`Simulation::voltages`].
+    /// Samples of `population`'s probes of `variable` (what its model can record: `v_mv`,
+    /// and e.g. `syn_ampa`, `syn_gaba_a`, `dsyn_ampa`, `dsyn_gaba_a` for LIF, `u` for
+    /// Izhikevich; see `[record] voltage`), as [`Simulation::voltages`].
     pub fn samples(
         &self,
         population: &str,
         variable: &str,
     ) -> Result<(Vec<f64>, Vec<u32>, Vec<f64>)> {
         self.population(population)?;
-        if !matches!(
-            variable,
-            "v_mv" | "syn_ampa" | "syn_gaba_a" | "dsyn_ampa" | "dsyn_gaba_a"
-        ) {
+        // what the population's model can record (`record.voltage` variables)
+        let probes = if self.source_index(population).is_some() {
+            &[][..]
+        } else {
+            self.model().probes()
+        };
+        if !probes.contains(&variable) {
             return Err(Error::Usage(format!(
-                "samples: unknown variable '{variable}'; expected v_mv, syn_ampa, syn_gaba_a, \
-                 dsyn_ampa or dsyn_gaba_a"
+                "samples: unknown variable '{variable}' for '{population}'; expected {}",
+                probes.join(", ")
             )));
         }
         let (mut t, mut n, mut v) = (Vec::new(), Vec::new(), Vec::new());

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::model::Param;
 use crate::model::hv::{self, HvParams, HvPrimary, HvPulse};
 use crate::model::lif::{self, LifParams, LifPrimary};
+use crate::model::point::{PointDynamics, PointNeurons};
 use crate::real::FixedPoint;
 use crate::rng::PoissonPlan;
 
@@ -42,8 +43,11 @@ pub struct Probe {
     /// Sampling interval in steps (samples after steps n with (n+1) % every == 0, and at t = 0).
     pub every: u32,
     /// What it samples: [`PROBE_V`], [`PROBE_SYN_AMPA`], [`PROBE_SYN_GABA`],
-    /// [`PROBE_DSYN_AMPA`] or [`PROBE_DSYN_GABA`].
+    /// [`PROBE_DSYN_AMPA`] or [`PROBE_DSYN_GABA`]: the variable's index in its model's
+    /// probe list ([`crate::model::NeuronModel::probes`]).
     pub var: u32,
+    /// The variable's name (`variable = "..."`).
+    pub name: &'static str,
 }
 
 /// A probe of the membrane potential (mV).
@@ -61,13 +65,7 @@ pub const PROBE_DSYN_GABA: u32 = 4;
 impl Probe {
     /// The config name of what it samples.
     pub fn var_name(&self) -> &'static str {
-        match self.var {
-            PROBE_SYN_AMPA => "syn_ampa",
-            PROBE_SYN_GABA => "syn_gaba_a",
-            PROBE_DSYN_AMPA => "dsyn_ampa",
-            PROBE_DSYN_GABA => "dsyn_gaba_a",
-            _ => "v_mv",
-        }
+        self.name
     }
 }
 
@@ -83,6 +81,8 @@ pub enum Neurons {
     },
     /// Herrera-Valdez neurons with instantaneous graded coupling (spec hv-model.md).
     Hv(HvNeurons),
+    /// Point models ([`crate::model::point`]): constant sets, set per neuron, state.
+    Point(PointNeurons),
 }
 
 impl Neurons {
@@ -91,6 +91,7 @@ impl Neurons {
         match self {
             Neurons::Lif { .. } => "lif",
             Neurons::Hv(_) => "hv",
+            Neurons::Point(p) => p.model,
         }
     }
 }
@@ -273,6 +274,7 @@ impl Network {
             }
         }
         let mut primary = Vec::new();
+        let dynamics = crate::model::by_name(cfg.model()).and_then(|m| m.dynamics());
         let neurons = if cfg.model() == "hv" {
             Neurons::Hv(build_hv(
                 cfg,
@@ -283,6 +285,8 @@ impl Network {
                 seed,
                 &mut primary,
             )?)
+        } else if let Some(d) = dynamics {
+            build_point(cfg, d, dt, seed, &mut primary)?
         } else {
             build_lif(cfg, n, dt, seed, &mut primary)?
         };
@@ -292,13 +296,16 @@ impl Network {
             let pi = cfg.population_index(&v.population).expect("validated");
             let pop = &populations[pi];
             let every = v.every_steps.unwrap_or(1) as u32;
-            let var = match v.variable.as_deref() {
-                Some("syn_ampa") => PROBE_SYN_AMPA,
-                Some("syn_gaba_a") => PROBE_SYN_GABA,
-                Some("dsyn_ampa") => PROBE_DSYN_AMPA,
-                Some("dsyn_gaba_a") => PROBE_DSYN_GABA,
-                _ => PROBE_V,
-            };
+            // the variable's index in the model's probe list (validated); for LIF the
+            // PROBE_* codes
+            let names =
+                crate::model::by_name(&cfg.populations[pi].model).map_or(&[][..], |m| m.probes());
+            let var = names
+                .iter()
+                .position(|x| *x == v.variable.as_deref().unwrap_or("v_mv"))
+                .unwrap_or(0);
+            let name = names.get(var).copied().unwrap_or("v_mv");
+            let var = var as u32;
             let neurons: Vec<usize> = match &v.neurons {
                 Some(ns) => ns.iter().map(|&x| x as usize).collect(),
                 None => (0..pop.size).collect(),
@@ -310,6 +317,7 @@ impl Network {
                     global: pop.offset + neuron,
                     every,
                     var,
+                    name,
                 });
             }
         }
@@ -345,6 +353,7 @@ impl Network {
             Neurons::Lif { params, .. } => params.iter().all(|p| !lif::is_conductance(p.kind)),
             // HV needs exp() throughout
             Neurons::Hv(_) => false,
+            Neurons::Point(p) => p.dynamics.bitwise_portable(),
         }
     }
 
@@ -528,6 +537,91 @@ fn build_lif(
         v0.extend(v);
     }
     Ok(Neurons::Lif { params, v0 })
+}
+
+/// Point-model neurons ([`crate::model::point`]): each population's parameter columns
+/// (as for LIF), checked and derived per neuron, the constants stored once per distinct
+/// set; source populations are silent slots.
+fn build_point(
+    cfg: &Config,
+    d: &'static dyn PointDynamics,
+    dt: f64,
+    seed: u64,
+    primary: &mut Vec<(&'static str, Vec<f64>)>,
+) -> Result<Neurons> {
+    let model = crate::model::by_name(cfg.model()).expect("validated");
+    let table = model.params();
+    *primary = table.iter().map(|p| (p.name, Vec::new())).collect();
+    let mut per_neuron: Vec<Option<Vec<f64>>> = Vec::new();
+    let mut state0 = Vec::new();
+    let default = |k: &str| {
+        table
+            .iter()
+            .find(|p| p.name == k)
+            .map_or(0.0, |p| p.default)
+    };
+    for (pi, p) in cfg.populations.iter().enumerate() {
+        let size = p.size as usize;
+        if crate::source::is_source(&p.model) {
+            let s = d.initial(&default, &|_| None);
+            for _ in 0..size {
+                per_neuron.push(None);
+                state0.extend_from_slice(&s);
+            }
+            for (key, col) in primary.iter_mut() {
+                col.extend(std::iter::repeat_n(default(key), size));
+            }
+            continue;
+        }
+        let cols = param_columns(cfg, pi, p, table, seed)?;
+        let mut inits: HashMap<&str, Vec<f64>> = HashMap::new();
+        for (ki, init) in model.init().iter().enumerate() {
+            if let Some(spec) = p.init.get(init.name) {
+                let at = format!("population[{pi}] ('{}').init.{}", p.name, init.name);
+                inits.insert(
+                    init.name,
+                    resolve_values(cfg, &at, spec, size, seed, &[2, pi as u64, ki as u64])?,
+                );
+            }
+        }
+        for i in 0..size {
+            let prim = |k: &str| cols[k][i];
+            if let Err((key, why)) = d.check(&prim) {
+                return Err(Error::config(
+                    &cfg.path,
+                    format!(
+                        "population[{pi}] ('{}').params.{key} (neuron {i}): {why}",
+                        p.name
+                    ),
+                ));
+            }
+            let init = |k: &str| inits.get(k).map(|c| c[i]);
+            let s = d.initial(&prim, &init);
+            if let Some((k, x)) = d.state().iter().zip(&s).find(|(_, x)| !x.is_finite()) {
+                return Err(Error::config(
+                    &cfg.path,
+                    format!(
+                        "population[{pi}] ('{}').init.{k} (neuron {i}): expected a finite number, got {x}",
+                        p.name
+                    ),
+                ));
+            }
+            state0.extend_from_slice(&s);
+            per_neuron.push(Some(d.derive(&prim, dt)));
+        }
+        for (key, col) in primary.iter_mut() {
+            col.extend_from_slice(&cols[*key]);
+        }
+    }
+    let mut neurons = PointNeurons {
+        model: model.name(),
+        dynamics: d,
+        consts: Vec::new(),
+        set: Vec::new(),
+        state0,
+    };
+    neurons.set_constants(per_neuron.into_iter());
+    Ok(Neurons::Point(neurons))
 }
 
 /// HV neurons: per-neuron primary values (any [`ValueSpec`]), derived constants, initial

@@ -92,13 +92,16 @@ pub fn run_from<B: Backend>(
     let _ = backend.take_counters();
     if first == 0 {
         let v = backend.voltages()?;
-        // synaptic variables start at 0
+        // LIF's synaptic variables start at 0
         let v0: Vec<f64> = net
             .probes
             .iter()
             .map(|p| {
                 if p.var == crate::network::PROBE_V {
                     v[p.global]
+                } else if let crate::network::Neurons::Point(pn) = &net.neurons {
+                    // a point model's other state variables: their initial values
+                    pn.state0[p.global * pn.width() + p.var as usize]
                 } else {
                     0.0
                 }

@@ -14,7 +14,9 @@ use crate::config::{Config, Population};
 use crate::error::Result;
 
 pub mod hv;
+pub mod izhikevich;
 pub mod lif;
+pub mod point;
 pub mod sources;
 
 /// One parameter of a neuron model: the config key, its unit, the spec's default and
@@ -108,6 +110,12 @@ pub trait NeuronModel: Sync {
     fn is_source(&self) -> bool {
         false
     }
+    /// The dynamics of a point model ([`point::PointDynamics`]): models that run on the
+    /// spiking-synapse engine through the generic point-model path. `None` for LIF and HV
+    /// (their own engines) and the sources.
+    fn dynamics(&self) -> Option<&'static dyn point::PointDynamics> {
+        None
+    }
     /// The step (ms) a network of this model defaults to.
     fn default_dt_ms(&self) -> f64 {
         0.1
@@ -123,6 +131,7 @@ pub trait NeuronModel: Sync {
 pub static MODELS: &[&dyn NeuronModel] = &[
     &lif::Lif,
     &hv::Hv,
+    &izhikevich::IZHIKEVICH,
     &sources::SPIKE_SOURCE,
     &sources::POISSON_SOURCE,
 ];

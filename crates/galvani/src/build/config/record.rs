@@ -26,32 +26,34 @@ impl Config {
                     v.population
                 )));
             }
-            match v.variable.as_deref().unwrap_or("v_mv") {
-                "v_mv" => {}
-                var @ ("syn_ampa" | "syn_gaba_a") => {
-                    let p = &self.populations[pi];
-                    if p.model != "lif" || p.synapse.as_deref() == Some("delta") {
-                        return Err(self.err(format!(
-                            "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of LIF populations with current or conductance synapses (not delta); '{}' has none",
-                            v.population
-                        )));
-                    }
+            let var = v.variable.as_deref().unwrap_or("v_mv");
+            let p = &self.populations[pi];
+            let probes = crate::model::by_name(&p.model).map_or(&[][..], |m| m.probes());
+            if !probes.contains(&var) {
+                return Err(self.err(format!(
+                    "record.voltage[{i}].variable: unknown variable \"{var}\" for '{}' (model \"{}\"); expected {}",
+                    v.population,
+                    p.model,
+                    crate::model::quoted_list(probes)
+                )));
+            }
+            match var {
+                "syn_ampa" | "syn_gaba_a" if p.synapse.as_deref() == Some("delta") => {
+                    return Err(self.err(format!(
+                        "record.voltage[{i}].variable: '{var}' is the synaptic current or conductance of LIF populations with current or conductance synapses (not delta); '{}' has none",
+                        v.population
+                    )));
                 }
-                var @ ("dsyn_ampa" | "dsyn_gaba_a") => {
-                    let p = &self.populations[pi];
+                "dsyn_ampa" | "dsyn_gaba_a" => {
                     let kind = crate::model::lif::kind_code(p.synapse.as_deref());
-                    if p.model != "lif" || !kind.is_some_and(crate::model::lif::is_alpha) {
+                    if !kind.is_some_and(crate::model::lif::is_alpha) {
                         return Err(self.err(format!(
                             "record.voltage[{i}].variable: '{var}' is the derivative state of alpha synapses (alpha_current, alpha_conductance); '{}' has none",
                             v.population
                         )));
                     }
                 }
-                other => {
-                    return Err(self.err(format!(
-                        "record.voltage[{i}].variable: unknown variable \"{other}\"; expected \"v_mv\", \"syn_ampa\", \"syn_gaba_a\", \"dsyn_ampa\" or \"dsyn_gaba_a\""
-                    )));
-                }
+                _ => {}
             }
             if let Some(ns) = &v.neurons
                 && let Some(bad) = ns.iter().find(|&&n| n < 0 || n >= size)

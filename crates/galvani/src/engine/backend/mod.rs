@@ -315,6 +315,9 @@ pub enum StateVar {
     V,
     /// HV: the KaD activation w (dimensionless, in (0, 1]).
     W,
+    /// A point model's state variable other than V: its index in the model's state
+    /// ([`crate::model::point::PointDynamics::state`], ≥ 1) and name.
+    Point(u32, &'static str),
 }
 
 impl StateVar {
@@ -323,6 +326,7 @@ impl StateVar {
         match self {
             StateVar::V => "v_mv",
             StateVar::W => "w",
+            StateVar::Point(_, name) => name,
         }
     }
 }

@@ -10,7 +10,7 @@
 //! fixed-point grid, `|round(w·s)| ≤ 2·|w|·s`). A value outside these ranges cannot arise
 //! from a run, and would make one continue with garbage.
 
-use super::cpu::state::{HV_COUPLING, HV_STATE, LIF_DSYN, LIF_RING, LIF_STATE, STIM};
+use super::cpu::state::{HV_COUPLING, HV_STATE, LIF_DSYN, LIF_RING, LIF_STATE, POINT_STATE, STIM};
 use crate::checkpoint::{Checkpoint, INPUTS_ALLOWANCE, real_bytes};
 use crate::error::Result;
 use crate::network::{Network, Neurons};
@@ -40,6 +40,14 @@ pub fn state_sections(net: &Network, precision: Precision, stim: bool) -> Vec<(&
                 s.push((LIF_DSYN, n * 2 * rb));
             }
             s
+        }
+        Neurons::Point(p) => {
+            let slots = net.synapses.max_delay as u64 + 1;
+            vec![
+                (POINT_STATE, n * p.width() as u64 * rb),
+                (LIF_RING, slots * 2 * n * rb),
+                (STIM, if stim { n * rb } else { 0 }),
+            ]
         }
         Neurons::Hv(_) => vec![(HV_STATE, n * (2 * rb + 8)), (HV_COUPLING, 4 * n * rb)],
     }
@@ -118,38 +126,25 @@ pub fn check_state<F: Real>(
                     }
                 }
             }
-            let slots = net.synapses.max_delay as usize + 1;
-            let mut d = ck.reader(LIF_RING, slots * 2 * n, rb)?;
-            let f32 = F::NAME == "f32";
-            let scale = if f32 { net.fixed.scale } else { 1.0 };
-            for slot in 0..slots {
-                for (k, &b) in net.input_bound.iter().enumerate() {
-                    let x = if f32 { d.word() as i32 as f64 } else { d.f64() };
-                    let max = 2.0 * b * scale;
-                    if x.is_nan() || x.abs() > max {
-                        return Err(bad(
-                            LIF_RING,
-                            format!(
-                                "slot {slot}, neuron {} ({}): pending input {x}, expected at most {max} in magnitude (every incoming synapse at once{})",
-                                k / 2,
-                                if k % 2 == 0 { "AMPA" } else { "GABA-A" },
-                                if f32 { ", in fixed-point units" } else { "" }
-                            ),
-                        ));
-                    }
-                }
-            }
-            let len = if stim { n } else { 0 };
-            let mut d = ck.reader(STIM, len, rb)?;
-            for i in 0..len {
+            check_ring::<F>(ck, net, stim)?;
+        }
+        Neurons::Point(p) => {
+            let names = p.dynamics.state();
+            let mut d = ck.reader(POINT_STATE, n * names.len(), rb)?;
+            for k in 0..n * names.len() {
                 let x = d.real::<F>();
                 if !x.f64().is_finite() {
                     return Err(bad(
-                        STIM,
-                        format!("neuron {i}: stimulus current {x}, expected a finite number"),
+                        POINT_STATE,
+                        format!(
+                            "neuron {}: {} is {x}, expected a finite number",
+                            k / names.len(),
+                            names[k % names.len()]
+                        ),
                     ));
                 }
             }
+            check_ring::<F>(ck, net, stim)?;
         }
         Neurons::Hv(_) => {
             let mut d = ck.reader(HV_STATE, n, 2 * rb + 8)?;
@@ -183,6 +178,46 @@ pub fn check_state<F: Real>(
                     ));
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// The spiking engine's delay ring and stimulus current (LIF and point models).
+fn check_ring<F: Real>(ck: &Checkpoint, net: &Network, stim: bool) -> Result<()> {
+    let n = net.n;
+    let rb = real_bytes::<F>();
+    let bad = |section: &str, msg: String| ck.error(format!("section '{section}': {msg}"));
+    let slots = net.synapses.max_delay as usize + 1;
+    let mut d = ck.reader(LIF_RING, slots * 2 * n, rb)?;
+    let f32 = F::NAME == "f32";
+    let scale = if f32 { net.fixed.scale } else { 1.0 };
+    for slot in 0..slots {
+        for (k, &b) in net.input_bound.iter().enumerate() {
+            let x = if f32 { d.word() as i32 as f64 } else { d.f64() };
+            let max = 2.0 * b * scale;
+            if x.is_nan() || x.abs() > max {
+                return Err(bad(
+                    LIF_RING,
+                    format!(
+                        "slot {slot}, neuron {} ({}): pending input {x}, expected at most {max} in magnitude (every incoming synapse at once{})",
+                        k / 2,
+                        if k % 2 == 0 { "AMPA" } else { "GABA-A" },
+                        if f32 { ", in fixed-point units" } else { "" }
+                    ),
+                ));
+            }
+        }
+    }
+    let len = if stim { n } else { 0 };
+    let mut d = ck.reader(STIM, len, rb)?;
+    for i in 0..len {
+        let x = d.real::<F>();
+        if !x.f64().is_finite() {
+            return Err(bad(
+                STIM,
+                format!("neuron {i}: stimulus current {x}, expected a finite number"),
+            ));
         }
     }
     Ok(())

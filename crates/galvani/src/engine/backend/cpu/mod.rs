@@ -12,6 +12,7 @@
 //! like the GPU; `f64` accumulates in f64 to reproduce NEST. HV's graded gather sums in
 //! the working precision, in ascending presynaptic order on every backend.
 
+mod cells;
 mod drive;
 #[path = "../../../model/hv/cpu_gather.rs"]
 mod hv_gather;
@@ -45,7 +46,7 @@ pub use team::Team;
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar, nonfinite_error};
 use crate::error::{Error, Result};
 use crate::model::hv::{self, HvParams, HvPulse, HvState, hv_release};
-use crate::model::lif::{self, LifParams, LifState};
+use crate::model::lif::LifParams;
 use crate::network::{Drive, HvNeurons, Network, Neurons, PopulationInfo, Probe};
 use crate::real::{Precision, Real};
 
@@ -65,17 +66,13 @@ pub struct InputRing<F: Real> {
 /// sampling period in steps, sampled variable).
 pub type LocalProbe = (usize, usize, u32, u32);
 
-/// One thread's LIF neurons (`first..first + state.len()`): their state, the input
-/// ring, the synapses onto them, their drive. Nothing here is shared with another
-/// partition; all partitions read the one list of the step's spikes.
-struct LifPart<F: Real> {
+/// One thread's neurons of the spiking-synapse engine (`first..first + cells.len()`):
+/// the model's cells ([`cells::Cells`]), the input ring, the synapses onto them, their
+/// drive. Nothing here is shared with another partition; all partitions read the one
+/// list of the step's spikes.
+struct SpikingPart<F: Real> {
     first: usize,
-    params: Vec<LifParams<F>>,
-    ranges: Vec<NeuronRange<F>>,
-    state: Vec<LifState<F>>,
-    /// dI/dt of the two alpha currents per neuron (empty when the network has no
-    /// `alpha_current` neurons).
-    dsyn: Vec<[F; 2]>,
+    cells: Box<dyn cells::Cells<F>>,
     syn: CpuSynapses<F>,
     ring: InputRing<F>,
     /// Streams restricted to this partition's neurons (global ids: the generator's key).
@@ -89,9 +86,10 @@ struct LifPart<F: Real> {
     spiked: Vec<u32>,
 }
 
-/// LIF state of the CPU backend.
-struct LifCpu<F: Real> {
-    parts: Vec<LifPart<F>>,
+/// The spiking-synapse engine of the CPU backend: LIF and the point models (their
+/// neurons in [`cells::Cells`]), with the delay ring, propagate, drive and sources.
+struct SpikingCpu<F: Real> {
+    parts: Vec<SpikingPart<F>>,
     inv_scale: F,
     key: [u32; 2],
     /// The step whose spikes are still to be delivered: `Propagate` of step n runs at
@@ -249,7 +247,7 @@ struct StepCtx<'a> {
     dt_ms: f64,
 }
 
-/// The per-model part of the CPU backend ([`LifCpu`], [`HvCpu`]): the model's state
+/// The per-model part of the CPU backend ([`SpikingCpu`], [`HvCpu`]): the model's state
 /// split in partitions and its stages. The shared parts (partitions, thread team, the
 /// step's spike list, the open batch) stay in [`CpuBackend`], which runs the schedule
 /// and calls these; the model is chosen once, when the backend is built.
@@ -302,7 +300,7 @@ trait CpuModel<F: Real>: Send + Sync {
 /// The error of a state variable the model does not have.
 fn no_such_var(var: StateVar) -> Error {
     Error::Usage(format!(
-        "state variable '{}' exists only in HV neurons",
+        "state variable '{}' does not exist in this network's neurons",
         var.name()
     ))
 }
@@ -352,13 +350,13 @@ impl<F: Real> CpuBackend<F> {
         let ranges = partition(net, threads);
         let team = team(ranges.len())?;
         let tables = match net.neurons {
-            Neurons::Lif { .. } => Some(
+            Neurons::Hv(_) => None,
+            _ => Some(
                 CpuSynapses::build_consuming(net, &ranges, |items, f| {
                     each(team.as_ref(), items, f)
                 })
                 .map_err(|e| Error::Usage(format!("building the synapse table: {e}")))?,
             ),
-            Neurons::Hv(_) => None,
         };
         let me = Self::assemble(net, ranges, team, tables)?;
         net.synapses.release();
@@ -372,15 +370,8 @@ impl<F: Real> CpuBackend<F> {
         tables: Option<Vec<CpuSynapses<F>>>,
     ) -> Result<Self> {
         let model: Box<dyn CpuModel<F>> = match &net.neurons {
-            Neurons::Lif { params, v0 } => Box::new(LifCpu::new(
-                net,
-                params,
-                v0,
-                &ranges,
-                team.as_ref(),
-                tables,
-            )?),
             Neurons::Hv(h) => Box::new(HvCpu::new(net, h, &ranges, team.as_ref())),
+            _ => Box::new(SpikingCpu::new(net, &ranges, team.as_ref(), tables)?),
         };
         Ok(CpuBackend {
             model,
@@ -432,22 +423,18 @@ fn lif_ranges<F: Real>(
         .collect()
 }
 
-impl<F: Real> LifCpu<F> {
+impl<F: Real> SpikingCpu<F> {
     fn new(
         net: &Network,
-        params: &[LifParams<f64>],
-        v0: &[f64],
         ranges: &[Partition],
         pool: Option<&Team>,
         tables: Option<Vec<CpuSynapses<F>>>,
     ) -> Result<Self> {
         let slots = net.synapses.max_delay as usize + 1;
-        let alpha = lif::has_alpha(params);
-        let mut parts: Vec<LifPart<F>> = ranges
+        let mut parts: Vec<SpikingPart<F>> = ranges
             .iter()
             .map(|r| {
-                let (a, b) = (r.start, r.end);
-                let lp: Vec<LifParams<F>> = params[a..b].iter().map(|p| p.cast::<F>()).collect();
+                let a = r.start;
                 let mut poisson = Vec::new();
                 for d in &net.drives {
                     if let Drive::Poisson {
@@ -481,18 +468,9 @@ impl<F: Real> LifCpu<F> {
                 } else {
                     vec![F::zero(); r.len()]
                 };
-                LifPart {
+                SpikingPart {
                     first: a,
-                    ranges: lif_ranges(&net.populations, r, &lp),
-                    params: lp,
-                    state: (a..b)
-                        .map(|i| lif::initial_state::<F>(v0[i], params[i].e_l))
-                        .collect(),
-                    dsyn: if alpha {
-                        vec![[F::zero(); 2]; r.len()]
-                    } else {
-                        Vec::new()
-                    },
+                    cells: cells::cells::<F>(net, r),
                     syn: CpuSynapses {
                         row_ptr: Vec::new(),
                         word: Vec::new(),
@@ -525,7 +503,7 @@ impl<F: Real> LifCpu<F> {
             each(pool, &mut parts, |p| {
                 let r = Partition {
                     start: p.first,
-                    end: p.first + p.state.len(),
+                    end: p.first + p.cells.len(),
                 };
                 match CpuSynapses::build(net, &r) {
                     Ok(t) => p.syn = t,
@@ -536,7 +514,7 @@ impl<F: Real> LifCpu<F> {
                 return Err(Error::Usage(format!("building the synapse table: {e}")));
             }
         }
-        Ok(LifCpu {
+        Ok(SpikingCpu {
             parts,
             inv_scale: F::of(net.fixed.inv_scale()),
             key: crate::rng::key(net.seed),
@@ -670,7 +648,7 @@ impl<F: Real> CpuBackend<F> {
 }
 
 /// The LIF model's CPU stages.
-impl<F: Real> CpuModel<F> for LifCpu<F> {
+impl<F: Real> CpuModel<F> for SpikingCpu<F> {
     fn begin_batch(&mut self, first_step: u64, steps: u32) {
         if !self.sources.is_empty() {
             crate::source::source_batch(
@@ -703,12 +681,8 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
             }
             p.spiked.clear();
             stim_current(&p.pulses, &mut p.i_stim, step);
-            lif_step(
-                &p.params,
-                &p.ranges,
+            p.cells.step(
                 &p.i_stim,
-                &mut p.state,
-                &mut p.dsyn,
                 &mut p.ring,
                 inv_scale,
                 step,
@@ -749,41 +723,45 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
         _interp: &mut Vec<(u64, u32, f32)>,
     ) {
         for p in &self.parts {
-            record_voltage(&p.params, &p.state, &p.dsyn, &p.probes, step, vrow)
+            p.cells.record(&p.probes, step, vrow)
         }
     }
 
     fn voltages(&self) -> Vec<f64> {
-        self.parts
-            .iter()
-            .flat_map(|part| part.params.iter().zip(&part.state))
-            .map(|(p, s)| (s.u + p.e_l).f64())
-            .collect()
+        let mut out = Vec::new();
+        for part in &self.parts {
+            part.cells.values(0, &mut out);
+        }
+        out
+    }
+
+    fn read_var(&self, var: StateVar) -> Result<Vec<f64>> {
+        let StateVar::Point(k, _) = var else {
+            return Err(no_such_var(var));
+        };
+        let mut out = Vec::new();
+        for part in &self.parts {
+            part.cells.values(k as usize, &mut out);
+        }
+        Ok(out)
     }
 
     fn write_state(&mut self, _pool: Option<&Team>, var: StateVar, values: &[f64]) -> Result<()> {
-        if var != StateVar::V {
-            return Err(no_such_var(var));
-        }
+        let k = match var {
+            StateVar::V => 0,
+            StateVar::Point(k, _) => k as usize,
+            StateVar::W => return Err(no_such_var(var)),
+        };
         for part in &mut self.parts {
-            let vals = &values[part.first..part.first + part.state.len()];
-            for ((s, p), &v) in part.state.iter_mut().zip(&part.params).zip(vals) {
-                s.u = F::of(v - p.e_l.f64()).flush();
-            }
+            let vals = &values[part.first..part.first + part.cells.len()];
+            part.cells.write_var(k, vals);
         }
         Ok(())
     }
 
     fn write_params(&mut self, net: &Network, ranges: &[Partition]) {
-        let Neurons::Lif { params, .. } = &net.neurons else {
-            unreachable!("the backend was built from this network")
-        };
         for (part, r) in self.parts.iter_mut().zip(ranges) {
-            part.params = params[r.start..r.end]
-                .iter()
-                .map(|p| p.cast::<F>())
-                .collect();
-            part.ranges = lif_ranges(&net.populations, r, &part.params);
+            part.cells.write_params(net, &net.populations, r);
         }
     }
 
@@ -805,11 +783,11 @@ impl<F: Real> CpuModel<F> for LifCpu<F> {
     }
 
     fn save(&self, ck: &mut crate::checkpoint::Checkpoint) {
-        LifCpu::save(self, ck)
+        SpikingCpu::save(self, ck)
     }
 
     fn load(&mut self, ck: &crate::checkpoint::Checkpoint) -> Result<()> {
-        LifCpu::load(self, ck)
+        SpikingCpu::load(self, ck)
     }
 }
 
@@ -900,6 +878,7 @@ impl<F: Real> CpuModel<F> for HvCpu<F> {
                 .map(|s| s.w.f64())
                 .collect()),
             StateVar::V => Ok(self.voltages()),
+            StateVar::Point(..) => Err(no_such_var(var)),
         }
     }
 
@@ -907,11 +886,13 @@ impl<F: Real> CpuModel<F> for HvCpu<F> {
         for part in &mut self.parts {
             let vals = &values[part.first..part.first + part.state.len()];
             for ((s, p), &x) in part.state.iter_mut().zip(&part.params).zip(vals) {
-                if var == StateVar::V {
-                    s.y = F::of(x / p.v_t.f64());
-                    s.armed = (x < p.v_spike.f64()) as u32;
-                } else {
-                    s.w = F::of(x);
+                match var {
+                    StateVar::V => {
+                        s.y = F::of(x / p.v_t.f64());
+                        s.armed = (x < p.v_spike.f64()) as u32;
+                    }
+                    StateVar::W => s.w = F::of(x),
+                    StateVar::Point(..) => return Err(no_such_var(var)),
                 }
             }
         }

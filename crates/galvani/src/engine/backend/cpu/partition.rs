@@ -65,7 +65,9 @@ pub fn auto_threads(net: &Network) -> usize {
         Neurons::Hv(h) => {
             HV_NEURON_COST * net.n as u64 + h.incoming.row_ptr.last().copied().unwrap_or(0) as u64
         }
-        Neurons::Lif { .. } => NEURON_COST * net.n as u64 + net.synapses.len() as u64,
+        Neurons::Lif { .. } | Neurons::Point(_) => {
+            NEURON_COST * net.n as u64 + net.synapses.len() as u64
+        }
     };
     default_threads().min((work / MIN_WORK_PER_THREAD).max(1) as usize)
 }
@@ -86,7 +88,7 @@ pub fn partition(net: &Network, threads: usize) -> Vec<Partition> {
                 *c += (h.incoming.row_ptr[i + 1] - h.incoming.row_ptr[i]) as u64;
             }
         }
-        Neurons::Lif { .. } => {
+        Neurons::Lif { .. } | Neurons::Point(_) => {
             for pre in 0..n {
                 net.synapses
                     .row_targets(pre, |t| cost[(t >> 1) as usize] += 1);

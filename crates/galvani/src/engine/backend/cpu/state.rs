@@ -3,7 +3,7 @@
 //! `lif.ring` its i32 accumulators slot-major, `hv.state` `HvState<f32>`), so a
 //! checkpoint of either f32 backend loads into the other.
 
-use super::{HvCpu, LifCpu};
+use super::{HvCpu, SpikingCpu};
 use crate::checkpoint::{Checkpoint, Enc, real_bytes};
 use crate::error::Result;
 use crate::real::Real;
@@ -17,6 +17,9 @@ pub const LIF_RING: &str = "lif.ring";
 pub const LIF_DSYN: &str = "lif.dsyn";
 /// The stimulus current per neuron (empty without current pulses).
 pub const STIM: &str = "stim.i";
+/// Point-model state per neuron: its state variables in the model's order
+/// ([`crate::model::point::PointDynamics::state`]).
+pub const POINT_STATE: &str = "point.state";
 /// HV state per neuron.
 pub const HV_STATE: &str = "hv.state";
 /// HV coupling (s^A, s^G, P^A, P^G) per neuron, for the next step.
@@ -28,26 +31,21 @@ fn acc_bytes<F: Real>() -> usize {
 
 // The partitions are contiguous and in order, so walking them in turn gives the
 // network's global order; the ring is slot-major over all neurons.
-impl<F: Real> LifCpu<F> {
+impl<F: Real> SpikingCpu<F> {
     pub(super) fn save(&self, ck: &mut Checkpoint) {
         let rb = real_bytes::<F>();
-        let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
-        let mut e = Enc::with_capacity(n * (3 * rb + 4));
-        for s in self.parts.iter().flat_map(|p| &p.state) {
-            e.real(s.u);
-            e.real(s.i_ampa);
-            e.real(s.i_gaba);
-            e.u32(s.refrac);
+        let n: usize = self.parts.iter().map(|p| p.cells.len()).sum();
+        // the model's sections, each partition's records in turn
+        let sections = self.parts[0].cells.sections();
+        let mut enc: Vec<Enc> = sections
+            .iter()
+            .map(|(_, b)| Enc::with_capacity(n * b))
+            .collect();
+        for p in &self.parts {
+            p.cells.save(&mut enc);
         }
-        ck.put(LIF_STATE, e.0);
-        let dsyn_len: usize = self.parts.iter().map(|p| p.dsyn.len()).sum();
-        if dsyn_len > 0 {
-            let mut e = Enc::with_capacity(dsyn_len * 2 * rb);
-            for d in self.parts.iter().flat_map(|p| &p.dsyn) {
-                e.real(d[0]);
-                e.real(d[1]);
-            }
-            ck.put(LIF_DSYN, e.0);
+        for ((name, _), e) in sections.iter().zip(enc) {
+            ck.put(name, e.0);
         }
         let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
         let slots = self.parts[0].ring.slots;
@@ -71,24 +69,18 @@ impl<F: Real> LifCpu<F> {
 
     pub(super) fn load(&mut self, ck: &Checkpoint) -> Result<()> {
         let rb = real_bytes::<F>();
-        let n: usize = self.parts.iter().map(|p| p.state.len()).sum();
+        let n: usize = self.parts.iter().map(|p| p.cells.len()).sum();
         let ring_len: usize = self.parts.iter().map(|p| p.ring.acc.len()).sum();
         let stim_len: usize = self.parts.iter().map(|p| p.i_stim.len()).sum();
-        let mut d = ck.reader(LIF_STATE, n, 3 * rb + 4)?;
+        let sections = self.parts[0].cells.sections();
+        let mut dec = sections
+            .iter()
+            .map(|(name, b)| ck.reader(name, n, *b))
+            .collect::<Result<Vec<_>>>()?;
         let mut ring = ck.reader(LIF_RING, ring_len, acc_bytes::<F>())?;
         let mut stim = ck.reader(STIM, stim_len, rb)?;
-        for s in self.parts.iter_mut().flat_map(|p| &mut p.state) {
-            s.u = d.real();
-            s.i_ampa = d.real();
-            s.i_gaba = d.real();
-            s.refrac = d.word();
-        }
-        let dsyn_len: usize = self.parts.iter().map(|p| p.dsyn.len()).sum();
-        if dsyn_len > 0 {
-            let mut d = ck.reader(LIF_DSYN, dsyn_len, 2 * rb)?;
-            for x in self.parts.iter_mut().flat_map(|p| &mut p.dsyn) {
-                *x = [d.real(), d.real()];
-            }
+        for p in &mut self.parts {
+            p.cells.load(&mut dec);
         }
         let slots = self.parts[0].ring.slots;
         for slot in 0..slots {

@@ -502,6 +502,9 @@ impl Backend for HvGpu {
         match var {
             StateVar::V => self.voltages(),
             StateVar::W => Ok(self.read_raw_state()?.iter().map(|s| s.w as f64).collect()),
+            StateVar::Point(_, name) => Err(Error::Usage(format!(
+                "state variable '{name}' does not exist in HV neurons"
+            ))),
         }
     }
 
@@ -511,6 +514,11 @@ impl Backend for HvGpu {
         let Neurons::Hv(h) = &net.neurons else {
             return Err(Error::Gpu("write_state: not an HV network".into()));
         };
+        if let StateVar::Point(_, name) = var {
+            return Err(Error::Usage(format!(
+                "state variable '{name}' does not exist in HV neurons"
+            )));
+        }
         let mut state = self.read_raw_state()?;
         for ((s, p), &x) in state.iter_mut().zip(&self.params).zip(values) {
             if var == StateVar::V {

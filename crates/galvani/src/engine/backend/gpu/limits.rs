@@ -7,7 +7,7 @@ use super::context::human_bytes;
 use super::layout::{GpuPoissonStream, GpuProbe, STEP_STRIDE, StepUniform};
 use crate::backend::cpu::Values;
 use crate::error::{Error, Result};
-use crate::model::lif::{LifParams, LifState};
+use crate::model::lif::LifState;
 use crate::network::{Drive, Network, Neurons};
 
 /// One buffer of the plan.
@@ -182,20 +182,16 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
     let rec_cause = format!("{batch} steps per batch × {words} words");
     let volt_cause = format!("{batch} steps per batch × {probes} probes");
     // the device holds the distinct parameter sets, not one per neuron
-    let sets = match &net.neurons {
-        Neurons::Lif { params, .. } => {
-            let p32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
-            super::param_table(&p32).0.len()
-        }
-        Neurons::Hv(_) => 1,
-    };
+    let (table, _, set_bytes) = super::cells::tables(net);
+    let sets = (table.len() as u64 / set_bytes.max(1)).max(1) as usize;
+    drop(table);
     let sets_cause = format!("{sets} distinct parameter sets");
     vec![
         spec(
             "params",
             "neuron parameter sets",
             super::param_capacity(sets) as u64,
-            size_of::<LifParams<f32>>() as u64,
+            set_bytes,
             true,
             &sets_cause,
         ),
@@ -210,14 +206,7 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
             true,
             &neurons,
         ),
-        spec(
-            "state",
-            "neuron state",
-            n,
-            size_of::<LifState<f32>>() as u64,
-            true,
-            &neurons,
-        ),
+        spec("state", "neuron state", n, state_bytes(net), true, &neurons),
         spec(
             "ring",
             "the synaptic-input delay ring",
@@ -380,7 +369,7 @@ pub fn buffer_plan(net: &Network, batch: u32) -> Vec<BufferSpec> {
         BufferSpec {
             name: "state_staging",
             what: "state readback staging",
-            bytes: n * size_of::<LifState<f32>>() as u64,
+            bytes: n * state_bytes(net),
             storage: false,
             elements: 0,
             cause: neurons.clone(),
@@ -511,5 +500,14 @@ pub fn dispatch_2d(groups: u32, max_per_dim: u32) -> (u32, u32) {
     } else {
         let y = groups.div_ceil(max_per_dim);
         (groups.div_ceil(y), y)
+    }
+}
+
+/// Bytes per neuron of the GPU state buffer: a [`LifState`], or a point model's state
+/// variables (f32 each).
+fn state_bytes(net: &Network) -> u64 {
+    match &net.neurons {
+        Neurons::Point(p) => 4 * p.width() as u64,
+        _ => size_of::<LifState<f32>>() as u64,
     }
 }

@@ -42,6 +42,7 @@
 //!   returned as [`Error::Gpu`].
 
 mod batch;
+mod cells;
 mod context;
 pub mod hv;
 pub mod layout;
@@ -62,14 +63,14 @@ use self::layout::{
     COUNT_GROUPS, COUNTS_STRIDE, GpuPoissonStream, STEP_STRIDE, StepUniform, WG_SIZE, counts_init,
 };
 use self::limits::{BufferSpec, check_buffer, dispatch_2d};
-use self::pipelines::{Kernel, LIF_STEP, SOURCE_SPIKES, propagate_spec};
+use self::pipelines::{Kernel, SOURCE_SPIKES, propagate_spec};
 use self::upload::{Uploader, padded, padded_size, spike_rec_bytes};
 use super::cpu::{
     CpuSynapses, Partition, Pulses, Values, current_pulses, stim_current, stim_current_at,
 };
 use super::{Backend, BackendInfo, BatchOutput, Stage, StateVar};
 use crate::error::{Error, Result};
-use crate::model::lif::{self, LifParams, LifState};
+use crate::model::lif::LifParams;
 use crate::network::{Drive, Network, Neurons};
 use crate::real::{Precision, Real};
 
@@ -88,8 +89,8 @@ impl GpuBackend {
     /// kernels of its model.
     pub fn new(ctx: &GpuContext, net: &Network) -> Result<Self> {
         Ok(GpuBackend(match &net.neurons {
-            Neurons::Lif { .. } => Box::new(LifGpu::new(ctx, net)?),
             Neurons::Hv(h) => Box::new(hv::HvGpu::new(ctx, net, h)?),
+            _ => Box::new(LifGpu::new(ctx, net)?),
         }))
     }
 }
@@ -256,8 +257,10 @@ struct LifGpu {
     /// The other buffers of the source bind groups: uniforms, counts, blocks, row_ptr.
     source_bufs: [wgpu::Buffer; 4],
     key: [u32; 2],
-    /// E_L per neuron (f32), to report absolute voltages from `u`.
-    e_l: Vec<f32>,
+    n: usize,
+    /// The model's kernel, tables and state layout (the tables and initial state are
+    /// emptied once uploaded).
+    cells: cells::GpuCells,
     has_synapses: bool,
     lif_groups: (u32, u32),
     /// Outgoing synapses per neuron, to count `propagate`'s longest loop.
@@ -283,16 +286,9 @@ impl LifGpu {
         limits::check_limits(net, batch_cap, &limits)?;
         ctx.take_error()?;
 
-        let Neurons::Lif { params, v0 } = &net.neurons else {
-            return Err(Error::Gpu("LifGpu::new: not a LIF network".into()));
-        };
+        // the model's kernel, constant table and state layout
+        let mut cells = cells::GpuCells::of(net, ctx.int64())?;
         let n = net.n;
-        let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
-        let state0: Vec<LifState<f32>> = params
-            .iter()
-            .zip(v0)
-            .map(|(p, &v)| lif::initial_state::<f32>(v, p.e_l))
-            .collect();
         // the CPU's compact table of the whole network (src/backend/cpu/synapses.rs),
         // uploaded as it is and dropped after the upload
         let syn = CpuSynapses::<f32>::build(net, &Partition { start: 0, end: n })
@@ -331,11 +327,10 @@ impl LifGpu {
         }
         let probe_neurons: Vec<u32> = net.probes.iter().map(|p| p.global as u32).collect();
         let stream_blocks: Vec<u32> = streams.iter().map(|s| s.blocks).collect();
-        let (table, param_index) = param_table(&params32);
         let (aux, probe_at, cache_len) =
-            neuron_index(&param_index, &targets, &stream_blocks, &probe_neurons)?;
-        drop(param_index);
-        let alpha = lif::has_alpha(params);
+            neuron_index(&cells.index, &targets, &stream_blocks, &probe_neurons)?;
+        cells.index = Vec::new();
+        let alpha = cells.alpha();
         let pulses = current_pulses::<f32>(&net.drives);
         let key = crate::rng::key(net.seed);
 
@@ -349,10 +344,10 @@ impl LifGpu {
         // The distinct parameter sets and an index per neuron (in aux): lif_step reads
         // 4 bytes per neuron and a table that stays in cache (PD14: 8 sets), not 112
         // bytes per neuron.
-        let param_cap = param_capacity(table.len());
-        let mut room = table;
-        room.resize(param_cap, LifParams::default());
-        let params_buf = init("params", bytemuck::cast_slice(&room), st | U::COPY_DST);
+        let param_cap = param_capacity(cells.sets());
+        let mut room = std::mem::take(&mut cells.table);
+        room.resize(param_cap * cells.set_bytes as usize, 0);
+        let params_buf = init("params", &room, st | U::COPY_DST);
         drop(room);
         let dsyn_buf = empty(
             "dsyn",
@@ -361,7 +356,7 @@ impl LifGpu {
         );
         let state = init(
             "state",
-            bytemuck::cast_slice(&state0),
+            &std::mem::take(&mut cells.state0),
             st | U::COPY_SRC | U::COPY_DST,
         );
         let ring = empty(
@@ -431,11 +426,13 @@ impl LifGpu {
         let aux_buf = init("aux", bytemuck::cast_slice(&aux), st | U::COPY_DST);
         // wgpu zero-initialises buffers: every tag says "no group held"
         let drive_cache = empty("drive_cache", cache_len * 16, st);
-        let state_staging = empty("state_staging", n as u64 * 16, U::MAP_READ | U::COPY_DST);
+        let state_staging = empty(
+            "state_staging",
+            n as u64 * cells.state_bytes,
+            U::MAP_READ | U::COPY_DST,
+        );
         let [lif, propagate, source] = upload::compile([
-            shaders::kernel_source_for("lif_step", shaders::DEFAULT_CHUNKS, ctx.int64())
-                .map_err(Error::Gpu)
-                .and_then(|src| ctx.kernel(LIF_STEP, src)),
+            ctx.kernel(cells.spec.clone(), std::mem::take(&mut cells.source)),
             shaders::kernel_source_chunks("propagate", n_chunks)
                 .map_err(Error::Gpu)
                 .and_then(|src| ctx.kernel(propagate_spec(n_chunks), src)),
@@ -569,7 +566,8 @@ impl LifGpu {
             source_ptr,
             source_ids,
             key,
-            e_l: params32.iter().map(|p| p.e_l).collect(),
+            n,
+            cells,
             has_synapses: n_syn > 0,
             lif_groups: dispatch_2d(groups(n as u64), max_dim),
             row_len,
@@ -824,36 +822,22 @@ impl Backend for LifGpu {
     /// steps are not included).
     fn voltages(&mut self) -> Result<Vec<f64>> {
         let state = self.read_raw_state()?;
-        Ok(state
-            .iter()
-            .zip(&self.e_l)
-            .map(|(s, &e_l)| (s.u + e_l) as f64)
-            .collect())
+        Ok(self.cells.values(&state, 0))
     }
 
     fn read_state(&mut self, var: StateVar) -> Result<Vec<f64>> {
-        match var {
-            StateVar::V => self.voltages(),
-            StateVar::W => Err(Error::Usage(
-                "state variable 'w' exists only in HV neurons".into(),
-            )),
-        }
+        let k = self.var_index(var)?;
+        let state = self.read_raw_state()?;
+        Ok(self.cells.values(&state, k))
     }
 
     fn write_state(&mut self, _net: &Network, var: StateVar, values: &[f64]) -> Result<()> {
-        if var == StateVar::W {
-            return Err(Error::Usage(
-                "state variable 'w' exists only in HV neurons".into(),
-            ));
-        }
-        let mut state = self.read_raw_state()?;
-        for ((s, &e_l), &v) in state.iter_mut().zip(&self.e_l).zip(values) {
-            // as the CPU computes u (in f64, then rounded once)
-            s.u = crate::real::Real::flush((v - e_l as f64) as f32);
-        }
+        let k = self.var_index(var)?;
+        let state = self.read_raw_state()?;
+        let state = self.cells.with_values(&state, k, values);
         self.ctx
             .queue()
-            .write_buffer(&self.state, 0, &padded(bytemuck::cast_slice(&state)));
+            .write_buffer(&self.state, 0, &padded(&state));
         self.ctx.take_error()
     }
 
@@ -866,17 +850,17 @@ impl Backend for LifGpu {
     }
 
     fn write_params(&mut self, net: &Network) -> Result<()> {
-        let Neurons::Lif { params, .. } = &net.neurons else {
-            return Err(Error::Gpu("write_params: not a LIF network".into()));
-        };
-        let params32: Vec<LifParams<f32>> = params.iter().map(|p| p.cast::<f32>()).collect();
-        self.e_l = params32.iter().map(|p| p.e_l).collect();
-        let (table, index) = param_table(&params32);
-        if table.len() > self.param_cap {
+        self.cells.rederive(net);
+        let (table, index) = (
+            std::mem::take(&mut self.cells.table),
+            std::mem::take(&mut self.cells.index),
+        );
+        let sets = table.len() / self.cells.set_bytes as usize;
+        if sets > self.param_cap {
             // a larger table, and lif_step's bind groups rebuilt around it (batches in
             // flight keep the old ones)
-            self.param_cap = param_capacity(table.len());
-            let bytes = self.param_cap as u64 * size_of::<LifParams<f32>>() as u64;
+            self.param_cap = param_capacity(sets);
+            let bytes = self.param_cap as u64 * self.cells.set_bytes;
             limits::check_buffer(
                 &limits::BufferSpec {
                     name: "params",
@@ -884,7 +868,7 @@ impl Backend for LifGpu {
                     bytes,
                     storage: true,
                     elements: self.param_cap as u64,
-                    cause: format!("{} distinct parameter sets", table.len()),
+                    cause: format!("{sets} distinct parameter sets"),
                 },
                 &self.ctx.limits(),
             )?;
@@ -906,11 +890,7 @@ impl Backend for LifGpu {
             }
         }
         let q = self.ctx.queue();
-        q.write_buffer(
-            &self.shared.params,
-            0,
-            &padded(bytemuck::cast_slice(&table)),
-        );
+        q.write_buffer(&self.shared.params, 0, &padded(&table));
         // aux begins with the parameter indices (neuron_index)
         q.write_buffer(&self.shared.aux, 0, &padded(bytemuck::cast_slice(&index)));
         self.ctx.take_error()
@@ -926,6 +906,17 @@ impl Backend for LifGpu {
 }
 
 impl LifGpu {
+    /// The index of `var` in the state (0: V).
+    fn var_index(&self, var: StateVar) -> Result<usize> {
+        match var {
+            StateVar::V => Ok(0),
+            StateVar::Point(k, _) => Ok(k as usize),
+            StateVar::W => Err(Error::Usage(
+                "state variable 'w' does not exist in this network's neurons".into(),
+            )),
+        }
+    }
+
     fn upload_sources(&mut self, net: &Network) -> Result<()> {
         self.sources = net.sources.clone();
         Ok(())
@@ -954,22 +945,22 @@ impl LifGpu {
     }
 
     /// The neuron state as of the work submitted so far.
-    fn read_raw_state(&mut self) -> Result<Vec<LifState<f32>>> {
-        let n = self.e_l.len();
+    fn read_raw_state(&mut self) -> Result<Vec<u8>> {
+        let n = self.n;
         let mut encoder =
             self.ctx
                 .device()
                 .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                     label: Some("read state"),
                 });
-        let bytes = n as u64 * size_of::<LifState<f32>>() as u64;
+        let bytes = n as u64 * self.cells.state_bytes;
         if bytes > 0 {
             encoder.copy_buffer_to_buffer(&self.state, 0, &self.state_staging, 0, bytes);
         }
         let index = self.ctx.queue().submit([encoder.finish()]);
         self.ctx.take_error()?;
         let data = read_mapped(&self.ctx, &self.state_staging, bytes, index)?;
-        Ok(bytemuck::pod_collect_to_vec(&data))
+        Ok(data.to_vec())
     }
 }
 

@@ -58,6 +58,31 @@ pub const LIF_STEP: KernelSpec = KernelSpec {
     ]),
 };
 
+/// `shaders/point_step.wgsl`: the bindings of [`LIF_STEP`], with the constant table and
+/// the state as f32 arrays (a point model's sets and state variables).
+pub const POINT_STEP: KernelSpec = KernelSpec {
+    name: "point_step",
+    bindings: Cow::Borrowed(&[
+        Uni,
+        ReadOnly(4),
+        ReadWrite(8),
+        ReadWrite(4),
+        ReadWrite(4),
+        ReadWrite(64),
+        ReadWrite(8),
+        ReadOnly(8),
+        ReadWrite(4),
+        ReadWrite(4),
+        ReadOnly(4),
+        ReadOnly(32),
+        ReadOnly(4),
+        ReadOnly(4),
+        ReadOnly(16),
+        ReadWrite(4),
+        ReadWrite(16),
+    ]),
+};
+
 /// `shaders/propagate.wgsl` with [`shaders::DEFAULT_CHUNKS`] (3) chunks: u, row_ptr,
 /// ring, counts, blocks, palette, then per chunk c syn_word{c}, syn_weight{c},
 /// syn_delay{c} ([`propagate_spec`] for another count).

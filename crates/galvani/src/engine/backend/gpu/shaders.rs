@@ -39,6 +39,16 @@ pub const SHARED: &[ShaderFile] = &[
         "src/engine/shaders/shared/rng.wgsl",
         "@group(0) @binding(0) var<storage, read> poisson_cdf: array<f32>;\n"
     ),
+    wgsl!(
+        "poisson_drive",
+        "src/engine/shaders/shared/poisson_drive.wgsl",
+        "@group(0) @binding(0) var<uniform> u: StepUniform;\n\
+         @group(0) @binding(1) var<storage, read_write> ring: array<i32>;\n\
+         @group(0) @binding(2) var<storage, read> aux: array<u32>;\n\
+         @group(0) @binding(3) var<storage, read> streams: array<PoissonStream>;\n\
+         @group(0) @binding(4) var<storage, read> poisson_cdf: array<f32>;\n\
+         @group(0) @binding(5) var<storage, read_write> drive_cache: array<vec4<u32>>;\n"
+    ),
     wgsl!("mulhilo", "src/engine/shaders/shared/mulhilo.wgsl"),
     wgsl!("mulhilo_u64", "src/engine/shaders/shared/mulhilo_u64.wgsl"),
     wgsl!(
@@ -62,6 +72,38 @@ pub const KERNELS: &[ShaderFile] = &[
     wgsl!("hv_gather", "src/model/hv/hv_gather.wgsl"),
     wgsl!("hv_record_voltage", "src/model/hv/hv_record_voltage.wgsl"),
 ];
+
+/// The engine's kernel for point models (`#model` marks where the model's update goes).
+pub const POINT_STEP: ShaderFile = wgsl!("point_step", "src/engine/shaders/point_step.wgsl");
+
+/// The preprocessed `point_step` kernel of point model `d`: its `point_update` spliced in
+/// at `#model`, after the constants POINT_WIDTH and POINT_CONSTS.
+pub fn point_source(
+    d: &dyn crate::model::point::PointDynamics,
+    int64: bool,
+) -> Result<String, String> {
+    let model = format!(
+        "const POINT_WIDTH: u32 = {}u;\nconst POINT_CONSTS: u32 = {}u;\n{}",
+        d.state().len(),
+        d.n_consts(),
+        d.wgsl()
+    );
+    let src = POINT_STEP.source.replace("#model\n", &model);
+    let shared: Vec<ShaderFile> = SHARED
+        .iter()
+        .map(|f| {
+            let variant = INT64_VARIANTS
+                .iter()
+                .find(|(m, _)| int64 && *m == f.name)
+                .and_then(|(_, v)| SHARED.iter().find(|g| g.name == *v));
+            match variant {
+                Some(v) => ShaderFile { name: f.name, ..*v },
+                None => *f,
+            }
+        })
+        .collect();
+    preprocess(&src, &shared).map_err(|e| format!("{}: {e}", POINT_STEP.path))
+}
 
 /// The chunk count `#synapse_chunks` expands to where none is given: what the GL backend
 /// allows (`limits::max_syn_chunks` with 16 storage bindings per stage).
@@ -195,12 +237,24 @@ pub fn kernel_source_for(name: &str, chunks: u32, int64: bool) -> Result<String,
 /// importing kernel provides). naga validates them all in tests. A preprocessing
 /// failure yields a source that fails to parse, naming the cause.
 pub fn shader_sources() -> Vec<(&'static str, String)> {
-    KERNELS
+    let mut out: Vec<(&'static str, String)> = KERNELS
         .iter()
         .chain(SHARED)
         .map(|f| {
             let src = preprocess(f.source, SHARED).unwrap_or_else(|e| format!("#error {e}\n"));
             (f.path, format!("{}{src}", f.harness))
         })
-        .collect()
+        .collect();
+    // the point-model kernel once per point model, under the model's WGSL file, and
+    // under its own with the first model's update
+    for m in crate::model::MODELS {
+        if let Some(d) = m.dynamics() {
+            let src = point_source(d, false).unwrap_or_else(|e| format!("#error {e}\n"));
+            if !out.iter().any(|(p, _)| *p == POINT_STEP.path) {
+                out.push((POINT_STEP.path, src.clone()));
+            }
+            out.push((d.wgsl_path(), src));
+        }
+    }
+    out
 }

@@ -4,14 +4,17 @@
 
 use super::LifGpu;
 use super::batch::download;
-use crate::backend::cpu::state::{LIF_DSYN, LIF_RING, LIF_STATE, STIM};
+use crate::backend::cpu::state::{LIF_DSYN, LIF_RING, STIM};
 use crate::checkpoint::Checkpoint;
 use crate::error::Result;
 
 impl LifGpu {
     pub(super) fn save_sections(&mut self, ck: &mut Checkpoint) -> Result<()> {
-        let n = self.e_l.len() as u64;
-        ck.put(LIF_STATE, download(&self.ctx, &self.state, n * 16)?);
+        let n = self.n as u64;
+        ck.put(
+            self.cells.section,
+            download(&self.ctx, &self.state, n * self.cells.state_bytes)?,
+        );
         if self.alpha {
             ck.put(LIF_DSYN, download(&self.ctx, &self.shared.dsyn, n * 8)?);
         }
@@ -21,8 +24,8 @@ impl LifGpu {
     }
 
     pub(super) fn load_sections(&mut self, ck: &Checkpoint) -> Result<()> {
-        let n = self.e_l.len();
-        let state = ck.reader(LIF_STATE, n, 16)?;
+        let n = self.n;
+        let state = ck.reader(self.cells.section, n, self.cells.state_bytes as usize)?;
         let ring = ck.reader(LIF_RING, self.ring_bytes as usize / 4, 4)?;
         let stim = ck.reader(STIM, self.host_i_stim.len(), 4)?;
         let dsyn = if self.alpha {
