@@ -21,6 +21,7 @@ const CUBA: &str = include_str!("../configs/cuba.toml");
 const COBA: &str = include_str!("../configs/coba.toml");
 const BRUNEL: &str = include_str!("../configs/brunel.toml");
 const HV: &str = include_str!("../configs/hv_network.toml");
+const IZHIKEVICH: &str = include_str!("../configs/izhikevich.toml");
 
 /// A network of the suite: its name, config, and the duration it runs for (ms).
 struct Entry {
@@ -45,6 +46,17 @@ fn cuba_64k() -> String {
 /// of the alpha kinds' two more state variables per neuron against `cuba-4k`.
 fn cuba_alpha() -> String {
     CUBA.replace("synapse = \"exp_current\"", "synapse = \"alpha_current\"")
+}
+
+/// COBA with AdEx neurons (`adex`, `exp_conductance`, NEST's `aeif_cond_exp`): the
+/// same network and synapses, the membrane parameters as AdEx's (g_L = C_m/τ_m = 10 nS,
+/// V_T at COBA's threshold, no adaptation current to change the activity much: a = 0,
+/// b = 0): the cost of its RK4 substeps per neuron-step against `coba`.
+fn coba_adex() -> String {
+    COBA.replace("model = \"lif\"", "model = \"adex\"").replace(
+        "tau_m_ms = 20.0\nc_m_pf = 200.0\ne_l_mv = -60.0\nv_th_mv = -50.0\nv_reset_mv = -60.0\nt_ref_ms = 5.0",
+        "g_l_ns = 10.0\nc_m_pf = 200.0\ne_l_mv = -60.0\nv_t_mv = -50.0\nv_peak_mv = -40.0\ndelta_t_mv = 2.0\nv_reset_mv = -60.0\nt_ref_ms = 5.0\na_ns = 0.0\nb_pa = 0.0",
+    )
 }
 
 /// `configs/pd14.toml` under the working folder, else next to the binary (a release
@@ -73,6 +85,11 @@ fn entries() -> Result<Vec<Entry>> {
             duration_ms: 1000.0,
         },
         Entry {
+            name: "izhikevich-1k",
+            cfg: parse(IZHIKEVICH, "izhikevich.toml")?,
+            duration_ms: 1000.0,
+        },
+        Entry {
             name: "cuba-64k",
             cfg: parse(&cuba_64k(), "cuba_64k.toml")?,
             duration_ms: 1000.0,
@@ -81,6 +98,11 @@ fn entries() -> Result<Vec<Entry>> {
             name: "coba",
             cfg: parse(COBA, "coba.toml")?,
             duration_ms: 1000.0,
+        },
+        Entry {
+            name: "coba-adex",
+            cfg: parse(&coba_adex(), "coba_adex.toml")?,
+            duration_ms: 200.0,
         },
         Entry {
             name: "brunel-12.5k",

@@ -324,6 +324,7 @@ def test_not_implemented_messages_list_their_own_kind():
     from galvani.pynn.standardmodels import unsupported_message
 
     cells = ("IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, Izhikevich, "
+             "EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista, "
              "SpikeSourceArray, SpikeSourcePoisson")
     sim.setup()
     with pytest.raises(NotImplementedError) as e:
@@ -394,4 +395,23 @@ def test_izhikevich_matches_nests_update_and_records_u():
     q.record("spikes")
     sim.run(200.0)
     assert len(q.get_data().segments[0].spiketrains[0]) > 3
+    sim.end()
+
+
+def test_eif_cond_alpha_isfa_ista_adapts_and_records_w_in_na():
+    """EIF_cond_alpha_isfa_ista is galvani's adex with alpha conductances: b in nA (pA
+    in galvani), w recorded in nA, the intervals lengthen (spike-triggered adaptation)."""
+    sim.setup(timestep=0.1)
+    p = sim.Population(1, sim.EIF_cond_alpha_isfa_ista(i_offset=1.0, b=0.1, tau_w=100.0))
+    p.initialize(w=0.05)
+    p.record(["v", "w", "spikes"])
+    sim.run(300.0)
+    seg = p.get_data().segments[0]
+    w = {s.name: s for s in seg.analogsignals}["w"].magnitude[:, 0]
+    assert w[0] == pytest.approx(0.05)  # nA, as initialised
+    t = seg.spiketrains[0].magnitude
+    assert len(t) >= 5
+    isi = np.diff(t)
+    assert isi[-1] > 1.5 * isi[0]
+    assert w.max() > 0.1  # each spike adds b = 0.1 nA
     sim.end()

@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod common;
 
+mod adex;
 mod alpha;
 mod analytic;
 mod checkpoint;

@@ -185,7 +185,13 @@ class Population(_ParamMixin, common.Population):
         v[idx] = np.asarray(values, dtype=float)
         self._init[variable] = v
         if state.sim is not None and not state.dirty:
-            state.sim.set(self._gname, name, v)
+            state.sim.set(self._gname, name, self._to_native(variable, v))
+
+    def _to_native(self, variable, values):
+        """A state variable's values in galvani's units (PyNN's ``w`` nA -> pA)."""
+        f = self.celltype.state_variable_translations[variable]["forward_transform"]
+        values = np.asarray(values, dtype=float)
+        return f(**{variable: values}) if callable(f) else eval(f, {}, {variable: values})
 
     def _galvani_state(self, variable):
         """galvani's name of a PyNN state variable (``v`` -> ``v_mv``), or None."""
@@ -214,7 +220,8 @@ class Population(_ParamMixin, common.Population):
         """galvani's initial values: every state variable the model keeps."""
         out = {}
         for variable in getattr(self.celltype, "state_variable_translations", {}):
-            out[self._galvani_state(variable)] = self._current_init(variable)
+            out[self._galvani_state(variable)] = self._to_native(
+                variable, self._current_init(variable))
         return out
 
     def _apply_initial_values(self):

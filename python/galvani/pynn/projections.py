@@ -19,6 +19,7 @@ import numpy as np
 from pyNN import common, errors
 from pyNN.core import is_listlike
 from pyNN.parameters import ParameterSpace
+from pyNN.connectors import OneToOneConnector
 from pyNN.space import Space
 
 from . import simulator
@@ -109,8 +110,23 @@ class Projection(common.Projection):
         self._built_native = False  # whether the last build drew it with galvani's rule
         self._ran_native = False  # whether a simulation has run with those connections
         if self._native is None:
-            connector.connect(self)
+            if isinstance(connector, OneToOneConnector) and self.pre.size == 1 == self.post.size:
+                self._one_to_one_single()
+            else:
+                connector.connect(self)
         state.projections.append(self)
+
+    def _one_to_one_single(self):
+        """OneToOneConnector between one-cell populations or views: PyNN 0.13's own
+        connect fails there with numpy 2 (a 0-d mask), so the one connection is made
+        here, with the synapse type's values evaluated as PyNN would."""
+        ps = self.synapse_type.native_parameters
+        ps.shape = (1, 1)
+        params = {}
+        for name, m in ps.items():
+            v = m.evaluate(simplify=True) if m.is_homogeneous else m.evaluate(simplify=False)
+            params[name] = float(np.asarray(v, dtype=float).reshape(-1)[0])
+        self._convergent_connect([0], 0, **params)
 
     # -- galvani's own rules ---------------------------------------------------------------
 

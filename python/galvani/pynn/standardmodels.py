@@ -14,6 +14,8 @@ v_reset (mV)            v_reset_mv                         1
 tau_refrac (ms)         t_ref_ms                           1
 i_offset (nA)           i_e_pa                             × 1000
 a, b, c (mV), d         a, b, c_mv, d (Izhikevich)         1
+EIF: a (nS), b (nA)     a_ns, b_pa (adex)                  1, × 1000
+tau_m (EIF)             g_l_ns                             cm/tau_m × 1000
 tau_syn_E / tau_syn_I   tau_ampa_ms / tau_gaba_a_ms        1
 e_rev_E / e_rev_I (mV)  e_ampa_mv / e_gaba_a_mv            1
 weight (nA, µS, mV)     projection weight (pA, nS, mV)     × 1000 (× 1 for delta)
@@ -108,6 +110,41 @@ class Izhikevich(_Neuron, cells.Izhikevich):
         ("i_offset", "i_e_pa", 1000.0),
     )
     state_variable_translations = build_translations(_V, ("u", "u"))
+
+
+#: The adaptive exponential cells (galvani's adex; pyNN.nest's translations).
+_ADEX = (
+    ("cm", "c_m_pf", 1000.0),
+    ("tau_refrac", "t_ref_ms"),
+    ("v_spike", "v_peak_mv"),
+    ("v_reset", "v_reset_mv"),
+    ("v_rest", "e_l_mv"),
+    ("tau_m", "g_l_ns", "cm/tau_m*1000.0", "c_m_pf/g_l_ns"),
+    ("i_offset", "i_e_pa", 1000.0),
+    ("a", "a_ns"),
+    ("b", "b_pa", 1000.0),
+    ("delta_T", "delta_t_mv"),
+    ("tau_w", "tau_w_ms"),
+    ("v_thresh", "v_t_mv"),
+    *_EXP_SYN,
+    *_REVERSAL,
+)
+
+
+class EIF_cond_exp_isfa_ista(_Neuron, cells.EIF_cond_exp_isfa_ista):
+    __doc__ = cells.EIF_cond_exp_isfa_ista.__doc__
+    galvani_model = "adex"
+    galvani_synapse = "exp_conductance"
+    translations = build_translations(*_ADEX)
+    state_variable_translations = build_translations(_V, ("w", "w", 1000.0))
+
+
+class EIF_cond_alpha_isfa_ista(_Neuron, cells.EIF_cond_alpha_isfa_ista):
+    __doc__ = cells.EIF_cond_alpha_isfa_ista.__doc__
+    galvani_model = "adex"
+    galvani_synapse = "alpha_conductance"
+    translations = build_translations(*_ADEX)
+    state_variable_translations = build_translations(_V, ("w", "w", 1000.0))
 
 
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
@@ -351,7 +388,8 @@ class NoisyCurrentSource(_Windowed, electrodes.NoisyCurrentSource):
 #: What galvani.pynn supports, by kind (the lists NotImplementedError messages give).
 SUPPORTED = {
     "cell type": ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
-                  "IF_curr_delta", "Izhikevich", "SpikeSourceArray", "SpikeSourcePoisson"],
+                  "IF_curr_delta", "Izhikevich", "EIF_cond_exp_isfa_ista",
+                  "EIF_cond_alpha_isfa_ista", "SpikeSourceArray", "SpikeSourcePoisson"],
     "synapse type": ["StaticSynapse"],
     "current source": ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"],
 }
@@ -379,8 +417,7 @@ def _unsupported(kind, cls):
 
 
 _UNSUPPORTED_CELLS = [
-    "IF_facets_hardware1", "HH_cond_exp", "EIF_cond_alpha_isfa_ista",
-    "EIF_cond_exp_isfa_ista", "IF_cond_exp_gsfa_grr", "SpikeSourceGamma",
+    "IF_facets_hardware1", "HH_cond_exp", "IF_cond_exp_gsfa_grr", "SpikeSourceGamma",
     "SpikeSourceInhGamma", "SpikeSourcePoissonRefractory", "GIF_cond_exp", "IF_curr_dual_exp",
     "PointNeuron", "LIF", "AdExp",
 ]

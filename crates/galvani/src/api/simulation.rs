@@ -912,7 +912,7 @@ impl Simulation {
                         self.net.populations[pop].name
                     )));
                 }
-                sets[i] = Some(pn.dynamics.derive(&lookup, dt));
+                sets[i] = Some(pn.dynamics.derive(&lookup, pn.synapse[pop], dt));
             }
             pn.set_constants(sets.into_iter());
             return Ok(neurons);

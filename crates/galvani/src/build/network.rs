@@ -554,6 +554,7 @@ fn build_point(
     *primary = table.iter().map(|p| (p.name, Vec::new())).collect();
     let mut per_neuron: Vec<Option<Vec<f64>>> = Vec::new();
     let mut state0 = Vec::new();
+    let mut synapse = Vec::new();
     let default = |k: &str| {
         table
             .iter()
@@ -562,7 +563,16 @@ fn build_point(
     };
     for (pi, p) in cfg.populations.iter().enumerate() {
         let size = p.size as usize;
+        // the population's kind, as the model names it (the default when not given)
+        let kind = model
+            .synapses()
+            .iter()
+            .copied()
+            .find(|k| Some(*k) == p.synapse.as_deref())
+            .or(model.synapses().first().copied())
+            .unwrap_or("");
         if crate::source::is_source(&p.model) {
+            synapse.push("");
             let s = d.initial(&default, &|_| None);
             for _ in 0..size {
                 per_neuron.push(None);
@@ -573,6 +583,7 @@ fn build_point(
             }
             continue;
         }
+        synapse.push(kind);
         let cols = param_columns(cfg, pi, p, table, seed)?;
         let mut inits: HashMap<&str, Vec<f64>> = HashMap::new();
         for (ki, init) in model.init().iter().enumerate() {
@@ -607,7 +618,7 @@ fn build_point(
                 ));
             }
             state0.extend_from_slice(&s);
-            per_neuron.push(Some(d.derive(&prim, dt)));
+            per_neuron.push(Some(d.derive(&prim, kind, dt)));
         }
         for (key, col) in primary.iter_mut() {
             col.extend_from_slice(&cols[*key]);
@@ -618,6 +629,7 @@ fn build_point(
         dynamics: d,
         consts: Vec::new(),
         set: Vec::new(),
+        synapse,
         state0,
     };
     neurons.set_constants(per_neuron.into_iter());

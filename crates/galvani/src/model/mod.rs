@@ -13,6 +13,7 @@
 use crate::config::{Config, Population};
 use crate::error::Result;
 
+pub mod adex;
 pub mod hv;
 pub mod izhikevich;
 pub mod lif;
@@ -132,6 +133,7 @@ pub static MODELS: &[&dyn NeuronModel] = &[
     &lif::Lif,
     &hv::Hv,
     &izhikevich::IZHIKEVICH,
+    &adex::ADEX,
     &sources::SPIKE_SOURCE,
     &sources::POISSON_SOURCE,
 ];

@@ -31,8 +31,9 @@ pub trait PointDynamics: Sync {
     /// The number of derived constants per parameter set.
     fn n_consts(&self) -> usize;
     /// The constants of one neuron for step `dt_ms`, from its primary values (`p(key)`,
-    /// every key of the model's parameter table), in f64.
-    fn derive(&self, p: &dyn Fn(&str) -> f64, dt_ms: f64) -> Vec<f64>;
+    /// every key of the model's parameter table) and its population's synapse kind
+    /// (`synapse`, one of the model's, "" for models without), in f64.
+    fn derive(&self, p: &dyn Fn(&str) -> f64, synapse: &str, dt_ms: f64) -> Vec<f64>;
     /// Refuses impossible primary values (the key and the reason).
     fn check(&self, p: &dyn Fn(&str) -> f64) -> Result<(), CheckError>;
     /// The initial state of one neuron from its primary values and the population's
@@ -77,6 +78,8 @@ pub struct PointNeurons {
     pub consts: Vec<f64>,
     /// Per neuron: its set, or [`SILENT`] for a source slot.
     pub set: Vec<u32>,
+    /// Per population: its synapse kind ("" for sources and models without kinds).
+    pub synapse: Vec<&'static str>,
     /// The initial state, `S` values per neuron.
     pub state0: Vec<f64>,
 }

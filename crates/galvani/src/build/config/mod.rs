@@ -668,11 +668,12 @@ impl Config {
 
     /// Whether population `i` has conductance synapses (weights must be ≥ 0).
     pub fn is_conductance(&self, i: usize) -> bool {
-        self.populations[i]
-            .synapse
+        // the population's kind, or its model's default
+        let p = &self.populations[i];
+        p.synapse
             .as_deref()
-            .and_then(|k| crate::model::lif::kind_code(Some(k)))
-            .is_some_and(crate::model::lif::is_conductance)
+            .or_else(|| crate::model::by_name(&p.model).and_then(|m| m.synapses().first().copied()))
+            .is_some_and(|k| k.ends_with("_conductance"))
     }
 
     /// Index of a population by name.

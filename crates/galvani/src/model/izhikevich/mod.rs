@@ -145,7 +145,7 @@ impl PointDynamics for Izhikevich {
     fn n_consts(&self) -> usize {
         N_CONSTS
     }
-    fn derive(&self, p: &dyn Fn(&str) -> f64, dt_ms: f64) -> Vec<f64> {
+    fn derive(&self, p: &dyn Fn(&str) -> f64, _synapse: &str, dt_ms: f64) -> Vec<f64> {
         let mut c = vec![0.0; N_CONSTS];
         c[C_H] = dt_ms;
         c[C_HA] = dt_ms * p("a");
