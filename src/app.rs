@@ -76,8 +76,9 @@ pub struct BenchArgs {
     /// The TOML network config.
     #[arg(required_unless_present = "suite")]
     pub config: Option<PathBuf>,
-    /// Run the standard set instead (CUBA 4k, CUBA 4k with alpha synapses, CUBA 64k,
-    /// COBA, Brunel 12.5k, hv_network, and configs/pd14.toml where it is found) on every
+    /// Run the standard set instead (CUBA 4k, CUBA 4k with alpha synapses, Izhikevich
+    /// 1k, CUBA 64k, COBA, COBA with AdEx neurons, Brunel 12.5k, hv_network, and
+    /// configs/pd14.toml where it is found) on every
     /// backend available and on 1 to all cores: one JSON line per repetition, then a
     /// table of the best times.
     #[arg(long, conflicts_with = "config")]

@@ -28,36 +28,52 @@ fn adex_rhs(c: u32, y: array<f32, 6>, refractory: bool, i_stim: f32) -> array<f3
     return array<f32, 6>(dv, dw, -y[2] * consts[c + 16u], -y[3] * consts[c + 17u], 0.0, 0.0);
 }
 
+// One classical RK4 step of length h (CPU twin: rk4).
+fn adex_rk4(c: u32, y0: array<f32, 6>, h: f32, refractory: bool, i_stim: f32) -> array<f32, 6> {
+    var y = y0;
+    let half = h * 0.5;
+    let sixth = h / 6.0;
+    let k1 = adex_rhs(c, y, refractory, i_stim);
+    var y2: array<f32, 6>;
+    for (var j = 0u; j < 6u; j++) { y2[j] = y[j] + half * k1[j]; }
+    let k2 = adex_rhs(c, y2, refractory, i_stim);
+    var y3: array<f32, 6>;
+    for (var j = 0u; j < 6u; j++) { y3[j] = y[j] + half * k2[j]; }
+    let k3 = adex_rhs(c, y3, refractory, i_stim);
+    var y4: array<f32, 6>;
+    for (var j = 0u; j < 6u; j++) { y4[j] = y[j] + h * k3[j]; }
+    let k4 = adex_rhs(c, y4, refractory, i_stim);
+    for (var j = 0u; j < 6u; j++) {
+        y[j] = y[j] + sixth * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
+    }
+    return y;
+}
+
+// CPU twin: adex_update (coarse intervals, fine substeps near V_T).
 fn point_update(c: u32, s: u32, in_ampa: f32, in_gaba: f32, i_stim: f32) -> bool {
     var y = array<f32, 6>(state[s], state[s + 1u], state[s + 2u], state[s + 3u],
         state[s + 4u], state[s + 5u]);
     var r = state[s + 6u];
-    let h = consts[c + 1u];
-    let half = h * 0.5;
-    let sixth = h / 6.0;
     var spiked = false;
-    for (var k = 0.0; k < consts[c + 2u]; k += 1.0) {
-        let refractory = r > 0.0;
-        let k1 = adex_rhs(c, y, refractory, i_stim);
-        var y2: array<f32, 6>;
-        for (var j = 0u; j < 6u; j++) { y2[j] = y[j] + half * k1[j]; }
-        let k2 = adex_rhs(c, y2, refractory, i_stim);
-        var y3: array<f32, 6>;
-        for (var j = 0u; j < 6u; j++) { y3[j] = y[j] + half * k2[j]; }
-        let k3 = adex_rhs(c, y3, refractory, i_stim);
-        var y4: array<f32, 6>;
-        for (var j = 0u; j < 6u; j++) { y4[j] = y[j] + h * k3[j]; }
-        let k4 = adex_rhs(c, y4, refractory, i_stim);
-        for (var j = 0u; j < 6u; j++) {
-            y[j] = y[j] + sixth * (k1[j] + 2.0 * k2[j] + 2.0 * k3[j] + k4[j]);
+    for (var i = 0.0; i < consts[c + 23u]; i += 1.0) {
+        let fine = r <= 0.0 && y[0] > consts[c + 24u];
+        var h = consts[c + 22u];
+        var n = 1.0;
+        if fine {
+            h = consts[c + 1u];
+            n = consts[c + 2u];
         }
-        if refractory {
-            y[0] = consts[c + 10u];
-        } else if y[0] >= consts[c + 9u] {
-            y[0] = consts[c + 10u];
-            y[1] = y[1] + consts[c + 13u];
-            r = select(0.0, consts[c + 11u] + 1.0, consts[c + 11u] > 0.0);
-            spiked = true;
+        for (var k = 0.0; k < n; k += 1.0) {
+            let refractory = r > 0.0;
+            y = adex_rk4(c, y, h, refractory, i_stim);
+            if refractory {
+                y[0] = consts[c + 10u];
+            } else if y[0] >= consts[c + 9u] {
+                y[0] = consts[c + 10u];
+                y[1] = y[1] + consts[c + 13u];
+                r = select(0.0, consts[c + 11u] + 1.0, consts[c + 11u] > 0.0);
+                spiked = true;
+            }
         }
     }
     if r > 0.0 {
