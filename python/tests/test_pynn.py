@@ -79,8 +79,8 @@ def test_unsupported_models_say_so():
         sim.Population(1, sim.SpikeSourceGamma())
     with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
         sim.TsodyksMarkramSynapse()
-    with pytest.raises(NotImplementedError, match="HH_cond_exp"):
-        sim.HH_cond_exp()
+    with pytest.raises(NotImplementedError, match="GIF_cond_exp"):
+        sim.GIF_cond_exp()
     sim.end()
 
 
@@ -324,12 +324,12 @@ def test_not_implemented_messages_list_their_own_kind():
     from galvani.pynn.standardmodels import unsupported_message
 
     cells = ("IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, Izhikevich, "
-             "EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista, "
+             "EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista, HH_cond_exp, "
              "SpikeSourceArray, SpikeSourcePoisson")
     sim.setup()
     with pytest.raises(NotImplementedError) as e:
-        sim.HH_cond_exp()
-    assert str(e.value) == ("galvani.pynn does not support the cell type HH_cond_exp; "
+        sim.GIF_cond_exp()
+    assert str(e.value) == ("galvani.pynn does not support the cell type GIF_cond_exp; "
                             f"supported cell types: {cells}")
     with pytest.raises(NotImplementedError) as e:
         sim.TsodyksMarkramSynapse()
@@ -414,4 +414,20 @@ def test_eif_cond_alpha_isfa_ista_adapts_and_records_w_in_na():
     isi = np.diff(t)
     assert isi[-1] > 1.5 * isi[0]
     assert w.max() > 0.1  # each spike adds b = 0.1 nA
+    sim.end()
+
+
+def test_hh_cond_exp_fires_with_pynn_units():
+    """HH_cond_exp is NEST's hh_cond_exp_traub: µS and nF into nS and pF, i_offset nA
+    into pA; PyNN's initial m = 0, h = 1, n = 0 (as pyNN.nest) reach galvani's state."""
+    sim.setup(timestep=0.1)
+    p = sim.Population(1, sim.HH_cond_exp(i_offset=0.2))
+    p.record(["v", "spikes"])
+    sim.run(100.0)
+    seg = p.get_data().segments[0]
+    v = seg.analogsignals[0].magnitude[:, 0]
+    assert v[0] == -65.0 and v.max() > 0.0 and len(seg.spiketrains[0]) >= 3
+    native = sim.simulator.state.sim
+    assert native.get(p._gname, "h")[0] <= 1.0
+    assert native.get(p._gname, "g_na_ns")[0] == 20000.0
     sim.end()

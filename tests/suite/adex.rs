@@ -25,10 +25,16 @@ fn load(name: &str) -> Network {
     Network::build(&cfg, None, None).unwrap()
 }
 
-/// Spike steps per population name, from a spike file or a run.
+/// Spike steps per population name, from a spike file of `tests/data/adex_nest`.
 fn nest_spikes(file: &str) -> BTreeMap<String, Vec<i64>> {
+    spikes_csv(&data(file))
+}
+
+/// Spike steps per population name, from a spike file (time_ms,population,neuron;
+/// end-of-step stamps, dt 0.1 ms).
+pub(crate) fn spikes_csv(path: &Path) -> BTreeMap<String, Vec<i64>> {
     let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    let mut rdr = csv::Reader::from_path(data(file)).unwrap();
+    let mut rdr = csv::Reader::from_path(path).unwrap();
     for r in rdr.records() {
         let r = r.unwrap();
         let t: f64 = r[0].parse().unwrap();
@@ -39,7 +45,7 @@ fn nest_spikes(file: &str) -> BTreeMap<String, Vec<i64>> {
     out
 }
 
-fn run_spikes(run: &Collect, net: &Network) -> BTreeMap<String, Vec<i64>> {
+pub(crate) fn run_spikes(run: &Collect, net: &Network) -> BTreeMap<String, Vec<i64>> {
     let mut out: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for s in &run.spikes {
         out.entry(net.populations[s.1 as usize].name.clone())
@@ -50,7 +56,7 @@ fn run_spikes(run: &Collect, net: &Network) -> BTreeMap<String, Vec<i64>> {
 }
 
 /// The largest difference (steps) between the k-th spikes, after checking the counts.
-fn worst_steps(ours: &[i64], nest: &[i64], what: &str) -> i64 {
+pub(crate) fn worst_steps(ours: &[i64], nest: &[i64], what: &str) -> i64 {
     assert_eq!(ours.len(), nest.len(), "{what}: spike count");
     ours.iter()
         .zip(nest)

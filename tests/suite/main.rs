@@ -16,6 +16,7 @@ mod distributions;
 mod fuzz_corpus;
 mod gpu;
 mod gpu_counters;
+mod hh;
 mod hv;
 mod izhikevich;
 mod layout;

@@ -34,7 +34,7 @@ from pyNN.standardmodels import StandardCellType
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import (  # noqa: F401
     IF_curr_exp, IF_curr_alpha, IF_cond_exp, IF_cond_alpha, IF_curr_delta, Izhikevich,
-    EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista, SpikeSourceArray,
+    EIF_cond_exp_isfa_ista, EIF_cond_alpha_isfa_ista, HH_cond_exp, SpikeSourceArray,
     SpikeSourcePoisson, DCSource, StepCurrentSource, StaticSynapse,
 )
 from .populations import Population, PopulationView, Assembly  # noqa: F401

@@ -12,7 +12,8 @@ from . import simulator
 
 #: PyNN's recordable signals, galvani's probe variable and the scale into PyNN's units
 _SIGNALS = {"v": ("v_mv", 1.0), "gsyn_exc": ("syn_ampa", 1e-3), "gsyn_inh": ("syn_gaba_a", 1e-3),
-            "u": ("u", 1.0), "w": ("w", 1e-3)}
+            "u": ("u", 1.0), "w": ("w", 1e-3), "m": ("m", 1.0), "h": ("h", 1.0),
+            "n": ("n", 1.0)}
 
 
 class Recorder(recording.Recorder):

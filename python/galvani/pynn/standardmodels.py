@@ -147,6 +147,29 @@ class EIF_cond_alpha_isfa_ista(_Neuron, cells.EIF_cond_alpha_isfa_ista):
     state_variable_translations = build_translations(_V, ("w", "w", 1000.0))
 
 
+class HH_cond_exp(_Neuron, cells.HH_cond_exp):
+    __doc__ = cells.HH_cond_exp.__doc__
+    # NEST's hh_cond_exp_traub (pyNN.nest's translations; t_ref keeps NEST's 2 ms)
+    galvani_model = "hh"
+    galvani_synapse = "exp_conductance"
+    translations = build_translations(
+        ("gbar_Na", "g_na_ns", 1000.0),
+        ("gbar_K", "g_k_ns", 1000.0),
+        ("g_leak", "g_l_ns", 1000.0),
+        ("cm", "c_m_pf", 1000.0),
+        ("v_offset", "v_t_mv"),
+        ("e_rev_Na", "e_na_mv"),
+        ("e_rev_K", "e_k_mv"),
+        ("e_rev_leak", "e_l_mv"),
+        ("e_rev_E", "e_ampa_mv"),
+        ("e_rev_I", "e_gaba_a_mv"),
+        ("tau_syn_E", "tau_ampa_ms"),
+        ("tau_syn_I", "tau_gaba_a_ms"),
+        ("i_offset", "i_e_pa", 1000.0),
+    )
+    state_variable_translations = build_translations(_V, ("m", "m"), ("h", "h"), ("n", "n"))
+
+
 class SpikeSourcePoisson(cells.SpikeSourcePoisson):
     __doc__ = cells.SpikeSourcePoisson.__doc__
     galvani_model = "poisson_source"
@@ -389,7 +412,8 @@ class NoisyCurrentSource(_Windowed, electrodes.NoisyCurrentSource):
 SUPPORTED = {
     "cell type": ["IF_curr_exp", "IF_curr_alpha", "IF_cond_exp", "IF_cond_alpha",
                   "IF_curr_delta", "Izhikevich", "EIF_cond_exp_isfa_ista",
-                  "EIF_cond_alpha_isfa_ista", "SpikeSourceArray", "SpikeSourcePoisson"],
+                  "EIF_cond_alpha_isfa_ista", "HH_cond_exp", "SpikeSourceArray",
+                  "SpikeSourcePoisson"],
     "synapse type": ["StaticSynapse"],
     "current source": ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource"],
 }
@@ -417,7 +441,7 @@ def _unsupported(kind, cls):
 
 
 _UNSUPPORTED_CELLS = [
-    "IF_facets_hardware1", "HH_cond_exp", "IF_cond_exp_gsfa_grr", "SpikeSourceGamma",
+    "IF_facets_hardware1", "IF_cond_exp_gsfa_grr", "SpikeSourceGamma",
     "SpikeSourceInhGamma", "SpikeSourcePoissonRefractory", "GIF_cond_exp", "IF_curr_dual_exp",
     "PointNeuron", "LIF", "AdExp",
 ]

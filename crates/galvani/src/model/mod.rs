@@ -14,6 +14,7 @@ use crate::config::{Config, Population};
 use crate::error::Result;
 
 pub mod adex;
+pub mod hh;
 pub mod hv;
 pub mod izhikevich;
 pub mod lif;
@@ -134,6 +135,7 @@ pub static MODELS: &[&dyn NeuronModel] = &[
     &hv::Hv,
     &izhikevich::IZHIKEVICH,
     &adex::ADEX,
+    &hh::HH,
     &sources::SPIKE_SOURCE,
     &sources::POISSON_SOURCE,
 ];
