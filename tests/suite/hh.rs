@@ -138,3 +138,34 @@ fn bad_hh_input_is_refused_with_the_key() {
     );
     assert_eq!(err("", ""), "");
 }
+
+/// `galvani compare` (CPU vs GPU f32) agrees on every point model: Izhikevich with
+/// identical spikes (portable arithmetic), AdEx and HH with equal counts and |ΔV| within
+/// 1e-3 mV away from the steep flanks of action potentials. Needs a GPU.
+#[test]
+fn compare_agrees_on_point_models() {
+    if gpu().is_none() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (cfg, ms) in [
+        (root.join("configs/izhikevich.toml"), "30"),
+        (
+            root.join("tests/data/adex_nest/driven_alpha_conductance.toml"),
+            "60",
+        ),
+        (data("driven.toml"), "60"),
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_galvani"))
+            .args(["compare", cfg.to_str().unwrap(), "--duration-ms", ms])
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && out.contains("\nagree:"),
+            "{}: {out}{}",
+            cfg.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

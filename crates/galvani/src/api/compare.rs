@@ -393,7 +393,7 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
     if !portable {
         say!(
             r,
-            "note: conductance synapses need exp(), which GPUs round differently from the CPU by a few ulp: \
+            "note: the model needs exp() or division, which GPUs round differently from the CPU by a few ulp: \
              identical spikes are not expected; checked are the counts (within {}) and |ΔV| before the first divergence",
             a.rate_tol
         );
@@ -457,9 +457,21 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
         .fold(f64::INFINITY, f64::min);
     let mut dv_before = 0f64;
     let mut dv_all = 0f64;
+    // Where the arithmetic is not portable, a few-ulp difference shifts an action
+    // potential's upswing by a fraction of a step, which is mV there (HH, AdEx): those
+    // samples (V moved more than STEEP_MV over the step on the CPU) are left out of the
+    // |ΔV| check, and counted.
+    const STEEP_MV: f64 = 1.0;
+    let mut prev = vec![f64::NAN; net.probes.len()];
+    let mut steep = 0usize;
     for (x, y) in cpu.voltages.iter().zip(&gpu.voltages) {
         let d = (x.2 - y.2).abs();
         dv_all = dv_all.max(d);
+        let moved = (x.2 - std::mem::replace(&mut prev[x.1], x.2)).abs();
+        if !portable && moved > STEEP_MV {
+            steep += 1;
+            continue;
+        }
         let t = x.0.map(|s| sim::stamp_ms(s, net.dt_ms)).unwrap_or(0.0);
         if t < first_div {
             dv_before = dv_before.max(d);
@@ -468,8 +480,15 @@ pub fn compare_network(name: &str, mut net: Network, a: &CompareOptions) -> Resu
     if !net.probes.is_empty() {
         say!(
             r,
-            "largest |ΔV| on {} recorded neurons: {dv_before:.3e} mV before the first divergence, {dv_all:.3e} mV overall",
-            net.probes.len()
+            "largest |ΔV| on {} recorded neurons: {dv_before:.3e} mV before the first divergence{}, {dv_all:.3e} mV overall",
+            net.probes.len(),
+            if portable {
+                String::new()
+            } else {
+                format!(
+                    " ({steep} samples on steep flanks, where V moved more than {STEEP_MV} mV in the step, left out)"
+                )
+            }
         );
         let ok = dv_before <= a.v_tol_mv;
         checks.push(Check {
